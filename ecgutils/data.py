@@ -1,0 +1,485 @@
+"""Where the recordings live, how to load them, and how beats are labelled.
+
+The data root is ``ECG_DATA_DIR`` when set, else a per-user cache
+(``$XDG_CACHE_HOME/ecgutils`` or ``~/.cache/ecgutils``). Below it each database has
+its own folder, exactly as ``wfdb.dl_database(slug, dl_dir=<root>/<slug>)`` lays it out::
+
+    <root>/mitdb/100.hea, 100.dat, 100.atr, ..., RECORDS
+    <root>/qtdb/sele0104.hea, ...
+
+Missing databases or records are downloaded from PhysioNet by :func:`fetch_database`,
+which checks every file against PhysioNet's ``SHA256SUMS.txt`` before it is used.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pandas 3
+    warnings.simplefilter("ignore")
+    import wfdb
+
+__all__ = [
+    "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "DATABASES", "DS1", "DS2", "PACED_RECORDS",
+    "ChecksumError", "aami_class", "beat_table", "check_disjoint", "data_dir",
+    "database_dir", "ensure_records", "fetch_database", "list_records", "load_annotations",
+    "load_record", "pick_lead", "split_records", "vf_episodes",
+]
+
+#: PhysioNet versions of the databases the book uses.
+DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
+PHYSIONET_URL = "https://physionet.org/files"
+
+#: AAMI EC57 classes and the MIT-BIH beat symbols that belong to each.
+AAMI_CLASSES = ("N", "S", "V", "F", "Q")
+AAMI_MAP = {
+    **dict.fromkeys("NLRej", "N"),
+    **dict.fromkeys("AaJS", "S"),
+    **dict.fromkeys("VE", "V"),
+    "F": "F",
+    **dict.fromkeys("/fQ", "Q"),
+}
+#: Annotation symbols that mark a QRS complex (WFDB's ``isqrs`` table). Everything
+#: else (rhythm ``+``, noise ``~``, flutter waves ``!``, blocked P waves ``x``...) is not a beat.
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+#: Symbols WFDB knows. Anything outside this set in an annotation file is refused.
+KNOWN_SYMBOLS = frozenset(wfdb.io.annotation.ann_label_table["symbol"].dropna())
+
+#: MIT-BIH records with a pacemaker (excluded from inter-patient benchmarks).
+PACED_RECORDS = ("102", "104", "107", "217")
+#: de Chazal, O'Dwyer & Reilly (2004) inter-patient split of MIT-BIH (paced records excluded).
+DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 "
+       "223 230").split()
+DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 "
+       "233 234").split()
+DS1, DS2 = tuple(DS1), tuple(DS2)
+
+
+class ChecksumError(ValueError):
+    """A downloaded file does not match PhysioNet's published SHA-256."""
+
+
+# --------------------------------------------------------------------------- locations
+def data_dir() -> Path:
+    """Return the data root: ``ECG_DATA_DIR`` if set, else the per-user cache.
+
+    Examples
+    --------
+    >>> data_dir().is_absolute() or "ECG_DATA_DIR" in os.environ
+    True
+    """
+    env = os.environ.get("ECG_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "ecgutils"
+
+
+def database_dir(db: str, root: str | Path | None = None) -> Path:
+    """Folder of database ``db`` (e.g. ``"mitdb"``) under the data root."""
+    return (Path(root) if root is not None else data_dir()) / db
+
+
+def _missing_data_message(db: str, where: Path) -> str:
+    return (f"No '{db}' recordings in {where}. Point ECG_DATA_DIR at a folder that holds "
+            f"'{db}/' (e.g. ECG_DATA_DIR=../shared/data), or download it with "
+            f"`python -m ecgutils.data fetch {db}` (PhysioNet, checksums verified).")
+
+
+def list_records(db: str = "mitdb", root: str | Path | None = None) -> list[str]:
+    """Record names of a local database, from its ``RECORDS`` file or its headers.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the database folder does not exist or holds no records; the message says
+        how to get the data.
+    """
+    folder = database_dir(db, root)
+    if not folder.is_dir():
+        raise FileNotFoundError(_missing_data_message(db, folder))
+    listing = folder / "RECORDS"
+    if listing.is_file():
+        records = listing.read_text().split()
+    else:
+        records = sorted(p.stem for p in folder.glob("*.hea"))
+    if not records:
+        raise FileNotFoundError(_missing_data_message(db, folder))
+    return records
+
+
+# --------------------------------------------------------------------------- loading
+def _record_base(record: str, db: str, root) -> Path:
+    folder = database_dir(db, root)
+    if not folder.is_dir():
+        raise FileNotFoundError(_missing_data_message(db, folder))
+    base = folder / str(record)
+    if not base.with_suffix(".hea").is_file():
+        raise FileNotFoundError(
+            f"Record '{record}' is not in {folder} (no {record}.hea). Check the record name "
+            f"(see {db}/RECORDS) or fetch it: eu.data.fetch_database('{db}', records=['{record}']).")
+    return base
+
+
+def load_record(record: str, db: str = "mitdb", root: str | Path | None = None,
+                channels: list[int] | None = None, sampfrom: int = 0,
+                sampto: int | None = None) -> wfdb.Record:
+    """Read one record with wfdb and check it is complete and finite.
+
+    Returns the ``wfdb.Record`` (``p_signal`` in physical units, ``fs``, ``sig_name``...).
+
+    Raises
+    ------
+    FileNotFoundError
+        The database, the header or a signal file it points to is missing.
+    ValueError
+        The signal file is shorter than its header says (truncated download), or the
+        signal holds NaN (invalid samples).
+    """
+    base = _record_base(record, db, root)
+    header = wfdb.rdheader(str(base))
+    for fname in dict.fromkeys(header.file_name or []):
+        if not (base.parent / fname).is_file():
+            raise FileNotFoundError(
+                f"Header {base.name}.hea points to signal file '{fname}', which is missing from "
+                f"{base.parent}. Re-download the record: "
+                f"eu.data.fetch_database('{db}', records=['{record}']).")
+    _check_signal_size(base, header, db, record)
+    try:
+        rec = wfdb.rdrecord(str(base), channels=channels, sampfrom=sampfrom, sampto=sampto)
+    except Exception as err:  # wfdb's own errors do not name the record
+        raise ValueError(f"wfdb could not read record {db}/{record}: {err}") from err
+    bad = np.isnan(rec.p_signal).sum(axis=0)
+    if bad.any():
+        ch = int(np.argmax(bad))
+        raise ValueError(
+            f"Record {db}/{record}, channel '{rec.sig_name[ch]}': {bad[ch]} of {len(rec.p_signal)} "
+            f"samples are NaN (invalid values in the signal file). Use another channel or "
+            f"record, or re-download it.")
+    return rec
+
+
+def pick_lead(rec: wfdb.Record, preferred=("MLII", "II", "ML2")) -> tuple[np.ndarray, str]:
+    """One lead of a record, chosen by name: the first of ``preferred`` present, else lead 0.
+
+    Choosing by name matters: MIT-BIH 114 stores V5 first and MLII second.
+
+    Returns
+    -------
+    signal : ndarray, shape (n,)
+    name : str
+    """
+    for name in preferred:
+        if name in rec.sig_name:
+            i = rec.sig_name.index(name)
+            return rec.p_signal[:, i], name
+    return rec.p_signal[:, 0], rec.sig_name[0]
+
+
+_BITS_PER_SAMPLE = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16,
+                    "212": 12, "310": 32 / 3, "311": 32 / 3}
+
+
+def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) -> None:
+    """Compare each signal file's size with what the header promises (catches truncation)."""
+    if not header.sig_len:
+        return
+    per_file: dict[str, float] = {}
+    for fname, fmt, offset in zip(header.file_name, header.fmt,
+                                  header.byte_offset or [0] * header.n_sig):
+        bits = _BITS_PER_SAMPLE.get(str(fmt))
+        if bits is None:  # compressed formats (508...) cannot be sized up front
+            return
+        per_file[fname] = per_file.get(fname, (offset or 0) * 8) + bits
+    for fname, bits_per_frame in per_file.items():
+        expected = int(np.floor(bits_per_frame * header.sig_len / 8))
+        actual = (base.parent / fname).stat().st_size
+        if actual < expected:
+            raise ValueError(
+                f"Signal file {base.parent / fname} is truncated: {actual} bytes, but header "
+                f"{record}.hea needs {expected}. Delete it and re-download: "
+                f"eu.data.fetch_database('{db}', records=['{record}']).")
+
+
+def load_annotations(record: str, db: str = "mitdb", root: str | Path | None = None,
+                     extension: str = "atr") -> wfdb.Annotation:
+    """Read a record's annotation file (``.atr`` by default) with wfdb."""
+    base = _record_base(record, db, root)
+    path = base.with_suffix(f".{extension}")
+    if not path.is_file():
+        raise FileNotFoundError(f"Record {db}/{record} has no annotation file {path.name} "
+                                f"in {base.parent}.")
+    ann = wfdb.rdann(str(base), extension)
+    ann.aux_note = [a.rstrip("\x00") for a in ann.aux_note]
+    unknown = sorted(set(ann.symbol) - KNOWN_SYMBOLS)
+    if unknown:
+        raise ValueError(f"Record {db}/{record}: unknown annotation symbols {unknown} in "
+                         f"{path.name}; they are not WFDB beat or event codes.")
+    return ann
+
+
+# --------------------------------------------------------------------------- labels
+def aami_class(symbols, mapping: dict[str, str] | None = None, where: str = "") -> np.ndarray:
+    """Map beat symbols to AAMI classes (N, S, V, F, Q).
+
+    Parameters
+    ----------
+    symbols : sequence of str
+        Beat annotation symbols.
+    mapping : dict, optional
+        Symbol -> class; defaults to :data:`AAMI_MAP`.
+    where : str
+        Named in the error message (e.g. the record).
+
+    Examples
+    --------
+    >>> aami_class(["N", "L", "A", "V", "F", "/"]).tolist()
+    ['N', 'N', 'S', 'V', 'F', 'Q']
+    >>> aami_class(["B"])
+    Traceback (most recent call last):
+    ...
+    ValueError: beat symbols without a class: ['B'] (1 beats). Pass mapping= to classify them.
+    """
+    mapping = AAMI_MAP if mapping is None else mapping
+    symbols = np.asarray(symbols, dtype=object)
+    out = np.array([mapping.get(s) for s in symbols], dtype=object)
+    missing = out == None  # noqa: E711  (elementwise)
+    if missing.any():
+        bad = sorted(set(symbols[missing]))
+        raise ValueError(f"{where + ': ' if where else ''}beat symbols without a class: {bad} "
+                         f"({int(missing.sum())} beats). Pass mapping= to classify them.")
+    return out.astype(str)
+
+
+def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,
+               mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per annotated beat: record, sample, symbol, AAMI class, rhythm in force.
+
+    The rhythm is the last ``+`` rhythm annotation's aux note before the beat, without
+    its ``(`` (``N``, ``AFIB``, ``VT``...), or ``""`` before the first one.
+
+    Raises
+    ------
+    ValueError
+        A record has no beat annotations, or a beat symbol has no class in ``mapping``.
+    """
+    records = list_records(db, root) if records is None else [str(r) for r in records]
+    tables = []
+    for record in records:
+        ann = load_annotations(record, db, root)
+        symbols = np.asarray(ann.symbol, dtype=object)
+        samples = np.asarray(ann.sample)
+        is_beat = np.isin(symbols, list(BEAT_SYMBOLS))
+        if not is_beat.any():
+            raise ValueError(f"Record {db}/{record} has no beat annotations in its .atr file "
+                             f"(only {sorted(set(ann.symbol)) or 'nothing'}); leave it out.")
+        is_rhythm = (symbols == "+") & np.char.startswith(
+            np.asarray(ann.aux_note, dtype=str), "(")
+        rhythm_at = samples[is_rhythm]
+        rhythm_name = np.array([""] + [a[1:] for a, r in zip(ann.aux_note, is_rhythm) if r],
+                               dtype=object)
+        idx = np.searchsorted(rhythm_at, samples[is_beat], side="right")
+        tables.append(pd.DataFrame({
+            "record": record,
+            "sample": samples[is_beat],
+            "symbol": symbols[is_beat].astype(str),
+            "aami": aami_class(symbols[is_beat], mapping, where=f"record {db}/{record}"),
+            "rhythm": rhythm_name[idx].astype(str),
+        }))
+    return pd.concat(tables, ignore_index=True)
+
+
+def vf_episodes(ann: wfdb.Annotation) -> np.ndarray:
+    """Ventricular flutter/fibrillation episodes, ``[`` ... ``]``, as ``(start, end)`` samples.
+
+    An episode still open at the end of the annotations ends at the last annotation.
+    """
+    symbols = np.asarray(ann.symbol)
+    starts = np.asarray(ann.sample)[symbols == "["]
+    ends = np.asarray(ann.sample)[symbols == "]"]
+    ends = np.concatenate([ends, [ann.sample[-1]] * (len(starts) - len(ends))])
+    return np.stack([starts, ends[: len(starts)]], axis=1).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- splits
+def split_records(records, fractions=(0.7, 0.15, 0.15), seed: int = 0,
+                  names=("train", "val", "test")) -> dict[str, list[str]]:
+    """Split records (patients) into disjoint groups, seeded.
+
+    Examples
+    --------
+    >>> s = split_records([str(r) for r in range(100, 120)], seed=1)
+    >>> [len(s[k]) for k in ("train", "val", "test")]
+    [14, 3, 3]
+    >>> check_disjoint(s)
+    """
+    records = [str(r) for r in records]
+    if len(fractions) != len(names) or not np.isclose(sum(fractions), 1):
+        raise ValueError(f"fractions {fractions} must sum to 1, one per split {names}")
+    if len(set(records)) != len(records):
+        raise ValueError("records must be unique")
+    order = np.random.default_rng(seed).permutation(len(records))
+    bounds = np.round(np.cumsum(fractions)[:-1] * len(records)).astype(int)
+    parts = np.split(np.asarray(records)[order], bounds)
+    splits = {name: sorted(part.tolist()) for name, part in zip(names, parts)}
+    check_disjoint(splits)
+    return splits
+
+
+def check_disjoint(splits: dict[str, list]) -> None:
+    """Raise if any record appears in two splits (a patient leak)."""
+    seen: dict[str, str] = {}
+    for name, records in splits.items():
+        for r in records:
+            if str(r) in seen and seen[str(r)] != name:
+                raise ValueError(f"record {r} is in both '{seen[str(r)]}' and '{name}': "
+                                 f"patient-wise splits must not share records")
+            seen[str(r)] = name
+
+
+# --------------------------------------------------------------------------- download
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(url: str, dest: Path, sha256: str) -> None:
+    """Fetch ``url`` to ``dest`` through a ``.part`` file; only a verified file gets the name."""
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
+            shutil.copyfileobj(resp, out, 1 << 20)
+            expected_len = resp.headers.get("Content-Length")
+        if expected_len is not None and part.stat().st_size != int(expected_len):
+            raise ChecksumError(f"{dest.name}: download stopped early "
+                                f"({part.stat().st_size} of {expected_len} bytes) from {url}")
+        got = _sha256(part)
+        if got != sha256:
+            raise ChecksumError(f"{dest.name}: SHA-256 {got} does not match PhysioNet's "
+                                f"{sha256} ({url}). The file was not kept; try again later.")
+        os.replace(part, dest)
+    except urllib.error.URLError as err:
+        raise ConnectionError(f"could not download {url}: {err}") from err
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _read_checksums(db: str, base_url: str) -> dict[str, str]:
+    url = f"{base_url}/SHA256SUMS.txt"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            text = resp.read().decode()
+    except urllib.error.URLError as err:
+        raise ConnectionError(f"could not fetch the checksum list of '{db}' from {url}: {err}. "
+                              f"Are you online? Otherwise set ECG_DATA_DIR to a local copy.") from err
+    sums = {}
+    for line in text.splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2:
+            sums[parts[1].strip().lstrip("*")] = parts[0].lower()
+    if not sums:
+        raise ChecksumError(f"{url} holds no checksums")
+    return sums
+
+
+def fetch_database(db: str, records=None, root: str | Path | None = None,
+                   base_url: str | None = None, progress: bool = True) -> Path:
+    """Download a PhysioNet database (or some of its records), verified by SHA-256.
+
+    Each file goes to ``<name>.part`` and gets its real name only once its SHA-256
+    matches PhysioNet's ``SHA256SUMS.txt``; files already present and matching are kept.
+
+    Parameters
+    ----------
+    db : str
+        PhysioNet slug, one of :data:`DATABASES` (or any slug if ``base_url`` is given).
+    records : list of str, optional
+        Only these records (all files ``<record>.*``); default: every record in ``RECORDS``.
+    root : path, optional
+        Data root; default :func:`data_dir`.
+    base_url : str, optional
+        Where the database's files are; default ``https://physionet.org/files/<db>/<version>``.
+        ``ECG_PHYSIONET_URL`` overrides the PhysioNet host (used by the tests).
+
+    Returns
+    -------
+    Path
+        The database folder.
+    """
+    if base_url is None:
+        if db not in DATABASES:
+            raise ValueError(f"unknown database '{db}'; known: {sorted(DATABASES)}")
+        host = os.environ.get("ECG_PHYSIONET_URL", PHYSIONET_URL).rstrip("/")
+        base_url = f"{host}/{db}/{DATABASES[db]}"
+    folder = database_dir(db, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = _read_checksums(db, base_url)
+    top_level = {name: digest for name, digest in sums.items() if "/" not in name}
+    if records is None:
+        if "RECORDS" not in top_level:
+            raise ChecksumError(f"{base_url}/SHA256SUMS.txt does not list RECORDS")
+        _fetch_one(folder, "RECORDS", base_url, top_level["RECORDS"])
+        records = (folder / "RECORDS").read_text().split()
+    wanted = {str(r) for r in records}
+    names = sorted(n for n in top_level if n.rsplit(".", 1)[0] in wanted)
+    absent = wanted - {n.rsplit(".", 1)[0] for n in names}
+    if absent:
+        raise FileNotFoundError(f"'{db}' at {base_url} has no records {sorted(absent)}")
+    try:
+        from tqdm.auto import tqdm
+        iterator = tqdm(names, desc=f"fetch {db}", disable=not progress)
+    except ImportError:  # pragma: no cover
+        iterator = names
+    for name in iterator:
+        _fetch_one(folder, name, base_url, top_level[name])
+    return folder
+
+
+def _fetch_one(folder: Path, name: str, base_url: str, digest: str) -> None:
+    dest = folder / name
+    if dest.is_file() and _sha256(dest) == digest:
+        return
+    _download(f"{base_url}/{name}", dest, digest)
+
+
+def ensure_records(db: str, records=None, root: str | Path | None = None) -> Path:
+    """Return the database folder, downloading it first if records are missing.
+
+    With ``ECG_DATA_DIR`` pointing at a complete copy this never touches the network.
+    """
+    folder = database_dir(db, root)
+    if records is None and (folder / "RECORDS").is_file():
+        records = (folder / "RECORDS").read_text().split()
+    if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
+        return folder
+    return fetch_database(db, records=records, root=root)
+
+
+def _main(argv=None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ecgutils.data",
+                                     description="Fetch PhysioNet databases into the data root.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fetch = sub.add_parser("fetch", help="download (only what is missing), verified by SHA-256")
+    fetch.add_argument("databases", nargs="+", choices=sorted(DATABASES))
+    fetch.add_argument("--records", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    for db in args.databases:
+        print(f"{db}: {ensure_records(db, args.records)}")
+
+
+if __name__ == "__main__":
+    _main()

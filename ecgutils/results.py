@@ -1,0 +1,123 @@
+"""The results file every experiment chapter writes: ``results_dir/<notebook>.json``.
+
+Schema::
+
+    {
+      "notebook": "04_spectrogram_cnn",
+      "parameters": {...},                 # the notebook's parameters cell, as run
+      "runs": [
+        {
+          "protocol": "patient_70_15_15",  # see PROTOCOLS
+          "model": "cnn2d",
+          "classes": ["N", "S", "V"],
+          "metrics": {
+            "accuracy": 0.93, "macro_f1": 0.71,
+            "per_class": {"N": {"precision": ..., "recall": ..., "f1": ..., "support": ...}},
+            ...                            # anything else the chapter measures
+          },
+          "timing": {"train_s": 412.0, ...},
+          ...                              # optional extras (splits, seed...)
+        }
+      ]
+    }
+
+The file is written to a temporary name and renamed, so a crash never leaves a
+half-written results file behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PROTOCOLS", "make_run", "read_results", "validate_results", "write_results"]
+
+#: Evaluation protocols. ``beat_random``: stratified random split of beats (patients
+#: leak across splits, shown on purpose); ``patient_70_15_15``: records split 70/15/15,
+#: seeded; ``ds1ds2``: de Chazal 2004 inter-patient; ``st_episode_patient``: ST-episode
+#: detection, records split patient-wise.
+PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient")
+
+
+def make_run(protocol: str, model: str, classes, metrics: dict, timing: dict | None = None,
+             **extra) -> dict:
+    """One entry of ``runs``, checked against the schema.
+
+    Examples
+    --------
+    >>> run = make_run("beat_random", "cnn1d", ["N", "S"],
+    ...                {"accuracy": 0.9, "macro_f1": 0.8, "per_class": {}}, {"train_s": 1.0})
+    >>> sorted(run)
+    ['classes', 'metrics', 'model', 'protocol', 'timing']
+    """
+    run = {"protocol": protocol, "model": model, "classes": [str(c) for c in classes],
+           "metrics": metrics, "timing": dict(timing or {}), **extra}
+    _validate_run(run, 0)
+    return run
+
+
+def _validate_run(run: dict, i: int) -> None:
+    for key in ("protocol", "model", "classes", "metrics", "timing"):
+        if key not in run:
+            raise ValueError(f"runs[{i}] lacks '{key}'")
+    if run["protocol"] not in PROTOCOLS:
+        raise ValueError(f"runs[{i}]: unknown protocol {run['protocol']!r}; use one of {PROTOCOLS}")
+    for key in ("accuracy", "macro_f1", "per_class"):
+        if key not in run["metrics"]:
+            raise ValueError(f"runs[{i}]['metrics'] lacks '{key}'")
+    for cls, m in run["metrics"]["per_class"].items():
+        missing = {"precision", "recall", "f1", "support"} - set(m)
+        if missing:
+            raise ValueError(f"runs[{i}] class {cls!r} lacks {sorted(missing)}")
+
+
+def validate_results(obj: dict) -> dict:
+    """Raise ``ValueError`` naming the first key that breaks the schema; return ``obj``."""
+    for key in ("notebook", "parameters", "runs"):
+        if key not in obj:
+            raise ValueError(f"results lack '{key}'")
+    if not isinstance(obj["runs"], list) or not obj["runs"]:
+        raise ValueError("results need at least one run")
+    for i, run in enumerate(obj["runs"]):
+        _validate_run(run, i)
+    return obj
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Path):
+        return str(x)
+    return x
+
+
+def write_results(results_dir, notebook: str, parameters: dict, runs: list[dict]) -> Path:
+    """Validate and write ``results_dir/<notebook>.json`` atomically; return its path."""
+    obj = validate_results(_jsonable({"notebook": notebook, "parameters": parameters,
+                                      "runs": runs}))
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{notebook}.json"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{notebook}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, allow_nan=False)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def read_results(path) -> dict:
+    """Read and validate a results file."""
+    with open(path) as f:
+        return validate_results(json.load(f))
