@@ -72,6 +72,10 @@ class ChecksumError(ValueError):
 def data_dir() -> Path:
     """Return the data root: ``ECG_DATA_DIR`` if set, else the per-user cache.
 
+    A relative ``ECG_DATA_DIR`` is taken from the current folder, or else from the
+    book's root folder (the one holding ``_config.yml``), so that notebooks executed in
+    ``notebooks/`` find ``ECG_DATA_DIR=../shared/data`` set at the repository root.
+
     Examples
     --------
     >>> data_dir().is_absolute() or "ECG_DATA_DIR" in os.environ
@@ -79,7 +83,14 @@ def data_dir() -> Path:
     """
     env = os.environ.get("ECG_DATA_DIR")
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        if not path.is_absolute() and not path.exists():
+            # Notebooks run inside notebooks/; a path given relative to the repository
+            # root (the folder with _config.yml) must still be found from there.
+            for parent in (Path.cwd(), *Path.cwd().parents):
+                if (parent / "_config.yml").is_file() and (parent / path).exists():
+                    return (parent / path).resolve()
+        return path
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "ecgutils"
 
@@ -458,10 +469,14 @@ def ensure_records(db: str, records=None, root: str | Path | None = None) -> Pat
     """Return the database folder, downloading it first if records are missing.
 
     With ``ECG_DATA_DIR`` pointing at a complete copy this never touches the network.
+    Without ``records``, a folder that already holds headers is used as it is.
     """
     folder = database_dir(db, root)
-    if records is None and (folder / "RECORDS").is_file():
-        records = (folder / "RECORDS").read_text().split()
+    if records is None:
+        if (folder / "RECORDS").is_file():
+            records = (folder / "RECORDS").read_text().split()
+        elif any(folder.glob("*.hea")):  # a partial local copy (e.g. one cudb record): use it
+            return folder
     if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
         return folder
     return fetch_database(db, records=records, root=root)

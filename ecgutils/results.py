@@ -38,8 +38,9 @@ __all__ = ["PROTOCOLS", "make_run", "read_results", "validate_results", "write_r
 #: Evaluation protocols. ``beat_random``: stratified random split of beats (patients
 #: leak across splits, shown on purpose); ``patient_70_15_15``: records split 70/15/15,
 #: seeded; ``ds1ds2``: de Chazal 2004 inter-patient; ``st_episode_patient``: ST-episode
-#: detection, records split patient-wise.
-PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient")
+#: detection, records split patient-wise; ``qrs_detection``: R-peak detection scored
+#: against reference beats over whole records (one class, ``beat``; accuracy is null).
+PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient", "qrs_detection")
 
 
 def make_run(protocol: str, model: str, classes, metrics: dict, timing: dict | None = None,
