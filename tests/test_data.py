@@ -1,0 +1,161 @@
+import os
+
+import numpy as np
+import pytest
+
+import ecgutils as eu
+from conftest import requires_data, synthetic_ecg
+
+
+def test_load_record_and_beat_table(make_record):
+    _, peaks = synthetic_ecg()
+    folder, name, _ = make_record(
+        symbols=["N", "N", "V", "N", "A"],
+        extra_annotations=[(5, "+", "(N"), (int(peaks[3]) - 10, "+", "(AFIB"), (50, "~", "")])
+    rec = eu.data.load_record(name, "testdb", root=folder.parent)
+    assert rec.p_signal.shape == (20 * 360, 2) and rec.fs == 360
+    table = eu.data.beat_table("testdb", root=folder.parent)
+    assert table.symbol.tolist() == ["N", "N", "V", "N", "A"]          # ~ and + are not beats
+    assert table.aami.tolist() == ["N", "N", "V", "N", "S"]
+    assert table.rhythm.tolist() == ["N", "N", "N", "AFIB", "AFIB"]
+    assert (table["sample"].to_numpy() == peaks[:5]).all()
+
+
+def test_pick_lead_by_name(make_record):
+    folder, name, _ = make_record()
+    rec = eu.data.load_record(name, "testdb", root=folder.parent)
+    rec.sig_name = ["V5", "MLII"]
+    assert eu.data.pick_lead(rec)[1] == "MLII"
+    assert np.array_equal(eu.data.pick_lead(rec)[0], rec.p_signal[:, 1])
+
+
+def test_missing_data_folder_says_how_to_get_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match=r"ECG_DATA_DIR.*fetch mitdb"):
+        eu.data.list_records("mitdb")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        eu.data.load_record("100")
+
+
+def test_missing_record_names_it(make_record):
+    folder, _, _ = make_record()
+    with pytest.raises(FileNotFoundError, match="Record '777'"):
+        eu.data.load_record("777", "testdb", root=folder.parent)
+
+
+def test_truncated_dat(make_record):
+    folder, name, _ = make_record()
+    dat = folder / f"{name}.dat"
+    dat.write_bytes(dat.read_bytes()[: dat.stat().st_size // 2])
+    with pytest.raises(ValueError, match=rf"{name}\.dat is truncated"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+def test_header_pointing_to_missing_file(make_record):
+    folder, name, _ = make_record()
+    (folder / f"{name}.dat").rename(folder / "elsewhere.dat")
+    with pytest.raises(FileNotFoundError, match=rf"points to signal file '{name}\.dat'"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+def test_record_without_beats(make_record):
+    folder, name, _ = make_record(symbols=[], extra_annotations=[(5, "+", "(N"), (99, "~", "")])
+    with pytest.raises(ValueError, match=rf"testdb/{name} has no beat annotations"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+def test_unknown_annotation_symbol(make_record, custom_labels):
+    folder, name, _ = make_record(symbols=["N", "Z"], custom_labels=custom_labels)
+    with pytest.raises(ValueError, match=r"unknown annotation symbols \['Z'\]"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+def test_beat_symbol_without_class(make_record):
+    folder, name, _ = make_record(symbols=["N", "B", "N"])
+    with pytest.raises(ValueError, match=r"record testdb/900: beat symbols without a class: \['B'\]"):
+        eu.data.beat_table("testdb", root=folder.parent)
+    table = eu.data.beat_table("testdb", root=folder.parent, mapping={**eu.data.AAMI_MAP, "B": "N"})
+    assert table.aami.tolist() == ["N", "N", "N"]
+
+
+def test_nan_signal(make_record):
+    x = np.full((360 * 20, 2), np.nan)
+    folder, name, _ = make_record(signal=x)
+    with pytest.raises(ValueError, match=r"channel 'MLII': 7200 of 7200 samples are NaN"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+def test_aami_mapping_is_ec57():
+    groups = {c: sorted(s for s, k in eu.data.AAMI_MAP.items() if k == c) for c in "NSVFQ"}
+    assert groups == {"N": sorted("NLRej"), "S": sorted("AaJS"), "V": ["E", "V"], "F": ["F"],
+                      "Q": sorted("/fQ")}
+    assert not {"+", "~", "!", "x", "|", "[", "]", '"'} & set(eu.data.BEAT_SYMBOLS)
+
+
+def test_ds_lists():
+    assert len(eu.data.DS1) == len(eu.data.DS2) == 22
+    assert not set(eu.data.DS1) & set(eu.data.DS2)
+    assert not set(eu.data.PACED_RECORDS) & (set(eu.data.DS1) | set(eu.data.DS2))
+
+
+def test_split_records_is_seeded_and_disjoint():
+    records = [str(r) for r in range(48)]
+    a, b = eu.data.split_records(records, seed=3), eu.data.split_records(records, seed=3)
+    assert a == b and a != eu.data.split_records(records, seed=4)
+    assert sorted(sum(a.values(), [])) == sorted(records)
+    assert [len(a[k]) for k in ("train", "val", "test")] == [34, 7, 7]
+    with pytest.raises(ValueError, match="record 1 is in both 'train' and 'test'"):
+        eu.data.check_disjoint({"train": ["1", "2"], "test": ["1"]})
+    with pytest.raises(ValueError, match="must sum to 1"):
+        eu.data.split_records(records, fractions=(0.5, 0.2, 0.2))
+
+
+def test_vf_episodes_open_at_end(make_record):
+    folder, name, peaks = make_record(extra_annotations=[(100, "[", ""), (900, "]", ""),
+                                                        (5000, "[", "")])
+    ann = eu.data.load_annotations(name, "testdb", root=folder.parent)
+    assert eu.data.vf_episodes(ann).tolist() == [[100, 900], [5000, int(ann.sample[-1])]]
+
+
+def test_relative_data_dir_found_from_notebooks_folder(tmp_path, monkeypatch):
+    (tmp_path / "_config.yml").write_text("title: x\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "data" / "mitdb").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("ECG_DATA_DIR", "data")
+    assert eu.data.data_dir() == (tmp_path / "data").resolve()
+
+
+# ----------------------------------------------------------------- real data
+@requires_data
+def test_real_mitdb_beats():
+    table = eu.data.beat_table("mitdb")
+    assert len(eu.data.list_records("mitdb")) == 48
+    assert len(table) == 109_494
+    assert table.aami.value_counts().to_dict() == {"N": 90631, "Q": 8043, "V": 7236, "S": 2781,
+                                                   "F": 803}
+    assert set(eu.data.DS1) | set(eu.data.DS2) | set(eu.data.PACED_RECORDS) == set(table.record)
+    assert (table.groupby("record")["sample"].apply(lambda s: s.is_monotonic_increasing)).all()
+
+
+@requires_data
+def test_real_leads_and_episodes():
+    rec = eu.data.load_record("114", "mitdb", sampto=3600)
+    assert rec.sig_name == ["V5", "MLII"] and eu.data.pick_lead(rec)[1] == "MLII"
+    ann207 = eu.data.load_annotations("207")
+    assert "(VFL" in ann207.aux_note and "\x00" not in "".join(ann207.aux_note)
+    assert len(eu.data.vf_episodes(ann207)) >= 1
+    cu = eu.data.load_annotations("cu01", "cudb")
+    (start, end), = eu.data.vf_episodes(cu)
+    assert end - start > 60 * 250
+    sele = [r for r in eu.data.list_records("qtdb") if r.startswith("sele0")]
+    assert len(sele) == 33
+
+
+@requires_data
+def test_ensure_records_never_downloads_when_present(monkeypatch):
+    def no_network(*a, **k):
+        raise AssertionError("tried to download")
+    monkeypatch.setattr(eu.data, "fetch_database", no_network)
+    assert eu.data.ensure_records("mitdb", ["100", "101"]).name == "mitdb"
+    assert eu.data.ensure_records("cudb").name == "cudb"

@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import classification_report, confusion_matrix
+
+import ecgutils as eu
+
+
+def _example(seed=0, n=500):
+    rng = np.random.default_rng(seed)
+    classes = ["N", "S", "V"]
+    y_true = rng.choice(classes, n, p=[0.8, 0.1, 0.1])
+    y_pred = np.where(rng.random(n) < 0.8, y_true, rng.choice(classes, n))
+    score = rng.random((n, 3))
+    score[np.arange(n), [classes.index(c) for c in y_pred]] += 1
+    return y_true, y_pred, score / score.sum(1, keepdims=True), classes
+
+
+def test_metrics_agree_with_sklearn():
+    y_true, y_pred, score, classes = _example()
+    m = eu.evaluate.classification_metrics(y_true, y_pred, classes, score)
+    report = classification_report(y_true, y_pred, labels=classes, output_dict=True)
+    for c in classes:
+        assert m["per_class"][c]["precision"] == pytest.approx(report[c]["precision"], abs=1e-4)
+        assert m["per_class"][c]["recall"] == pytest.approx(report[c]["recall"], abs=1e-4)
+        assert m["per_class"][c]["f1"] == pytest.approx(report[c]["f1-score"], abs=1e-4)
+        assert 0.5 < m["per_class"][c]["roc_auc"] <= 1
+    assert m["accuracy"] == pytest.approx(report["accuracy"], abs=1e-4)
+    assert m["macro_f1"] == pytest.approx(report["macro avg"]["f1-score"], abs=1e-4)
+    cm = confusion_matrix(y_true, y_pred, labels=classes)
+    assert m["confusion_matrix"] == cm.tolist()
+    fp_v = cm[:, 2].sum() - cm[2, 2]
+    tn_v = cm.sum() - cm[2].sum() - cm[:, 2].sum() + cm[2, 2]
+    assert m["per_class"]["V"]["fpr"] == pytest.approx(fp_v / (fp_v + tn_v), abs=1e-4)
+
+
+def test_absent_class_does_not_crash():
+    m = eu.evaluate.classification_metrics(["N", "N"], ["N", "V"], ["N", "S", "V"], np.eye(3)[[0, 2]])
+    assert m["per_class"]["S"]["support"] == 0 and "roc_auc" not in m["per_class"]["S"]
+
+
+def _run():
+    y_true, y_pred, score, classes = _example()
+    return eu.results.make_run("patient_70_15_15", "cnn", classes,
+                               eu.evaluate.classification_metrics(y_true, y_pred, classes, score),
+                               {"train_s": np.float32(1.5)}, seed=np.int64(0))
+
+
+def test_results_roundtrip(tmp_path):
+    path = eu.results.write_results(tmp_path / "res", "99_test", {"epochs": 3}, [_run()])
+    assert path == tmp_path / "res" / "99_test.json"
+    obj = eu.results.read_results(path)
+    assert obj["runs"][0]["timing"]["train_s"] == 1.5 and obj["parameters"] == {"epochs": 3}
+    assert [p.name for p in (tmp_path / "res").iterdir()] == ["99_test.json"]
+
+
+@pytest.mark.parametrize("breaks,match", [
+    (lambda r: r.pop("protocol"), "lacks 'protocol'"),
+    (lambda r: r.update(protocol="random"), "unknown protocol 'random'"),
+    (lambda r: r["metrics"].pop("macro_f1"), "lacks 'macro_f1'"),
+    (lambda r: r["metrics"]["per_class"]["N"].pop("support"), r"class 'N' lacks \['support'\]"),
+])
+def test_results_schema_errors_write_nothing(tmp_path, breaks, match):
+    run = _run()
+    breaks(run)
+    with pytest.raises(ValueError, match=match):
+        eu.results.write_results(tmp_path, "99_test", {}, [run])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_results_refuse_nan_and_keep_old_file(tmp_path):
+    path = eu.results.write_results(tmp_path, "99_test", {}, [_run()])
+    before = path.read_text()
+    run = _run()
+    run["metrics"]["accuracy"] = float("nan")
+    with pytest.raises(ValueError):
+        eu.results.write_results(tmp_path, "99_test", {}, [run])
+    assert path.read_text() == before and json.loads(before)
+    assert [p.name for p in tmp_path.iterdir()] == ["99_test.json"]
+
+
+def test_config():
+    assert eu.config.check_positive_int("epochs", 10.0) == 10
+    for bad in (0, -1, 2.5, "x", None, True):
+        with pytest.raises(ValueError, match="parameter 'epochs'"):
+            eu.config.check_positive_int("epochs", bad)
+
+
+def test_smoke_switch(monkeypatch):
+    monkeypatch.setenv("ECG_SMOKE", "1")
+    assert eu.config.is_smoke(None) and not eu.config.is_smoke(False)
+    monkeypatch.setenv("ECG_SMOKE", "0")
+    assert not eu.config.is_smoke(None) and eu.config.is_smoke("True")
