@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 data: $(STAMP)
-	$(PY) -m ecgutils.data fetch mitdb qtdb cudb
+	$(PY) -m ecgutils fetch mitdb qtdb cudb
 
 book: data
 	$(VENV)/bin/jupyter-book build book -W

@@ -103,7 +103,7 @@ def database_dir(db: str, root: str | Path | None = None) -> Path:
 def _missing_data_message(db: str, where: Path) -> str:
     return (f"No '{db}' recordings in {where}. Point ECG_DATA_DIR at a folder that holds "
             f"'{db}/' (e.g. ECG_DATA_DIR=../shared/data), or download it with "
-            f"`python -m ecgutils.data fetch {db}` (PhysioNet, checksums verified).")
+            f"`python -m ecgutils fetch {db}` (PhysioNet, checksums verified).")
 
 
 def list_records(db: str = "mitdb", root: str | Path | None = None) -> list[str]:
@@ -480,21 +480,3 @@ def ensure_records(db: str, records=None, root: str | Path | None = None) -> Pat
     if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
         return folder
     return fetch_database(db, records=records, root=root)
-
-
-def _main(argv=None) -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m ecgutils.data",
-                                     description="Fetch PhysioNet databases into the data root.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    fetch = sub.add_parser("fetch", help="download (only what is missing), verified by SHA-256")
-    fetch.add_argument("databases", nargs="+", choices=sorted(DATABASES))
-    fetch.add_argument("--records", nargs="*", default=None)
-    args = parser.parse_args(argv)
-    for db in args.databases:
-        print(f"{db}: {ensure_records(db, args.records)}")
-
-
-if __name__ == "__main__":
-    _main()

@@ -132,3 +132,15 @@ def test_physionet_url_override(physionet, tmp_path, monkeypatch):
     monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "cache"))
     folder = eu.data.ensure_records("testdb", ["900"])
     assert (folder / "900.hea").is_file()
+
+
+def test_cli_fetch(physionet, tmp_path, monkeypatch, capsys):
+    from ecgutils.__main__ import main
+
+    url, _, _ = physionet
+    monkeypatch.setitem(eu.data.DATABASES, "testdb", "1.0.0")
+    monkeypatch.setenv("ECG_PHYSIONET_URL", url.rsplit("/testdb", 1)[0])
+    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "cli"))
+    main(["fetch", "testdb", "--records", "901"])
+    assert (tmp_path / "cli" / "testdb" / "901.dat").is_file()
+    assert "testdb:" in capsys.readouterr().out
