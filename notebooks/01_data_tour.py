@@ -60,12 +60,11 @@ import ecgutils as eu
 
 smoke = eu.config.is_smoke(smoke)
 eu.config.set_seed(seed)
-all_mitdb = eu.data.list_records("mitdb") if eu.data.database_dir("mitdb").is_dir() else None
-if records is None:
-    records = ["100", "106", "119", "207", "208"] if smoke else all_mitdb
-records = [str(r) for r in records]
+if records is None and smoke:
+    records = ["100", "106", "119", "207", "208"]
 for db, recs in (("mitdb", records), ("qtdb", None), ("cudb", None)):
     eu.data.ensure_records(db, recs)  # downloads (checksummed) only what is missing
+records = [str(r) for r in (records or eu.data.list_records("mitdb"))]
 print(f"data root: {eu.data.data_dir()}  |  smoke mode: {smoke}  |  {len(records)} MIT-BIH records")
 
 # %% [markdown]
