@@ -115,14 +115,25 @@ def plot_confusion_matrix(y_true, y_pred, classes, normalize: str | None = None,
     return fig
 
 
-def plot_roc_curves(y_true, y_score, classes, ax=None, title: str = "ROC (one vs rest)"):
-    """One-vs-rest ROC curve per class, AUC in the legend."""
-    fig, ax = _axes(ax, (4.5, 4))
-    y_true = np.asarray(y_true)
+def _one_vs_rest(display, y_true, y_score, classes, ax):
+    y_true, y_score = np.asarray(y_true), np.asarray(y_score)
     for i, c in enumerate(classes):
-        if 0 < (y_true == c).sum() < y_true.size:
-            skm.RocCurveDisplay.from_predictions(y_true == c, np.asarray(y_score)[:, i], name=str(c),
-                                                 ax=ax, color=CLASS_COLORS.get(str(c)))
+        if 0 < (y_true == c).sum() < y_true.size:  # a curve needs both positives and negatives
+            display.from_predictions(y_true == c, y_score[:, i], name=str(c), ax=ax,
+                                     color=CLASS_COLORS.get(str(c)))
+
+
+def plot_roc_curves(y_true, y_score, classes, ax=None, title: str = "ROC (one vs rest)"):
+    """One-vs-rest ROC curve per class, AUC in the legend.
+
+    Examples
+    --------
+    >>> fig = plot_roc_curves(["N", "V", "N", "V"], np.eye(2)[[0, 1, 1, 1]], ["N", "V"])
+    >>> len(fig.axes[0].get_lines())  # two classes + the diagonal
+    3
+    """
+    fig, ax = _axes(ax, (4.5, 4))
+    _one_vs_rest(skm.RocCurveDisplay, y_true, y_score, classes, ax)
     ax.plot([0, 1], [0, 1], ls=":", color="gray")
     ax.set_title(title)
     return fig
@@ -131,12 +142,7 @@ def plot_roc_curves(y_true, y_score, classes, ax=None, title: str = "ROC (one vs
 def plot_pr_curves(y_true, y_score, classes, ax=None, title: str = "precision-recall"):
     """One-vs-rest precision-recall curve per class, average precision in the legend."""
     fig, ax = _axes(ax, (4.5, 4))
-    y_true = np.asarray(y_true)
-    for i, c in enumerate(classes):
-        if 0 < (y_true == c).sum() < y_true.size:
-            skm.PrecisionRecallDisplay.from_predictions(
-                y_true == c, np.asarray(y_score)[:, i], name=str(c), ax=ax,
-                color=CLASS_COLORS.get(str(c)))
+    _one_vs_rest(skm.PrecisionRecallDisplay, y_true, y_score, classes, ax)
     ax.set_title(title)
     return fig
 
