@@ -119,8 +119,12 @@ def _one_vs_rest(display, y_true, y_score, classes, ax):
     y_true, y_score = np.asarray(y_true), np.asarray(y_score)
     for i, c in enumerate(classes):
         if 0 < (y_true == c).sum() < y_true.size:  # a curve needs both positives and negatives
-            display.from_predictions(y_true == c, y_score[:, i], name=str(c), ax=ax,
-                                     color=CLASS_COLORS.get(str(c)))
+            shown = display.from_predictions(y_true == c, y_score[:, i], name=str(c), ax=ax)
+            line = getattr(shown, "line_", None)
+            if line is not None and str(c) in CLASS_COLORS:
+                line.set_color(CLASS_COLORS[str(c)])
+    if ax.get_legend() is not None:
+        ax.legend(fontsize=8)  # refresh so the legend shows the class colours
 
 
 def plot_roc_curves(y_true, y_score, classes, ax=None, title: str = "ROC (one vs rest)"):
@@ -135,7 +139,7 @@ def plot_roc_curves(y_true, y_score, classes, ax=None, title: str = "ROC (one vs
     fig, ax = _axes(ax, (4.5, 4))
     _one_vs_rest(skm.RocCurveDisplay, y_true, y_score, classes, ax)
     ax.plot([0, 1], [0, 1], ls=":", color="gray")
-    ax.set_title(title)
+    ax.set(title=title, xlabel="false-positive rate", ylabel="sensitivity (true-positive rate)")
     return fig
 
 
@@ -143,7 +147,7 @@ def plot_pr_curves(y_true, y_score, classes, ax=None, title: str = "precision-re
     """One-vs-rest precision-recall curve per class, average precision in the legend."""
     fig, ax = _axes(ax, (4.5, 4))
     _one_vs_rest(skm.PrecisionRecallDisplay, y_true, y_score, classes, ax)
-    ax.set_title(title)
+    ax.set(title=title, xlabel="recall (Se)", ylabel="precision (+P)")
     return fig
 
 
