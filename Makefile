@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-export MPLBACKEND ?= Agg
 # Notebooks run in notebooks/: hand them an absolute data root.
 ifneq ($(strip $(ECG_DATA_DIR)),)
 export ECG_DATA_DIR := $(abspath $(ECG_DATA_DIR))

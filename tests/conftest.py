@@ -15,6 +15,12 @@ with warnings.catch_warnings():
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Figures drawn by the tests themselves need no screen. Only this process: MPLBACKEND is
+# NOT exported, since it would replace the inline backend in executed notebooks.
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
 # Notebooks and subprocesses run elsewhere: hand them an absolute data root.
 if os.environ.get("ECG_DATA_DIR"):
     _p = Path(os.environ["ECG_DATA_DIR"]).expanduser()

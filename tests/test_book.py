@@ -23,7 +23,7 @@ def test_toc_lists_every_notebook_and_pages_exist():
 @requires_data
 @pytest.mark.slow
 def test_book_builds_in_smoke_mode_without_warnings(tmp_path):
-    env = {**os.environ, "ECG_SMOKE": "1"}
+    env = {**{k: v for k, v in os.environ.items() if k != "MPLBACKEND"}, "ECG_SMOKE": "1"}
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT / "book"), "-W",
            "--path-output", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3000, cwd=ROOT)
@@ -36,5 +36,6 @@ def test_book_builds_in_smoke_mode_without_warnings(tmp_path):
         colab = (f"https://colab.research.google.com/github/{repo}/blob/{config['branch']}"
                  f"/notebooks/{name}.ipynb")
         assert colab in page, f"{name}: no Colab button to {colab}"
+        assert page.count("<img") >= 3, f"{name}: the page shows no figures"
         for noise in ("oneDNN", "without encryption", "absl::", "Traceback"):
             assert noise not in page, f"{name}: '{noise}' reached the page"

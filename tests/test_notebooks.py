@@ -72,12 +72,15 @@ def test_notebook_runs_in_smoke_mode(name, tmp_path):
     cmd = [str(BIN / "papermill"), "-k", "python3", "--cwd", str(ROOT / "notebooks"),
            str(ROOT / "notebooks" / f"{name}.ipynb"), str(out),
            "-p", "smoke", "True", "-p", "results_dir", str(results)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # keep inline figures
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     nb = nbformat.read(out, as_version=4)
     stderr = [o.get("text", "")[:200] for c in nb.cells for o in c.get("outputs", [])
               if o.get("name") == "stderr"]
     assert not stderr, f"{name} wrote to stderr (it would show on the page): {stderr}"
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert figures >= 3, f"{name}: only {figures} figures in the executed notebook"
     import ecgutils as eu
 
     obj = eu.results.read_results(results / f"{name}.json")
