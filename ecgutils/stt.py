@@ -377,7 +377,7 @@ def st_features(x_mv, peaks, fs: float, reference_s: float = 30.0,
             out[f"{name}_vs_median{lead + 1}"] = smooth[:, lead] - np.median(change[:, lead])
     rr = np.diff(peaks, prepend=peaks[0] - round(fs)) / fs if peaks.size else np.array([])
     out["rr_s"] = rr
-    return pd.DataFrame(out)
+    return pd.DataFrame(out)[[c for c in ST_FEATURES if c in out]]
 
 
 def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = None,
