@@ -32,7 +32,7 @@
 # `fit`). No GPU needed.
 #
 # **Time to run.** About 2–3 minutes on a 2-core laptop CPU (33 records, 6 networks, the
-# ST classifier); under a minute in smoke mode. With `database="edb"` (the full
+# ST classifier); about a minute in smoke mode. With `database="edb"` (the full
 # database, 90 two-hour records, downloaded from PhysioNet, about 1 GB) it takes hours.
 
 # %% tags=["remove-cell"]
@@ -425,7 +425,9 @@ print(f"saved {model_path}")
 # abnormal morphologies. Patient-wise, the test patients' abnormal beats (mostly
 # ventricular beats of one patient) are of a kind barely seen in training (mostly
 # supraventricular beats of another), and the new patients' *normal* beats also look
-# unfamiliar, so specificity drops too. Two more reasons:
+# unfamiliar, so specificity drops too; the test ROC-AUCs are near chance, or below it
+# (the networks rank the new patient's ventricular beats as *more* normal than his
+# normal beats). Two more reasons:
 #
 # - with about 255 abnormal beats from a dozen patients, no network can learn abnormal
 #   morphology in general; the validation set (a handful of abnormal beats) is too small
