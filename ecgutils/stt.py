@@ -1,0 +1,434 @@
+"""European ST-T Database helpers: records, binary beat labels, ST/T episodes, ST features.
+
+The European ST-T Database (``edb``: 90 two-hour records, 250 Hz, two leads) and its 33
+15-minute excerpts in the QT Database (``qtdb`` records ``sele0104`` ... ``sele0704``)
+share one annotation format:
+
+- beat symbols (``N``, ``V``, ``S``, ``F``, ``J``...) at the R peaks;
+- ST episodes as ``s`` annotations whose aux note opens ``(ST1+`` and closes ``ST1+)``
+  (lead 1 = the first signal, ``+`` elevation, ``-`` depression);
+- T episodes as ``T`` annotations, ``(T2-`` ... ``T2-)`` (``++``/``--``: a T wave that
+  changes sign);
+- extreme-deviation marks such as ``AST1-100`` (microvolts) inside an episode, which
+  are not boundaries.
+
+Every function works on whole arrays; the only loops are over records or episode keys.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data as _data
+from . import signal as _signal
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import wfdb
+
+__all__ = [
+    "BINARY_CLASSES", "EDB_BINARY_MAP", "ST_FEATURES", "beats_to_episodes",
+    "binary_beat_labels", "european_st_records", "load_record_beats", "match_episodes",
+    "merge_intervals", "samples_in_episodes", "sensitivity_specificity", "st_episodes",
+    "st_features",
+]
+
+#: The two classes of the beat task, in a fixed order (index 1 is the positive class).
+BINARY_CLASSES = ("normal", "abnormal")
+
+#: Beat symbol -> binary class. Stable and explicit (never numbered by iterating a set):
+#: ``N`` is normal; every other labelled beat type is abnormal. Unclassifiable beats
+#: (``Q``, ``?``) are beats of unknown type and are left out (``None``), as are
+#: non-beat annotations (rhythm ``+``, noise ``~``, ST/T episode marks ``s``/``T``,
+#: isolated QRS-like artefacts ``|``), which are not in the map at all.
+EDB_BINARY_MAP = {
+    "N": "normal",
+    **dict.fromkeys(("V", "S", "F", "J", "A", "a", "E", "j", "e", "L", "R", "B", "n", "r",
+                     "/", "f"), "abnormal"),
+    "Q": None,
+    "?": None,
+}
+
+_OPEN = re.compile(r"^\((ST|T)(\d+)([+-]+)$")
+_CLOSE = re.compile(r"^(ST|T)(\d+)([+-]+)\)$")
+
+
+# --------------------------------------------------------------------------- records
+def european_st_records(db: str = "qtdb", root: str | Path | None = None) -> list[str]:
+    """Records of the European ST-T Database available in ``db``.
+
+    ``db="edb"``: every record of the full database (its ``RECORDS`` file).
+    ``db="qtdb"``: the QT Database records that are European ST-T excerpts, i.e. the
+    ``sele0*`` records whose header says ``Produced by xform from record e0...``
+    (a full QT Database copy also holds MIT-BIH and other excerpts, left out).
+
+    Raises
+    ------
+    ValueError
+        ``db`` is neither ``"qtdb"`` nor ``"edb"``, or no excerpt is found.
+    FileNotFoundError
+        The database folder is missing (the message says how to get it).
+    """
+    if db == "edb":
+        return _data.list_records("edb", root)
+    if db != "qtdb":
+        raise ValueError(f"parameter 'database' must be 'qtdb' (the 33 European ST-T excerpts) "
+                         f"or 'edb' (the full European ST-T Database), got {db!r}")
+    folder = _data.database_dir(db, root)
+    out = []
+    for record in _data.list_records(db, root):
+        if not record.startswith("sele0") or not (folder / f"{record}.hea").is_file():
+            continue
+        comments = " ".join(wfdb.rdheader(str(folder / record)).comments)
+        if re.search(r"from record e0\d+", comments):
+            out.append(record)
+    if not out:
+        raise ValueError(f"no European ST-T excerpts (sele0* records 'Produced by xform from "
+                         f"record e0...') in {folder}")
+    return out
+
+
+# --------------------------------------------------------------------------- labels
+def binary_beat_labels(symbols, where: str = "") -> np.ndarray:
+    """Map beat symbols to ``"normal"``/``"abnormal"`` with :data:`EDB_BINARY_MAP`.
+
+    Unclassifiable beats (``Q``, ``?``) give ``""``: drop them. A symbol that is not in
+    the map (a non-beat annotation such as ``+`` or ``s``) raises: filter beats first.
+
+    Examples
+    --------
+    >>> binary_beat_labels(["N", "V", "S", "N", "Q"]).tolist()
+    ['normal', 'abnormal', 'abnormal', 'normal', '']
+    >>> binary_beat_labels(["N", "s"], where="record e0103")
+    Traceback (most recent call last):
+    ...
+    ValueError: record e0103: symbols ['s'] are not beat labels of EDB_BINARY_MAP (1 annotations); keep only beats (eu.data.BEAT_SYMBOLS) first.
+    """
+    symbols = np.asarray(symbols, dtype=object)
+    known = np.isin(symbols, list(EDB_BINARY_MAP))
+    if not known.all():
+        bad = sorted(set(symbols[~known]))
+        raise ValueError(f"{where + ': ' if where else ''}symbols {bad} are not beat labels of "
+                         f"EDB_BINARY_MAP ({int((~known).sum())} annotations); keep only beats "
+                         f"(eu.data.BEAT_SYMBOLS) first.")
+    lookup = {k: (v or "") for k, v in EDB_BINARY_MAP.items()}
+    return np.array([lookup[s] for s in symbols], dtype=str) if symbols.size else \
+        np.array([], dtype=str)
+
+
+def sensitivity_specificity(y_true, y_pred, positive="abnormal") -> dict:
+    """Counts, sensitivity TP/(TP+FN) and specificity TN/(TN+FP) for one positive class.
+
+    A rate whose denominator is zero (no positives, or no negatives) is ``None``.
+
+    Examples
+    --------
+    >>> sensitivity_specificity(["a", "n", "n", "a"], ["a", "n", "a", "n"], positive="a")
+    {'tp': 1, 'fn': 1, 'tn': 1, 'fp': 1, 'sensitivity': 0.5, 'specificity': 0.5}
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
+    t, p = y_true == positive, y_pred == positive
+    tp, fn = int((t & p).sum()), int((t & ~p).sum())
+    tn, fp = int((~t & ~p).sum()), int((~t & p).sum())
+    return {"tp": tp, "fn": fn, "tn": tn, "fp": fp,
+            "sensitivity": round(tp / (tp + fn), 4) if tp + fn else None,
+            "specificity": round(tn / (tn + fp), 4) if tn + fp else None}
+
+
+# --------------------------------------------------------------------------- episodes
+def st_episodes(ann, sig_len: int | None = None, kinds=("ST", "T")) -> pd.DataFrame:
+    """ST and T episodes of one record as intervals, one row per episode and lead.
+
+    Boundaries are aux notes ``(ST1+`` (opens) and ``ST1+)`` (closes); they are paired
+    per (kind, lead, direction) in time order. An episode already running when the
+    record starts (a close without an open, common in 15-min excerpts) starts at 0
+    (``open_start``); one still running at the end (an open without a close) ends at
+    ``sig_len - 1``, or at the last annotation if ``sig_len`` is not given
+    (``open_end``). Peak marks such as ``AST1-100`` are ignored.
+
+    Parameters
+    ----------
+    ann : wfdb.Annotation, or anything with ``sample`` and ``aux_note``
+    sig_len : int, optional
+        Record length in samples.
+    kinds : tuple of {"ST", "T"}
+
+    Returns
+    -------
+    DataFrame
+        Columns ``lead`` (0-based signal index), ``kind``, ``direction`` (``+``, ``-``,
+        ``++``, ``--``), ``start``, ``end`` (samples), ``open_start``, ``open_end``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ann = SimpleNamespace(sample=[100, 300, 350, 500, 900],
+    ...                       aux_note=["(ST1+", "AST1+150", "ST1+)", "(T2-", "ST2-)"])
+    >>> st_episodes(ann, sig_len=1000)[["lead", "kind", "direction", "start", "end"]]
+       lead kind direction  start  end
+    0     0   ST         +    100  350
+    1     1   ST         -      0  900
+    2     1    T         -    500  999
+    """
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    notes = pd.Series(np.asarray(ann.aux_note, dtype=object), dtype=object).fillna("").astype(str)
+    notes = notes.str.rstrip("\x00")
+    opens = notes.str.extract(_OPEN)
+    closes = notes.str.extract(_CLOSE)
+    is_open, is_close = opens[0].notna().to_numpy(), closes[0].notna().to_numpy()
+    parts = opens.where(opens[0].notna(), closes)
+    ev = pd.DataFrame({"kind": parts[0], "lead": parts[1], "direction": parts[2],
+                       "sample": samples, "is_open": is_open})[is_open | is_close]
+    ev = ev[ev["kind"].isin(list(kinds))]
+    columns = ["lead", "kind", "direction", "start", "end", "open_start", "open_end"]
+    if ev.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            columns, (int, str, str, np.int64, np.int64, bool, bool))})
+    last = int(sig_len - 1) if sig_len is not None else int(samples.max())
+    ev = ev.sort_values(["kind", "lead", "direction", "sample"], kind="stable")
+    key = ["kind", "lead", "direction"]
+    nxt_open = ev.groupby(key)["is_open"].shift(-1)
+    nxt_sample = ev.groupby(key)["sample"].shift(-1)
+    prev_open = ev.groupby(key)["is_open"].shift(1)
+    # An open is paired with the next event of its key if that is a close; an open
+    # followed by another open (malformed) ends there; a final open ends at the record end.
+    o = ev[ev["is_open"]]
+    closed = nxt_open[ev["is_open"]].eq(False)
+    end = np.where(nxt_sample[ev["is_open"]].notna(), nxt_sample[ev["is_open"]].fillna(0), last)
+    paired = pd.DataFrame({"lead": o["lead"].astype(int) - 1, "kind": o["kind"],
+                           "direction": o["direction"], "start": o["sample"],
+                           "end": end.astype(np.int64), "open_start": False,
+                           "open_end": ~closed.to_numpy()})
+    # A close with no open before it: the episode began before the record did.
+    c = ev[~ev["is_open"] & ~prev_open.eq(True)]
+    orphan = pd.DataFrame({"lead": c["lead"].astype(int) - 1, "kind": c["kind"],
+                           "direction": c["direction"], "start": np.int64(0),
+                           "end": c["sample"], "open_start": True, "open_end": False})
+    out = pd.concat([paired, orphan], ignore_index=True)
+    out = (out.assign(_t=out["kind"].eq("T")).sort_values(["_t", "lead", "start"], kind="stable")
+           .drop(columns="_t").reset_index(drop=True))
+    out[["start", "end"]] = out[["start", "end"]].astype(np.int64)
+    return out[columns]
+
+
+def merge_intervals(intervals) -> np.ndarray:
+    """Union of ``(start, end)`` intervals (inclusive), as sorted disjoint intervals.
+
+    Examples
+    --------
+    >>> merge_intervals([(5, 9), (0, 2), (8, 12), (20, 25)]).tolist()
+    [[0, 2], [5, 12], [20, 25]]
+    """
+    iv = np.asarray(intervals, dtype=np.int64).reshape(-1, 2)
+    if iv.size == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(iv[:, 1])
+    new = np.ones(len(iv), bool)
+    new[1:] = iv[1:, 0] > reach[:-1]
+    group = np.cumsum(new) - 1
+    starts = iv[new, 0]
+    ends = np.maximum.reduceat(iv[:, 1], np.flatnonzero(new))
+    return np.stack([starts, ends], axis=1)[: group[-1] + 1]
+
+
+def samples_in_episodes(samples, episodes) -> np.ndarray:
+    """True for each sample inside any ``(start, end)`` interval (inclusive).
+
+    ``episodes`` may be an ``(n, 2)`` array or a DataFrame from :func:`st_episodes`.
+
+    Examples
+    --------
+    >>> samples_in_episodes([0, 5, 10, 15, 30], [(4, 10), (25, 40)]).tolist()
+    [False, True, True, False, True]
+    """
+    if isinstance(episodes, pd.DataFrame):
+        episodes = episodes[["start", "end"]].to_numpy()
+    merged = merge_intervals(episodes)
+    samples = np.asarray(samples, dtype=np.int64)
+    if merged.size == 0:
+        return np.zeros(samples.shape, bool)
+    i = np.searchsorted(merged[:, 0], samples, side="right") - 1
+    return (i >= 0) & (samples <= merged[np.clip(i, 0, None), 1])
+
+
+def beats_to_episodes(samples, positive, fs: float, min_duration_s: float = 30.0) -> np.ndarray:
+    """Runs of consecutive positive beats as ``(start, end)`` episodes of one record.
+
+    A run lasts from its first to its last positive beat; runs shorter than
+    ``min_duration_s`` are dropped (the European ST-T Database annotates only ST
+    episodes of at least 30 s).
+
+    Examples
+    --------
+    >>> s = np.arange(0, 100) * 250  # one beat a second at 250 Hz
+    >>> pos = (s > 10 * 250) & (s < 50 * 250) | (s > 80 * 250) & (s < 85 * 250)
+    >>> beats_to_episodes(s, pos, fs=250).tolist()
+    [[2750, 12250]]
+    """
+    samples = np.asarray(samples, dtype=np.int64)
+    positive = np.asarray(positive, dtype=bool)
+    if samples.shape != positive.shape:
+        raise ValueError(f"samples {samples.shape} and positive {positive.shape} differ in shape")
+    edges = np.diff(np.concatenate([[0], positive.astype(np.int8), [0]]))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    ep = np.stack([samples[first], samples[last]], axis=1).reshape(-1, 2)
+    return ep[(ep[:, 1] - ep[:, 0]) >= min_duration_s * fs]
+
+
+def match_episodes(reference, detected, min_overlap: float = 0.5) -> dict:
+    """Episode sensitivity and positive predictivity by overlap (EC57-style).
+
+    A reference episode counts as detected when the detected episodes cover at least
+    ``min_overlap`` of its duration, or when it covers at least ``min_overlap`` of a
+    detected episode it overlaps (a long detection over a short episode, or a short
+    one inside a long episode, both count). Symmetrically, a detected episode is a
+    true positive when the reference episodes cover ``min_overlap`` of it, or it
+    covers ``min_overlap`` of an overlapping reference episode.
+
+    Returns ``{"ref_episodes", "det_episodes", "tp_ref", "fn", "tp_det", "fp", "se",
+    "ppv"}``; ``se`` (``ppv``) is ``None`` without reference (detected) episodes.
+
+    Examples
+    --------
+    >>> match_episodes([(0, 100), (200, 300), (500, 520)], [(10, 90), (290, 400), (600, 700)])
+    {'ref_episodes': 3, 'det_episodes': 3, 'tp_ref': 1, 'fn': 2, 'tp_det': 1, 'fp': 2, 'se': 0.3333, 'ppv': 0.3333}
+    """
+    ref = np.asarray(reference, dtype=np.int64).reshape(-1, 2)
+    det = np.asarray(detected, dtype=np.int64).reshape(-1, 2)
+    if not 0 < min_overlap <= 1:
+        raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap}")
+    ov = np.maximum(0, np.minimum(ref[:, None, 1], det[None, :, 1])
+                    - np.maximum(ref[:, None, 0], det[None, :, 0]))
+    len_ref = np.maximum(ref[:, 1] - ref[:, 0], 1)
+    len_det = np.maximum(det[:, 1] - det[:, 0], 1)
+    ref_hit = (ov.sum(1) >= min_overlap * len_ref) | (ov >= min_overlap * len_det[None, :]).any(1)
+    det_hit = (ov.sum(0) >= min_overlap * len_det) | (ov >= min_overlap * len_ref[:, None]).any(0)
+    tp_ref, tp_det = int(ref_hit.sum()), int(det_hit.sum())
+    return {"ref_episodes": len(ref), "det_episodes": len(det), "tp_ref": tp_ref,
+            "fn": len(ref) - tp_ref, "tp_det": tp_det, "fp": len(det) - tp_det,
+            "se": round(tp_ref / len(ref), 4) if len(ref) else None,
+            "ppv": round(tp_det / len(det), 4) if len(det) else None}
+
+
+# --------------------------------------------------------------------------- features
+#: Per-beat ST features (two leads), from :func:`st_features`.
+ST_FEATURES = tuple(f"{name}{lead}" for name in ("st_level", "st_change", "st_change_smooth",
+                                                 "st_vs_median", "t_level", "t_change",
+                                                 "t_change_smooth", "t_vs_median")
+                    for lead in (1, 2)) + ("rr_s",)
+
+
+def st_features(x_mv, peaks, fs: float, reference_s: float = 30.0,
+                smooth_beats: int = 15) -> pd.DataFrame:
+    """ST and T levels of each beat, and their change from the record's reference.
+
+    For each lead (columns of ``x_mv``, in mV): the isoelectric level is the median of
+    the PR segment (90 to 50 ms before the R peak); the ST level is the mean from 100 to
+    120 ms after R (about J + 60-80 ms) minus it; the T level the mean from 200 to
+    350 ms after R minus it. The change is the level minus the median level of the
+    beats in the first ``reference_s`` seconds (the European ST-T annotators also
+    measured deviations from a reference taken at the start of the record), and a
+    running median over ``smooth_beats`` beats steadies it (episodes last >= 30 s).
+    ``*_vs_median`` is that smoothed change relative to the record's median level
+    instead (for records that begin inside an episode, where the start is no reference).
+
+    Examples
+    --------
+    >>> fs = 250
+    >>> t = np.arange(120 * fs) / fs
+    >>> peaks = np.arange(fs, 119 * fs, fs)
+    >>> x = np.zeros((t.size, 2))
+    >>> x[(peaks[:, None] + np.arange(20, 35)).ravel()] += [0.2, 0.0]  # ST raised in lead 1
+    >>> f = st_features(x, peaks, fs)
+    >>> round(float(f["st_level1"].median()), 2), round(float(f["st_level2"].median()), 2)
+    (0.2, 0.0)
+    """
+    x = np.asarray(x_mv, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    peaks = np.asarray(peaks, dtype=np.int64)
+    from scipy import ndimage
+
+    def level(a_s, b_s, how):
+        seg, _ = _signal.segment_beats(x, peaks + round(a_s * fs), fs, 0, b_s - a_s)
+        return np.median(seg, axis=1) if how == "median" else seg.mean(axis=1)
+
+    iso = level(-0.09, -0.05, "median")
+    st = level(0.10, 0.12, "mean") - iso
+    tw = level(0.20, 0.35, "mean") - iso
+    ref_beats = peaks < peaks[0] + reference_s * fs if peaks.size else peaks.astype(bool)
+    out = {}
+    size = max(1, min(int(smooth_beats), max(peaks.size, 1)))
+    for name, v in (("st", st), ("t", tw)):
+        ref = np.median(v[ref_beats], axis=0) if ref_beats.any() else np.zeros(v.shape[1])
+        change = v - ref
+        smooth = ndimage.median_filter(change, size=(size, 1), mode="nearest")
+        for lead in range(v.shape[1]):
+            out[f"{name}_level{lead + 1}"] = v[:, lead]
+            out[f"{name}_change{lead + 1}"] = change[:, lead]
+            out[f"{name}_change_smooth{lead + 1}"] = smooth[:, lead]
+            out[f"{name}_vs_median{lead + 1}"] = smooth[:, lead] - np.median(change[:, lead])
+    rr = np.diff(peaks, prepend=peaks[0] - round(fs)) / fs if peaks.size else np.array([])
+    out["rr_s"] = rr
+    return pd.DataFrame(out)[[c for c in ST_FEATURES if c in out]]
+
+
+def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = None,
+                      window_s: float = 0.2, wavelet: str = "db6"):
+    """Read, denoise, normalise and segment one European ST-T record.
+
+    1. wfdb reads the record (both leads) and its ``.atr`` annotations.
+    2. Each lead is wavelet-denoised (``wavelet``, threshold estimated from the data,
+       :func:`ecgutils.signal.wavelet_denoise`) and z-scored over the record.
+    3. A ``window_s`` window centred on each annotated beat is cut from both leads
+       (edges padded): ``beats`` has shape ``(n_beats, round(window_s * fs), 2)``.
+    4. Beats get binary labels (:data:`EDB_BINARY_MAP`; ``Q``/``?`` beats dropped),
+       whether they lie inside an ST (``in_st``) or T (``in_t``) episode of either lead,
+       and the ST features of :func:`st_features` (from the denoised signal in mV).
+
+    Returns
+    -------
+    beats : ndarray, float32, shape (n, window, 2)
+    table : DataFrame
+        One row per beat: ``record``, ``sample``, ``symbol``, ``label``, ``in_st``,
+        ``in_t`` and the :data:`ST_FEATURES` columns.
+    info : dict
+        ``fs``, ``sig_len``, ``sig_name``, ``comments``, ``episodes`` (DataFrame).
+    """
+    rec = _data.load_record(record, db, root)
+    if rec.p_signal.shape[1] < 2:
+        raise ValueError(f"record {db}/{record} has {rec.p_signal.shape[1]} lead(s); "
+                         f"the European ST-T records have two")
+    ann = _data.load_annotations(record, db, root)
+    fs = float(rec.fs)
+    x = rec.p_signal[:, :2]
+    denoised = _signal.wavelet_denoise(x, wavelet, axis=0)
+    normalised = _signal.zscore(denoised, axis=0)
+    symbols = np.asarray(ann.symbol, dtype=object)
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    is_beat = np.isin(symbols, list(_data.BEAT_SYMBOLS))
+    if not is_beat.any():
+        raise ValueError(f"record {db}/{record} has no beat annotations in its .atr file")
+    labels = binary_beat_labels(symbols[is_beat], where=f"record {db}/{record}")
+    keep = labels != ""
+    peaks, beat_symbols, labels = samples[is_beat][keep], symbols[is_beat][keep], labels[keep]
+    half = window_s / 2
+    beats, _ = _signal.segment_beats(normalised, peaks, fs, half, half)
+    episodes = st_episodes(ann, sig_len=rec.sig_len)
+    table = pd.DataFrame({
+        "record": str(record), "sample": peaks, "symbol": beat_symbols.astype(str),
+        "label": labels,
+        "in_st": samples_in_episodes(peaks, episodes[episodes["kind"] == "ST"]),
+        "in_t": samples_in_episodes(peaks, episodes[episodes["kind"] == "T"]),
+    })
+    table = pd.concat([table, st_features(denoised, peaks, fs)], axis=1)
+    info = {"fs": fs, "sig_len": int(rec.sig_len), "sig_name": list(rec.sig_name[:2]),
+            "comments": list(rec.comments), "episodes": episodes}
+    return beats.astype(np.float32), table, info
