@@ -562,15 +562,18 @@ def split_records_covering(counts: pd.DataFrame, fractions=(0.7, 0.15, 0.15), se
     ...     counts.loc[splits[k], "b"].sum() > 0 for k in splits)
     ([3, 3, 4], True)
     """
-    counts = counts.copy()
-    counts.index = counts.index.astype(str)
+    records = [str(r) for r in counts.index]
+    table = counts.to_numpy()
+    classes = np.asarray([str(c) for c in counts.columns])
+    row = {r: i for i, r in enumerate(records)}
     best = None
     for s in range(seed, seed + max_tries):
-        splits = split_records(counts.index, fractions, seed=s, names=names)
-        missing = {k: [str(c) for c in counts.columns
-                       if counts.loc[recs, c].sum() < min_count] if recs else
-                   [str(c) for c in counts.columns] for k, recs in splits.items()}
-        missing = {k: v for k, v in missing.items() if v}
+        splits = split_records(records, fractions, seed=s, names=names)
+        missing = {}
+        for k, recs in splits.items():
+            short = table[[row[r] for r in recs]].sum(axis=0) < min_count
+            if short.any():
+                missing[k] = classes[short].tolist()
         n_missing = sum(len(v) for v in missing.values())
         if best is None or n_missing < best[0]:
             best = (n_missing, splits, s, missing)
