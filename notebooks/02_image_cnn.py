@@ -168,8 +168,8 @@ support
 # %% [markdown]
 # The classes are very unequal: Normal beats outnumber VF windows about forty to one, and
 # the VF windows come from only two recordings. The mean shapes (± one standard deviation)
-# already differ: wide QRS complexes for LBBB and PVC, the rabbit-ear notch of RBBB, and
-# no structure at all for VF.
+# already differ: wide QRS complexes for LBBB and PVC, a wide terminal S wave for RBBB (in
+# lead MLII), and no repeating beat shape at all for VF.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
