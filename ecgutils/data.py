@@ -33,6 +33,7 @@ __all__ = [
     "ChecksumError", "aami_class", "beat_table", "check_disjoint", "data_dir",
     "database_dir", "ensure_records", "fetch_database", "list_records", "load_annotations",
     "load_record", "pick_lead", "split_records", "vf_episodes",
+    "intersect_episodes", "rhythm_episodes", "split_records_covering",
 ]
 
 #: PhysioNet versions of the databases the book uses.
@@ -480,3 +481,106 @@ def ensure_records(db: str, records=None, root: str | Path | None = None) -> Pat
     if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
         return folder
     return fetch_database(db, records=records, root=root)
+
+
+# --------------------------------------------------------------------------- episodes
+def rhythm_episodes(ann: wfdb.Annotation, rhythms=("VFL", "VF"), end: int | None = None
+                    ) -> np.ndarray:
+    """Intervals during which one of ``rhythms`` is in force, as ``(start, end)`` samples.
+
+    A rhythm starts at a ``+`` annotation whose aux note is ``(`` + its name (``(VFL``)
+    and lasts until the next rhythm annotation, or until ``end`` (default: the last
+    annotation) if none follows.
+
+    Examples
+    --------
+    >>> ann = wfdb.Annotation("x", "atr", sample=np.array([0, 100, 250, 300]),
+    ...                       symbol=["+", "+", "+", "N"], aux_note=["(N", "(VFL", "(N", ""])
+    >>> rhythm_episodes(ann).tolist()
+    [[100, 250]]
+    """
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    symbols = np.asarray(ann.symbol)
+    aux = np.asarray([a.rstrip("\x00") for a in (ann.aux_note or [""] * len(samples))], dtype=str)
+    is_rhythm = (symbols == "+") & np.char.startswith(aux, "(")
+    starts = samples[is_rhythm]
+    names = np.char.lstrip(aux[is_rhythm], "(")
+    stops = np.append(starts[1:], samples[-1] if end is None else end)
+    keep = np.isin(names, list(rhythms))
+    return np.stack([starts[keep], stops[keep]], axis=1).reshape(-1, 2)
+
+
+def intersect_episodes(a, b) -> np.ndarray:
+    """Intersection of two sets of ``(start, end)`` intervals (each set non-overlapping).
+
+    Examples
+    --------
+    >>> intersect_episodes([(0, 10), (20, 30)], [(5, 25)]).tolist()
+    [[5, 10], [20, 25]]
+    """
+    a = np.asarray(a, dtype=np.int64).reshape(-1, 2)
+    b = np.asarray(b, dtype=np.int64).reshape(-1, 2)
+    start = np.maximum(a[:, None, 0], b[None, :, 0])
+    stop = np.minimum(a[:, None, 1], b[None, :, 1])
+    keep = stop > start
+    out = np.stack([start[keep], stop[keep]], axis=1)
+    return out[np.argsort(out[:, 0])] if len(out) else out.reshape(0, 2)
+
+
+def split_records_covering(counts: pd.DataFrame, fractions=(0.7, 0.15, 0.15), seed: int = 0,
+                           min_count: int = 1, max_tries: int = 1000,
+                           names=("train", "val", "test"), strict: bool = True):
+    """A patient-wise split (:func:`split_records`) in which every split holds every class.
+
+    Tries ``seed``, ``seed + 1``, ... and keeps the first split in which each class has
+    at least ``min_count`` beats in each split: a stratified group split. Only the
+    labels are looked at, never a model's results, so the test split is not tuned.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Beats per record (index) and class (columns), e.g. ``pd.crosstab(record, label)``.
+    strict : bool
+        If no seed works within ``max_tries``: raise (True), or return the split with the
+        fewest missing (split, class) pairs (False, e.g. for a smoke run on few records).
+
+    Returns
+    -------
+    splits : dict of str -> list of str
+    seed_used : int
+    missing : dict of str -> list of str
+        Classes below ``min_count`` in each split (empty when every class is covered).
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"a": [5] * 10, "b": [0] * 7 + [5] * 3},
+    ...                       index=[str(r) for r in range(10)])
+    >>> splits, used, missing = split_records_covering(counts, (0.4, 0.3, 0.3))
+    >>> missing
+    {}
+    >>> sorted(len(splits[k]) for k in splits), all(
+    ...     counts.loc[splits[k], "b"].sum() > 0 for k in splits)
+    ([3, 3, 4], True)
+    """
+    records = [str(r) for r in counts.index]
+    table = counts.to_numpy()
+    classes = np.asarray([str(c) for c in counts.columns])
+    row = {r: i for i, r in enumerate(records)}
+    best = None
+    for s in range(seed, seed + max_tries):
+        splits = split_records(records, fractions, seed=s, names=names)
+        missing = {}
+        for k, recs in splits.items():
+            short = table[[row[r] for r in recs]].sum(axis=0) < min_count
+            if short.any():
+                missing[k] = classes[short].tolist()
+        n_missing = sum(len(v) for v in missing.values())
+        if best is None or n_missing < best[0]:
+            best = (n_missing, splits, s, missing)
+        if n_missing == 0:
+            break
+    if best[0] and strict:
+        raise ValueError(f"no seed in {seed}..{seed + max_tries - 1} gives every split at "
+                         f"least {min_count} beats of every class; best (seed {best[2]}) "
+                         f"misses {best[3]}. Use more records or a smaller min_count.")
+    return best[1], best[2], best[3]
