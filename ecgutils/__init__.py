@@ -8,11 +8,11 @@ One import gives every chapter its tools::
 
 Modules: ``data`` (locations, loading, labels, splits, download), ``signal`` (filters,
 denoising, R peaks, segmentation), ``evaluate`` (AAMI metrics), ``plots``,
-``results`` (the results-file schema), ``config`` (smoke mode, seeds), ``stt``
+``images`` (beats drawn as images, image folders), ``results`` (the results-file schema), ``config`` (smoke mode, seeds), ``stt``
 (European ST-T records, labels and ST/T episodes), ``models``
 (Keras models; TensorFlow is imported only when asked for).
 """
-from . import config, data, evaluate, models, plots, results, signal, stt
+from . import config, data, evaluate, images, models, plots, results, signal, stt
 
 __version__ = "0.1.0"
-__all__ = ["config", "data", "evaluate", "models", "plots", "results", "signal", "stt"]
+__all__ = ["config", "data", "evaluate", "images", "models", "plots", "results", "signal", "stt"]

@@ -112,6 +112,9 @@ def write_results(results_dir, notebook: str, parameters: dict, runs: list[dict]
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=2, allow_nan=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

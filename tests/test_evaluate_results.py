@@ -53,6 +53,7 @@ def test_results_roundtrip(tmp_path):
     obj = eu.results.read_results(path)
     assert obj["runs"][0]["timing"]["train_s"] == 1.5 and obj["parameters"] == {"epochs": 3}
     assert [p.name for p in (tmp_path / "res").iterdir()] == ["99_test.json"]
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others, like any file
 
 
 @pytest.mark.parametrize("breaks,match", [
