@@ -51,8 +51,8 @@ def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 6
 
     Examples
     --------
-    >>> model = build_beat_cnn1d(n_classes=5)              # doctest: +SKIP
-    >>> model.output_shape                                 # doctest: +SKIP
+    >>> model = build_beat_cnn1d(n_classes=5)
+    >>> model.output_shape
     (None, 5)
     """
     import_tensorflow()
@@ -93,8 +93,8 @@ def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
 
     Examples
     --------
-    >>> model = build_spectrogram_cnn2d()                   # doctest: +SKIP
-    >>> model.output_shape                                  # doctest: +SKIP
+    >>> model = build_spectrogram_cnn2d()
+    >>> model.output_shape
     (None, 5)
     """
     import_tensorflow()

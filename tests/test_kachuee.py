@@ -227,3 +227,43 @@ def test_build_on_real_records_labels_and_provenance(tmp_path):
     path = ek.write_kaggle_csv(tmp_path / "b.csv", beats.X, beats.y)
     X, y = ek.read_kaggle_csv(path)
     assert np.array_equal(y, beats.y) and np.allclose(X, beats.X)
+
+
+# ---------------------------------------------------------------- ST-T episodes (transfer task)
+def test_st_t_episodes_pairs_marks_of_one_signal():
+    aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
+    samples = [100, 150, 200, 300, 400, 500, 800]
+    assert ek.st_t_episodes(aux, samples, 1000, signal=0).tolist() == [[100, 400], [0, 500],
+                                                                      [800, 999]]
+    assert ek.st_t_episodes(aux, samples, 1000, signal=1).tolist() == [[150, 300]]
+    assert ek.st_t_episodes(["", "N"], [1, 2], 10).shape == (0, 2)
+
+
+@requires_data
+def test_st_t_beats_on_real_excerpts():
+    beats = ek.build_st_t_beats(["sele0104", "sele0107"])
+    assert beats.classes == ("normal", "abnormal")
+    assert set(beats.record) == {"sele0104", "sele0107"}
+    assert beats.y[beats.record == "sele0107"].sum() == 0     # no episodes in sele0107
+    assert beats.y[beats.record == "sele0104"].sum() > 0      # T-wave episode from 6637 on
+
+
+# ---------------------------------------------------------------- notebook parameters
+@pytest.mark.slow
+@pytest.mark.parametrize("name, param", [("06_beat_1d_cnn", "epochs"),
+                                         ("05_smote_spectrogram_cnn", "epochs")])
+def test_notebook_refuses_zero_epochs_before_work(name, param, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    papermill = Path(sys.executable).parent / "papermill"
+    proc = subprocess.run(
+        [str(papermill), "-k", "python3", "--cwd", str(root / "notebooks"),
+         str(root / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"),
+         "-p", param, "0", "-p", "results_dir", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert f"parameter '{param}' must be an integer >= 1, got 0" in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()                 # nothing was trained or written
