@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:
 smoke = None              # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
 seed = 0
 results_dir = "results"
-epochs = 20               # beat_random training (early stopping usually ends sooner)
+epochs = 30               # beat_random training (early stopping may end it sooner)
 epochs_ds1ds2 = 8         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
 batch_size = 256
