@@ -82,14 +82,18 @@ def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 6
 def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
                             filters=(32, 64, 128, 256), dropout: float = 0.2,
                             dense_units: int = 128, learning_rate: float = 1e-3,
-                            weight_decay: float = 1e-4, decay_steps: int | None = None):
+                            weight_decay: float = 1e-4, decay_steps: int | None = None,
+                            bn_momentum: float = 0.9):
     """2D CNN for beat spectrograms (chapter 05), compiled with AdamW.
 
     Four blocks (one per entry of ``filters``): Conv2D 3x3, BatchNormalization, ReLU,
     MaxPooling2D(2) (only while both sides are >= 2), Dropout; then
     GlobalAveragePooling2D, Dense, Dropout and a softmax. With ``decay_steps`` the
     learning rate follows a cosine decay over that many steps (a schedule); without it
-    it is a plain float that ReduceLROnPlateau may lower.
+    it is a plain float that ReduceLROnPlateau may lower. ``bn_momentum`` is 0.9, not
+    Keras' 0.99: with a few dozen steps per epoch the slower moving averages are still
+    near their initial values after the first epochs, and validation predictions made
+    with them collapse onto one class.
 
     Examples
     --------
@@ -106,7 +110,7 @@ def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
     height, width = input_shape[0], input_shape[1]
     for i, f in enumerate(filters):
         x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i + 1}")(x)
         x = layers.ReLU(name=f"relu{i + 1}")(x)
         if height >= 2 and width >= 2:
             x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)

@@ -46,10 +46,11 @@ smoke = None            # None: follow ECG_SMOKE; True: a few records, 1 epoch (
 seed = 0
 results_dir = "results"
 epochs = 10
-batch_size = 256
-max_per_class = 6000    # training beats kept per class before SMOTE (random undersampling)
-smote_target = 3000     # SMOTE raises every smaller training class to this many beats
+batch_size = 128
+max_per_class = 10000   # training beats kept per class before SMOTE (random undersampling)
+smote_target = 2500     # SMOTE raises every smaller training class to this many beats
 k_neighbors = 5         # SMOTE neighbours (lowered for a class with fewer beats)
+spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16}  # 16 x 16 images
 csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
 
 # %% [markdown]
@@ -112,8 +113,8 @@ pd.Series(names[beats.y]).value_counts().reindex(CLASSES).to_frame("beats").T
 # validation. Then, in this order and on the training beats only:
 #
 # 1. **cap**: at most `max_per_class` beats per class are kept (random undersampling of
-#    N). Two CPU cores train this 2D CNN at roughly a thousand spectrograms a second,
-#    and the recipe trains four times; 38,000 normal beats per epoch would not fit in
+#    N). Two CPU cores train this 2D CNN at a few thousand small spectrograms a second,
+#    and the chapter trains four times; 38,000 normal beats per epoch would not fit in
 #    ten minutes. The test split keeps its natural class mix.
 # 2. **StandardScaler**: fitted on the training beats, applied to every split.
 # 3. **SMOTE** (imbalanced-learn): each smaller class is raised to `smote_target`
@@ -164,14 +165,14 @@ distribution
 # ## From beats to spectrograms
 #
 # `eu.kachuee.beats_to_spectrograms` runs `scipy.signal.spectrogram` on the whole stack
-# of beats at once: 32-sample Hann windows (0.26 s) moved 5 samples at a time give 32
+# of beats at once: 32-sample Hann windows (0.26 s) moved 10 samples at a time give 16
 # frames, of which the lowest 16 frequency bins (0–58 Hz) are kept. Power goes to dB,
-# is clipped 60 dB below each spectrogram's maximum and scaled to [0, 1]. A 16 × 32
+# is clipped 60 dB below each spectrogram's maximum and scaled to [0, 1]. A 16 × 16
 # image is small on purpose: the 2D CNN then trains fast enough on two cores.
 
 # %%
 start = time.perf_counter()
-images = {k: ek.beats_to_spectrograms(v[0])[..., None] for k, v in prepared.items()
+images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in prepared.items()
           if k in ("train", "val", "test")}
 spectrogram_s = time.perf_counter() - start
 print({k: v.shape for k, v in images.items()}, f"in {spectrogram_s:.2f} s")
@@ -190,7 +191,8 @@ for j, c in enumerate(CLASSES):
     axes[0, j].set_title(f"{c} (standardised beat)")
     axes[0, j].set_xlabel("s")
     axes[1, j].imshow(images["test"][i, ..., 0], origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, t[-1], 0, 16 * ek.FS_KAGGLE / 32))
+                      extent=(0, t[-1], 0, spectrogram["n_freqs"] * ek.FS_KAGGLE
+                              / spectrogram["nperseg"]))
     axes[1, j].set_xlabel("s")
 axes[1, 0].set_ylabel("Hz");
 
@@ -199,7 +201,8 @@ axes[1, 0].set_ylabel("Hz");
 #
 # Four blocks of 32, 64, 128 and 256 filters (Conv2D 3×3 → BatchNorm → ReLU → MaxPool →
 # Dropout), global average pooling, a dense layer and a softmax over the five classes
-# (`eu.models.build_spectrogram_cnn2d`). AdamW (Adam with decoupled weight decay). The
+# (`eu.models.build_spectrogram_cnn2d`; BatchNorm moving averages with momentum 0.9,
+# so that they settle within the few dozen steps of an epoch). AdamW (Adam with decoupled weight decay). The
 # learning rate follows a schedule, 0.9× per epoch, and ReduceLROnPlateau cuts it by
 # 3 when the validation loss stalls; EarlyStopping keeps the best epoch.
 
@@ -288,7 +291,7 @@ print(classification_report(y_true, y_pred, labels=CLASSES, digits=4, zero_divis
 
 # %%
 plain = prepare(train_idx, test_idx, oversample=False)
-plain_images = {k: ek.beats_to_spectrograms(v[0])[..., None] for k, v in plain.items()
+plain_images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in plain.items()
                 if k in ("train", "val", "test")}
 y_plain = plain["train"][1]
 present = np.unique(y_plain)
@@ -325,7 +328,7 @@ timings = {"beat_random": timing_smote}
 if csv_dir is None:
     ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
     ds = prepare(ds_train, ds_test)
-    ds_images = {k: ek.beats_to_spectrograms(v[0])[..., None] for k, v in ds.items()
+    ds_images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in ds.items()
                  if k in ("train", "val", "test")}
     _, _, metrics_ds, timing_ds, (y_true_ds, y_pred_ds) = train_and_test(
         ds_images, ds["train"][1], ds["val"][1], ds["test"][1])
