@@ -32,7 +32,7 @@
 # **Prerequisites.** Chapter 01 (the data, AAMI classes); Keras basics (`Sequential`
 # or functional models, `fit`, callbacks).
 #
-# **Time to run.** About 8–10 minutes on 2 CPU cores (three trainings); under 2 minutes
+# **Time to run.** About 8–9 minutes on 2 CPU cores (three trainings); under 2 minutes
 # in smoke mode. If you have the real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for
 # the PTB files) and the same code runs on them.
 
@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:
 smoke = None              # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
 seed = 0
 results_dir = "results"
-epochs = 30               # beat_random training (early stopping may end it sooner)
+epochs = 20               # beat_random training (early stopping may end it sooner)
 epochs_ds1ds2 = 8         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
 batch_size = 256
