@@ -315,7 +315,7 @@ ablation_table
 # *neither*, but paid for it in precision: more normal beats were called S or F, and
 # with 10,712 normal test beats against 120 F beats that costs accuracy and macro-F1.
 # *Neither* had the best accuracy and macro-F1, SMOTE came second, and class weights,
-# which push hardest (an F beat weighs about 7 normal ones), came last. The cap already
+# which push hardest (an F beat weighs about 23 normal ones), came last. The cap already
 # makes the training data far less skewed than the raw 90 : 1 of N to F, which is part
 # of why doing nothing more works this well. Which arm is best depends on what a missed
 # rare beat costs compared with a false alarm; one seed and one split cannot settle it.
