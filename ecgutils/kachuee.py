@@ -1,0 +1,544 @@
+"""Heartbeats in the Kaggle / Kachuee et al. (2018) format, rebuilt from the raw records.
+
+The Kaggle "ECG Heartbeat Categorization" files (``mitbih_train.csv``, ``mitbih_test.csv``,
+``ptbdb_normal.csv``, ``ptbdb_abnormal.csv``) hold one beat per row: 187 values at
+125 Hz, zero-padded, then the label (0-4 for N, S, V, F, Q; 0/1 for PTB normal/abnormal).
+No header. They were made from MIT-BIH by Kachuee, Fazeli & Sarrafzadeh (2018):
+
+1. resample the lead to 125 Hz;
+2. cut 10-s windows and min-max normalise each to [0, 1];
+3. R-peak candidates: local maxima >= 0.9;
+4. T = the median RR interval of the window;
+5. from each R peak take 1.2 T samples, zero-pad to 187.
+
+:func:`build_kaggle_beats` repeats this on the MIT-BIH records, labels each beat from the
+reference annotation (AAMI class of the reference beat within 150 ms) and, unlike the
+Kaggle files, keeps the record and the sample of every beat, so patient-wise splits are
+possible. :func:`load_kaggle_beats` is the one loader of the chapters: it builds the beats,
+or reads a user's real Kaggle CSVs (``csv_dir``), checking every row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data as _data
+from . import signal as _signal
+
+__all__ = ["BEAT_LENGTH", "FS_KAGGLE", "KAGGLE_CLASSES", "PTB_CLASSES", "BeatSet",
+           "beats_to_spectrograms", "build_kaggle_beats", "build_st_t_beats", "st_t_episodes", "extract_kachuee_beats",
+           "label_beats", "load_kaggle_beats", "load_ptb_beats", "read_kaggle_csv", "smote_oversample",
+           "split_beats", "write_kaggle_csv"]
+
+#: Samples per beat in the Kaggle files (1.5 s at 125 Hz), and their sampling rate.
+BEAT_LENGTH = 187
+FS_KAGGLE = 125
+#: Label order of ``mitbih_*.csv`` (0..4) and of ``ptbdb_*.csv`` (0/1).
+KAGGLE_CLASSES = _data.AAMI_CLASSES
+PTB_CLASSES = ("normal", "abnormal")
+
+
+@dataclass
+class BeatSet:
+    """Beats in the Kaggle layout plus where each came from.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, 187), float32
+        Beats, each starting at its R peak, zero-padded.
+    y : ndarray, shape (n,), int
+        Label index into ``classes``.
+    record : ndarray of str, shape (n,)
+        Source record (``""`` when unknown, as for the real Kaggle CSVs).
+    sample : ndarray of int, shape (n,)
+        R-peak sample in the record at its own rate (-1 when unknown).
+    classes : tuple of str
+    source : ndarray of str, shape (n,)
+        Where the row came from: ``"built"``, or the CSV file's name.
+    """
+    X: np.ndarray
+    y: np.ndarray
+    record: np.ndarray
+    sample: np.ndarray
+    classes: tuple = KAGGLE_CLASSES
+    source: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        n = len(self.X)
+        if self.source is None:
+            self.source = np.full(n, "built")
+        for name in ("y", "record", "sample", "source"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"BeatSet: '{name}' has {len(getattr(self, name))} rows, X has {n}")
+
+    def __len__(self):
+        return len(self.X)
+
+    def subset(self, index) -> "BeatSet":
+        """The beats at ``index`` (integer indices or a boolean mask)."""
+        return BeatSet(self.X[index], self.y[index], self.record[index], self.sample[index],
+                       self.classes, self.source[index])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The Kaggle layout (columns 0..186, then 187 = label) plus record and sample."""
+        frame = pd.DataFrame(self.X)
+        frame[BEAT_LENGTH] = self.y
+        frame["record"] = self.record
+        frame["sample"] = self.sample
+        return frame
+
+
+# --------------------------------------------------------------------------- the builder
+def extract_kachuee_beats(x, fs: float, window_s: float = 10.0, fs_out: float = FS_KAGGLE,
+                          peak_threshold: float = 0.9, rr_factor: float = 1.2,
+                          length: int = BEAT_LENGTH) -> tuple[np.ndarray, np.ndarray]:
+    """Kachuee et al. (2018) beat extraction from one lead, all windows at once.
+
+    The lead is resampled to ``fs_out``, cut into non-overlapping ``window_s`` windows
+    (a shorter tail is dropped), and each window min-max normalised to [0, 1]. Local
+    maxima >= ``peak_threshold`` are R-peak candidates; ``T`` is the median interval
+    between the candidates of a window (windows with fewer than two have none). Each beat
+    is the ``rr_factor * T`` samples from its candidate onwards (ending at the window's
+    end at the latest), zero-padded or cut to ``length``.
+
+    Parameters
+    ----------
+    x : array, shape (n,)
+        One ECG lead.
+    fs : float
+        Its sampling rate in Hz.
+
+    Returns
+    -------
+    beats : ndarray, shape (n_beats, length), float32
+    r_samples : ndarray of int
+        Each beat's R-peak candidate as a sample of ``x`` (at ``fs``).
+
+    Examples
+    --------
+    >>> fs = 360
+    >>> t = np.arange(30 * fs) / fs
+    >>> r = np.arange(0.4, 30, 0.8)          # 75 bpm; the R at 10.0 s sits on a window edge
+    >>> x = np.exp(-((t[:, None] - r) / 0.015) ** 2).sum(1)
+    >>> beats, peaks = extract_kachuee_beats(x, fs)
+    >>> beats.shape, float(beats[:, 0].min()) > 0.9             # each beat starts at its R
+    ((36, 187), True)
+    >>> int(np.count_nonzero(beats[0]))                          # 1.2 * 0.8 s * 125 Hz
+    120
+    >>> bool(np.all(np.abs(peaks / fs - r[np.abs(r[:, None] - peaks / fs).argmin(0)]) < 0.01))
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"extract_kachuee_beats takes one lead (1-D array), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("extract_kachuee_beats: the signal holds NaN or inf")
+    for name, value in (("fs", fs), ("window_s", window_s), ("fs_out", fs_out),
+                        ("rr_factor", rr_factor)):
+        if not value > 0:
+            raise ValueError(f"parameter '{name}' must be > 0, got {value!r}")
+    xr = _signal.resample_signal(x, fs, fs_out) if fs != fs_out else x
+    width = int(round(window_s * fs_out))
+    n_windows = xr.size // width
+    empty = np.zeros((0, length), np.float32), np.zeros(0, np.int64)
+    if n_windows == 0:
+        return empty
+    win = xr[: n_windows * width].reshape(n_windows, width)
+    lo, hi = win.min(axis=1, keepdims=True), win.max(axis=1, keepdims=True)
+    win = (win - lo) / np.where(hi > lo, hi - lo, 1.0)
+
+    # local maxima (first-derivative zero crossings) at or above the threshold
+    mid = win[:, 1:-1]
+    is_peak = (mid > win[:, :-2]) & (mid >= win[:, 2:]) & (mid >= peak_threshold)
+    w_idx, pos = np.nonzero(is_peak)
+    pos = pos + 1
+    if pos.size < 2:
+        return empty
+    # T = median RR of each window (RR between consecutive candidates of the same window)
+    same = w_idx[1:] == w_idx[:-1]
+    rr = pd.Series(np.diff(pos)[same]).groupby(w_idx[1:][same]).median()
+    period = np.full(n_windows, np.nan)
+    period[rr.index.to_numpy()] = rr.to_numpy()
+    keep = np.isfinite(period[w_idx])
+    w_idx, pos = w_idx[keep], pos[keep]
+    span = np.round(rr_factor * period[w_idx]).astype(np.int64)
+
+    offsets = np.arange(length)
+    idx = pos[:, None] + offsets
+    inside = (offsets < span[:, None]) & (idx < width)
+    beats = np.where(inside, win[w_idx[:, None], np.minimum(idx, width - 1)], 0.0)
+    r_samples = np.round((w_idx * width + pos) * fs / fs_out).astype(np.int64)
+    return beats.astype(np.float32), r_samples
+
+
+def label_beats(r_samples, ref_samples, ref_labels, fs: float,
+                tolerance_s: float = 0.15) -> np.ndarray:
+    """Label each detected R peak with the reference beat matched to it (-1 if none).
+
+    Matching is one-to-one (mutually nearest, within ``tolerance_s``), as in
+    :func:`ecgutils.signal.match_beats`.
+
+    Examples
+    --------
+    >>> label_beats([100, 460, 900], [102, 455, 700], [0, 2, 1], fs=360).tolist()
+    [0, 2, -1]
+    """
+    ref_labels = np.asarray(ref_labels)
+    _, det_to_ref = _signal.match_beats(r_samples, ref_samples, fs, tolerance_s)
+    out = np.full(len(det_to_ref), -1, dtype=np.int64)
+    ok = det_to_ref >= 0
+    out[ok] = ref_labels[det_to_ref[ok]]
+    return out
+
+
+def build_kaggle_beats(records=None, db: str = "mitdb", root=None,
+                       tolerance_s: float = 0.15, **extract_kwargs) -> BeatSet:
+    """Kaggle-format beats of MIT-BIH records, labelled in AAMI classes (N,S,V,F,Q -> 0..4).
+
+    Each record's MLII lead (:func:`ecgutils.data.pick_lead`) goes through
+    :func:`extract_kachuee_beats`; candidates that match no reference beat within
+    ``tolerance_s`` (noise, T waves, a second maximum on one QRS) are dropped.
+
+    Parameters
+    ----------
+    records : list of str, optional
+        Default: every record of ``db``.
+    """
+    records = _data.list_records(db, root) if records is None else [str(r) for r in records]
+    table = _data.beat_table(db, records, root)
+    code = {c: i for i, c in enumerate(KAGGLE_CLASSES)}
+    parts = []
+    for record in records:
+        rec = _data.load_record(record, db, root)
+        lead, _ = _data.pick_lead(rec)
+        beats, r_samples = extract_kachuee_beats(lead, rec.fs, **extract_kwargs)
+        ref = table[table.record == record]
+        labels = label_beats(r_samples, ref["sample"].to_numpy(),
+                             ref["aami"].map(code).to_numpy(), rec.fs, tolerance_s)
+        ok = labels >= 0
+        parts.append((beats[ok], labels[ok], np.full(ok.sum(), record), r_samples[ok]))
+    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
+    return BeatSet(X.astype(np.float32), y.astype(np.int64), rec_names.astype(str),
+                   samples.astype(np.int64))
+
+
+# --------------------------------------------------------------------------- CSV files
+def write_kaggle_csv(path, X, y) -> Path:
+    """Write beats in the exact Kaggle layout: no header, 187 values then the label,
+    every number as ``%.18e`` (as in ``mitbih_train.csv``).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = write_kaggle_csv(os.path.join(tempfile.mkdtemp(), "b.csv"), np.ones((2, 187)), [0, 3])
+    >>> X, y = read_kaggle_csv(p)
+    >>> X.shape, y.tolist()
+    ((2, 187), [0, 3])
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != BEAT_LENGTH or len(y) != len(X):
+        raise ValueError(f"write_kaggle_csv needs X of shape (n, {BEAT_LENGTH}) and n labels; "
+                         f"got X {X.shape} and {len(y)} labels")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = np.column_stack([X, y.astype(float)])
+    tmp = path.with_name(path.name + ".part")
+    np.savetxt(tmp, table, fmt="%.18e", delimiter=",")
+    tmp.replace(path)
+    return path
+
+
+def read_kaggle_csv(path, n_classes: int = len(KAGGLE_CLASSES)) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check a Kaggle-format CSV: 188 numeric columns, finite, labels 0..n_classes-1.
+
+    Returns
+    -------
+    X : ndarray, shape (n, 187), float32
+    y : ndarray, shape (n,), int
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Naming the file and the row (1-based line number): wrong number of columns, a
+        value that is not a number, a missing or non-finite value, a label that is not an
+        integer in range, or an empty file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Kaggle CSV {path} does not exist")
+    n_cols = BEAT_LENGTH + 1
+    try:
+        frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty; expected rows of {n_cols} numbers") from None
+    except pd.errors.ParserError as err:  # a row with more fields than the first
+        raise ValueError(f"{path}: rows must have {n_cols} comma-separated values "
+                         f"(187 samples + label): {err}") from None
+    if frame.shape[1] != n_cols:
+        raise ValueError(f"{path}: row 1 has {frame.shape[1]} columns, expected {n_cols} "
+                         f"(187 samples + label, no header)")
+    raw = frame.to_numpy()
+    missing = (raw == "") | pd.isna(raw)
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    not_number = np.isnan(values) & ~missing & ~np.char.equal(
+        np.char.strip(np.char.lower(np.where(missing, "", raw).astype(str))), "nan")
+    for what, bad in (("is not a number", not_number),
+                      ("is missing (too few columns?) or not finite", missing | ~np.isfinite(values))):
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            shown = "" if missing[row, col] else f" ({raw[row, col]!r})"
+            raise ValueError(f"{path}: row {row + 1}, column {col + 1} {what}{shown}; "
+                             f"expected {n_cols} finite numbers per row and no header")
+    labels = values[:, -1]
+    bad = (labels != np.round(labels)) | (labels < 0) | (labels > n_classes - 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{path}: row {row + 1} has label {labels[row]:g}; labels must be "
+                         f"integers 0..{n_classes - 1}")
+    return values[:, :-1].astype(np.float32), labels.astype(np.int64)
+
+
+def _from_csvs(paths, n_classes, classes, fixed_labels=None) -> BeatSet:
+    parts = []
+    for i, path in enumerate(paths):
+        X, y = read_kaggle_csv(path, n_classes)
+        if fixed_labels is not None and np.any(y != fixed_labels[i]):
+            row = int(np.flatnonzero(y != fixed_labels[i])[0])
+            raise ValueError(f"{path}: row {row + 1} has label {y[row]}, but every row of this "
+                             f"file must be {fixed_labels[i]} ({classes[fixed_labels[i]]})")
+        parts.append((X, y, np.full(len(y), ""), np.full(len(y), -1), np.full(len(y), Path(path).name)))
+    X, y, rec, samp, src = (np.concatenate(p) for p in zip(*parts))
+    return BeatSet(X, y, rec.astype(str), samp.astype(np.int64), tuple(classes), src.astype(str))
+
+
+def load_kaggle_beats(csv_dir=None, records=None, db: str = "mitdb", root=None) -> BeatSet:
+    """The chapters' beat loader: the user's Kaggle CSVs if ``csv_dir`` is given, else
+    beats rebuilt from the MIT-BIH records with :func:`build_kaggle_beats`.
+
+    With ``csv_dir``, ``mitbih_train.csv`` and ``mitbih_test.csv`` are read and checked
+    (:func:`read_kaggle_csv`); ``source`` tells the two apart and ``record`` is ``""``
+    (the Kaggle files do not say which patient a beat came from).
+    """
+    if csv_dir is None:
+        return build_kaggle_beats(records, db, root)
+    folder = Path(csv_dir)
+    paths = [folder / "mitbih_train.csv", folder / "mitbih_test.csv"]
+    absent = [p.name for p in paths if not p.is_file()]
+    if absent:
+        raise FileNotFoundError(f"csv_dir={str(csv_dir)!r} lacks {absent}; it must hold the Kaggle "
+                                f"files mitbih_train.csv and mitbih_test.csv")
+    return _from_csvs(paths, len(KAGGLE_CLASSES), KAGGLE_CLASSES)
+
+
+def load_ptb_beats(ptb_dir) -> BeatSet:
+    """PTB normal vs abnormal beats from ``ptbdb_normal.csv`` (label 0) and
+    ``ptbdb_abnormal.csv`` (label 1) in ``ptb_dir``, every row checked."""
+    folder = Path(ptb_dir)
+    paths = [folder / "ptbdb_normal.csv", folder / "ptbdb_abnormal.csv"]
+    absent = [p.name for p in paths if not p.is_file()]
+    if absent:
+        raise FileNotFoundError(f"ptb_dir={str(ptb_dir)!r} lacks {absent}; it must hold the Kaggle "
+                                f"files ptbdb_normal.csv and ptbdb_abnormal.csv")
+    return _from_csvs(paths, 2, PTB_CLASSES, fixed_labels=(0, 1))
+
+
+# --------------------------------------------------------------------------- protocols
+def split_beats(beats: BeatSet, protocol: str = "beat_random", test_size: float = 0.2,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices of ``beats`` under an evaluation protocol.
+
+    ``beat_random``: stratified random split of beats, ``test_size`` of them tested,
+    seeded (the Kaggle split; beats of one patient land on both sides). When the beats
+    come from the real Kaggle CSVs, their own train/test files are used instead.
+    ``ds1ds2``: de Chazal's inter-patient split, records of
+    :data:`ecgutils.data.DS1` train, :data:`ecgutils.data.DS2` test.
+
+    Examples
+    --------
+    >>> b = BeatSet(np.zeros((10, 187)), np.array([0] * 5 + [1] * 5),
+    ...             np.array(["101"] * 5 + ["100"] * 5), np.arange(10))
+    >>> [len(i) for i in split_beats(b, "beat_random", seed=0)]
+    [8, 2]
+    >>> [len(i) for i in split_beats(b, "ds1ds2")]
+    [5, 5]
+    """
+    from sklearn.model_selection import train_test_split
+
+    n = len(beats)
+    if protocol == "beat_random":
+        if np.isin(beats.source, ["mitbih_train.csv", "mitbih_test.csv"]).all():
+            return (np.flatnonzero(beats.source == "mitbih_train.csv"),
+                    np.flatnonzero(beats.source == "mitbih_test.csv"))
+        if not 0 < test_size < 1:
+            raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+        return tuple(np.sort(i) for i in train_test_split(
+            np.arange(n), test_size=test_size, stratify=beats.y, random_state=seed))
+    if protocol == "ds1ds2":
+        if (beats.record == "").any():
+            raise ValueError("protocol 'ds1ds2' needs each beat's record; the Kaggle CSVs do not "
+                             "keep it. Build the beats from the records (csv_dir=None).")
+        train = np.flatnonzero(np.isin(beats.record, _data.DS1))
+        test = np.flatnonzero(np.isin(beats.record, _data.DS2))
+        if len(train) == 0 or len(test) == 0:
+            raise ValueError(f"protocol 'ds1ds2': no beats from "
+                             f"{'DS1' if len(train) == 0 else 'DS2'} records among "
+                             f"{sorted(set(beats.record))}")
+        return train, test
+    raise ValueError(f"unknown protocol {protocol!r}; use 'beat_random' or 'ds1ds2'")
+
+
+# --------------------------------------------------------------------------- spectrograms
+def beats_to_spectrograms(X, fs: float = FS_KAGGLE, nperseg: int = 32, noverlap: int = 27,
+                          n_freqs: int = 16, dynamic_range_db: float = 60.0) -> np.ndarray:
+    """Short-time power spectra of many beats at once, in dB, each scaled to [0, 1].
+
+    ``scipy.signal.spectrogram`` runs along the last axis of the whole stack. The lowest
+    ``n_freqs`` frequency bins are kept; each spectrogram is clipped to
+    ``dynamic_range_db`` below its own maximum and mapped to [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (n, n_freqs, n_frames), float32
+
+    Examples
+    --------
+    >>> S = beats_to_spectrograms(np.random.default_rng(0).normal(size=(3, 187)))
+    >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
+    ((3, 16, 32), True, 1.0)
+    """
+    from scipy import signal as sps
+
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"beats_to_spectrograms needs a 2-D stack of beats, got shape {X.shape}")
+    if not 0 <= noverlap < nperseg <= X.shape[1]:
+        raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= "
+                         f"beat length ({X.shape[1]})")
+    _, _, S = sps.spectrogram(X, fs=fs, nperseg=nperseg, noverlap=noverlap, axis=-1)
+    S = S[:, :n_freqs]
+    db = 10 * np.log10(S + 1e-12)
+    top = db.max(axis=(1, 2), keepdims=True)
+    db = np.clip(db, top - dynamic_range_db, top)
+    return ((db - (top - dynamic_range_db)) / dynamic_range_db).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- SMOTE
+def smote_oversample(X, y, target_counts: dict, k_neighbors: int = 5, seed: int = 0):
+    """SMOTE (imbalanced-learn) each class up to its target count; documented fallback
+    for small classes.
+
+    Classes already at or above their target keep their samples. A class with ``n``
+    samples where ``n <= k_neighbors`` is oversampled with ``k = n - 1`` neighbours
+    instead of failing inside imbalanced-learn (the lowered k is reported in ``info``);
+    a class with a single sample cannot be interpolated and raises ``ValueError``.
+    Apply it to the training split only.
+
+    Returns
+    -------
+    X_res, y_res : ndarrays
+        The original samples followed by the synthetic ones.
+    info : dict
+        ``{class: {"before", "after", "k_neighbors"}}``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(23, 4)), np.array([0] * 20 + [1] * 3)
+    >>> Xr, yr, info = smote_oversample(X, y, {1: 10}, k_neighbors=5)
+    >>> np.bincount(yr).tolist(), info[1]["k_neighbors"]
+    ([20, 10], 2)
+    """
+    from imblearn.over_sampling import SMOTE
+
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"smote_oversample: X has {len(X)} rows but y has {len(y)}")
+    k_neighbors = int(k_neighbors)
+    if k_neighbors < 1:
+        raise ValueError(f"parameter 'k_neighbors' must be >= 1, got {k_neighbors}")
+    counts = dict(zip(*np.unique(y, return_counts=True)))
+    new_X, new_y, info = [X], [y], {}
+    for cls, target in target_counts.items():
+        n = int(counts.get(cls, 0))
+        target = int(target)
+        info[cls] = {"before": n, "after": max(n, target), "k_neighbors": None}
+        if target <= n:
+            continue
+        if n < 2:
+            raise ValueError(f"SMOTE cannot oversample class {cls!r}: it has {n} training "
+                             f"sample(s) and needs at least 2 to interpolate between. Leave "
+                             f"it out of target_counts or use class weights.")
+        k = min(k_neighbors, n - 1)
+        info[cls]["k_neighbors"] = k
+        smote = SMOTE(sampling_strategy={cls: target}, k_neighbors=k, random_state=seed)
+        X_all, y_all = smote.fit_resample(X, y)
+        new_X.append(X_all[len(X):])
+        new_y.append(y_all[len(y):])
+    return np.concatenate(new_X), np.concatenate(new_y), info
+
+
+# --------------------------------------------------------------------------- European ST-T beats
+def st_t_episodes(aux_notes, samples, sig_len: int, signal: int = 0) -> np.ndarray:
+    """ST and T episodes of one signal from European ST-T annotations, as ``(start, end)``.
+
+    The annotations mark an episode's start with an aux note ``(ST1+`` / ``(T1-`` ... and
+    its end with ``ST1+)`` / ``T1-)``; the digit is the signal, counted from 1 (so
+    ``signal=0`` reads ``ST1``/``T1``). An episode whose start (end) lies outside the
+    excerpt starts at 0 (ends at ``sig_len - 1``). Peak marks (``AST1+100``) are ignored.
+
+    Examples
+    --------
+    >>> st_t_episodes(["", "(ST1+", "AST1+100", "ST1+)", "T1-)", "(T2+"],
+    ...               [5, 100, 150, 400, 600, 700], sig_len=1000).tolist()
+    [[100, 400], [0, 600]]
+    """
+    aux = np.asarray(aux_notes, dtype=str)
+    samples = np.asarray(samples, dtype=np.int64)
+    lead = str(int(signal) + 1)
+    body = np.char.lstrip(np.char.rstrip(aux, ")"), "(")
+    ours = np.char.startswith(body, "ST" + lead) | np.char.startswith(body, "T" + lead)
+    starts = ours & np.char.startswith(aux, "(")
+    ends = ours & np.char.endswith(aux, ")")
+    opened, spans = {}, []
+    for i in np.flatnonzero(starts | ends):  # a few marks per record, not per beat
+        if starts[i]:
+            opened[body[i]] = samples[i]
+        else:
+            spans.append((opened.pop(body[i], 0), samples[i]))
+    spans += [(start, sig_len - 1) for start in opened.values()]
+    return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
+                     tolerance_s: float = 0.15) -> BeatSet:
+    """Kachuee-format beats of the European ST-T excerpts, normal (0) vs abnormal (1).
+
+    Signal ``signal`` of each record goes through :func:`extract_kachuee_beats`; beats
+    that match an annotated beat are kept, and a beat is *abnormal* when it lies inside
+    an ST or T episode of that signal (:func:`st_t_episodes`), *normal* otherwise.
+    Default records: the ``sele*`` excerpts of the QT Database.
+    """
+    if records is None:
+        records = [r for r in _data.list_records(db, root) if r.startswith("sele")]
+    records = [str(r) for r in records]
+    table = _data.beat_table(db, records, root, mapping={s: "N" for s in _data.BEAT_SYMBOLS})
+    parts = []
+    for record in records:
+        rec = _data.load_record(record, db, root)
+        ann = _data.load_annotations(record, db, root)
+        beats, r_samples = extract_kachuee_beats(rec.p_signal[:, signal], rec.fs)
+        ref = table.loc[table.record == record, "sample"].to_numpy()
+        ok = label_beats(r_samples, ref, np.zeros(len(ref), np.int64), rec.fs, tolerance_s) >= 0
+        spans = st_t_episodes(ann.aux_note, ann.sample, rec.sig_len, signal)
+        r_ok = r_samples[ok]
+        inside = ((r_ok[:, None] >= spans[:, 0]) & (r_ok[:, None] <= spans[:, 1])).any(axis=1)
+        parts.append((beats[ok], inside.astype(np.int64), np.full(ok.sum(), record), r_ok))
+    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
+    return BeatSet(X, y, rec_names.astype(str), samples.astype(np.int64), PTB_CLASSES)

@@ -1,0 +1,269 @@
+"""Kaggle/Kachuee-format beats: builder, CSV reader/writer and its checks, splits, SMOTE."""
+import os
+
+import numpy as np
+import pytest
+
+import ecgutils.kachuee as ek
+
+requires_data = pytest.mark.skipif(not os.environ.get("ECG_DATA_DIR"),
+                                   reason="ECG_DATA_DIR is not set: real-data test skipped")
+
+
+def _spikes(fs=360, seconds=40, rr_s=0.8, first_s=0.3):
+    t = np.arange(int(seconds * fs)) / fs
+    r = np.arange(first_s, seconds, rr_s)
+    return np.exp(-((t[:, None] - r) / 0.015) ** 2).sum(1), np.round(r * fs).astype(int)
+
+
+def _good_rows(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, size=(n, 187)), np.arange(n) % 5
+
+
+# ---------------------------------------------------------------- builder on synthetic signals
+def test_extract_finds_every_spike_and_cuts_one_point_two_rr():
+    x, r = _spikes(rr_s=0.8)
+    beats, peaks = ek.extract_kachuee_beats(x, 360)
+    assert beats.shape[1] == 187 and beats.dtype == np.float32
+    # every detected peak is a true spike, and all spikes but those on window edges are found
+    assert np.abs(peaks[:, None] - r[None, :]).min(axis=1).max() <= 2
+    assert len(peaks) >= len(r) - 4
+    assert np.all(beats[:, 0] >= 0.9)                     # each beat starts at its R peak
+    assert np.all(beats >= 0) and np.all(beats <= 1)
+    nonzero = (beats > 0).sum(axis=1)
+    assert np.median(nonzero) == round(1.2 * 0.8 * 125)  # 1.2 T samples, then zeros
+
+
+def test_extract_slow_rhythm_is_cut_to_187():
+    x, _ = _spikes(rr_s=1.6, seconds=60)
+    beats, _ = ek.extract_kachuee_beats(x, 360)
+    assert beats.shape[1] == 187 and (beats[:, -1] > 0).any() is not None
+
+
+def test_extract_bad_input():
+    with pytest.raises(ValueError, match="1-D"):
+        ek.extract_kachuee_beats(np.zeros((10, 2)), 360)
+    with pytest.raises(ValueError, match="NaN"):
+        ek.extract_kachuee_beats(np.array([0.0, np.nan] * 3000), 360)
+    with pytest.raises(ValueError, match="'fs'"):
+        ek.extract_kachuee_beats(np.zeros(5000), 0)
+    beats, peaks = ek.extract_kachuee_beats(np.zeros(100), 360)   # shorter than one window
+    assert beats.shape == (0, 187) and peaks.size == 0
+
+
+def test_label_beats_matches_within_150_ms_only():
+    labels = ek.label_beats([100, 460, 900, 2000], [102, 455, 700, 2000 + 60], [0, 2, 1, 4], 360)
+    assert labels.tolist() == [0, 2, -1, -1]  # 900 is 200 ms from 700; 2060 is 167 ms away
+
+
+# ---------------------------------------------------------------- CSV round trip and checks
+def test_csv_round_trip_is_exact_format(tmp_path):
+    X, y = _good_rows()
+    path = ek.write_kaggle_csv(tmp_path / "mitbih_train.csv", X, y)
+    first = path.read_text().splitlines()[0].split(",")
+    assert len(first) == 188 and first[-1] == f"{float(y[0]):.18e}"
+    X2, y2 = ek.read_kaggle_csv(path)
+    np.testing.assert_allclose(X2, X.astype(np.float32))
+    assert y2.tolist() == y.tolist()
+
+
+def _write(tmp_path, lines, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _line(values):
+    return ",".join(str(v) for v in values)
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("header", r"row 1, column 1 is not a number"),
+    ("short_row", r"row 3, column 1\d\d is missing"),
+    ("long_row", r"188 comma-separated values"),
+    ("nan", r"row 2, column 5 is missing .*or not finite"),
+    ("inf", r"row 2, column 5 is missing .*or not finite"),
+    ("text", r"row 4, column 10 is not a number \('abc'\)"),
+    ("label_range", r"row 2 has label 7;"),
+    ("label_fraction", r"row 3 has label 1.5;"),
+    ("columns", r"row 1 has 100 columns, expected 188"),
+])
+def test_malformed_csv_names_file_and_row(tmp_path, case, pattern):
+    X, y = _good_rows()
+    rows = [_line(list(X[i]) + [float(y[i])]) for i in range(len(y))]
+    if case == "header":
+        rows.insert(0, _line([f"c{i}" for i in range(188)]))
+    elif case == "short_row":
+        rows[2] = _line(list(X[2][:180]) + [0.0])
+    elif case == "long_row":
+        rows[2] = _line(list(X[2]) + [0.0, 1.0, 2.0])
+    elif case == "nan":
+        rows[1] = _line(list(X[1][:4]) + ["nan"] + list(X[1][5:]) + [0.0])
+    elif case == "inf":
+        rows[1] = _line(list(X[1][:4]) + ["inf"] + list(X[1][5:]) + [0.0])
+    elif case == "text":
+        rows[3] = _line(list(X[3][:9]) + ["abc"] + list(X[3][10:]) + [0.0])
+    elif case == "label_range":
+        rows[1] = _line(list(X[1]) + [7.0])
+    elif case == "label_fraction":
+        rows[2] = _line(list(X[2]) + [1.5])
+    elif case == "columns":
+        rows = [_line(X[i][:99].tolist() + [0.0]) for i in range(3)]
+    path = _write(tmp_path, rows)
+    with pytest.raises(ValueError, match=pattern) as err:
+        ek.read_kaggle_csv(path)
+    assert str(path) in str(err.value)
+
+
+def test_empty_and_missing_csv(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        ek.read_kaggle_csv(empty)
+    with pytest.raises(FileNotFoundError, match="nope.csv"):
+        ek.read_kaggle_csv(tmp_path / "nope.csv")
+
+
+def test_loader_reads_user_csv_dir_and_uses_its_split(tmp_path):
+    X, y = _good_rows(10)
+    ek.write_kaggle_csv(tmp_path / "mitbih_train.csv", X[:7], y[:7])
+    ek.write_kaggle_csv(tmp_path / "mitbih_test.csv", X[7:], y[7:])
+    beats = ek.load_kaggle_beats(csv_dir=tmp_path)
+    assert len(beats) == 10 and beats.classes == ("N", "S", "V", "F", "Q")
+    train, test = ek.split_beats(beats, "beat_random")
+    assert train.tolist() == list(range(7)) and test.tolist() == [7, 8, 9]
+    with pytest.raises(ValueError, match="needs each beat's record"):
+        ek.split_beats(beats, "ds1ds2")
+
+
+def test_loader_missing_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="mitbih_test.csv"):
+        ek.write_kaggle_csv(tmp_path / "mitbih_train.csv", *_good_rows(2))
+        ek.load_kaggle_beats(csv_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match="ptbdb_normal.csv"):
+        ek.load_ptb_beats(tmp_path)
+
+
+def test_ptb_loader_labels_and_checks(tmp_path):
+    X, _ = _good_rows(6)
+    ek.write_kaggle_csv(tmp_path / "ptbdb_normal.csv", X[:2], [0, 0])
+    ek.write_kaggle_csv(tmp_path / "ptbdb_abnormal.csv", X[2:], [1, 1, 1, 1])
+    ptb = ek.load_ptb_beats(tmp_path)
+    assert ptb.y.tolist() == [0, 0, 1, 1, 1, 1] and ptb.classes == ("normal", "abnormal")
+    ek.write_kaggle_csv(tmp_path / "ptbdb_abnormal.csv", X[2:], [1, 2, 1, 1])
+    with pytest.raises(ValueError, match=r"ptbdb_abnormal.csv: row 2 has label 2"):
+        ek.load_ptb_beats(tmp_path)
+    ek.write_kaggle_csv(tmp_path / "ptbdb_abnormal.csv", X[2:], [1, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"ptbdb_abnormal.csv: row 2 has label 0"):
+        ek.load_ptb_beats(tmp_path)
+
+
+# ---------------------------------------------------------------- splits
+def test_beat_random_is_stratified_and_seeded():
+    y = np.array([0] * 80 + [1] * 15 + [2] * 5)
+    b = ek.BeatSet(np.zeros((100, 187)), y, np.full(100, "100"), np.arange(100))
+    tr, te = ek.split_beats(b, "beat_random", seed=3)
+    assert len(te) == 20 and np.bincount(y[te]).tolist() == [16, 3, 1]
+    assert set(tr).isdisjoint(te)
+    assert ek.split_beats(b, "beat_random", seed=3)[1].tolist() == te.tolist()
+    assert ek.split_beats(b, "beat_random", seed=4)[1].tolist() != te.tolist()
+
+
+def test_ds1ds2_is_by_record_and_bad_protocol():
+    rec = np.array(["101", "100", "102", "106", "100"])
+    b = ek.BeatSet(np.zeros((5, 187)), np.zeros(5, int), rec, np.arange(5))
+    tr, te = ek.split_beats(b, "ds1ds2")
+    assert rec[tr].tolist() == ["101", "106"] and rec[te].tolist() == ["100", "100"]  # 102 paced
+    with pytest.raises(ValueError, match="unknown protocol 'kaggle'"):
+        ek.split_beats(b, "kaggle")
+
+
+# ---------------------------------------------------------------- SMOTE and spectrograms
+def test_smote_targets_and_small_class_fallback():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8))
+    y = np.array([0] * 50 + [1] * 7 + [2] * 3)
+    Xr, yr, info = ek.smote_oversample(X, y, {1: 20, 2: 20}, k_neighbors=5)
+    assert np.bincount(yr).tolist() == [50, 20, 20]
+    np.testing.assert_array_equal(Xr[:60], X)               # originals kept, new ones appended
+    assert info[1]["k_neighbors"] == 5 and info[2]["k_neighbors"] == 2   # documented fallback
+    lo, hi = X[y == 2].min(0), X[y == 2].max(0)            # synthetic class-2 beats interpolate
+    assert np.all((Xr[60:][yr[60:] == 2] >= lo - 1e-9) & (Xr[60:][yr[60:] == 2] <= hi + 1e-9))
+
+
+def test_smote_single_sample_class_is_a_clear_error():
+    X, y = np.random.default_rng(0).normal(size=(11, 4)), np.array([0] * 10 + [1])
+    with pytest.raises(ValueError, match="class 1.*1 training sample"):
+        ek.smote_oversample(X, y, {1: 10})
+    with pytest.raises(ValueError, match="'k_neighbors'"):
+        ek.smote_oversample(X, y, {1: 10}, k_neighbors=0)
+
+
+def test_spectrograms_shape_range_and_bad_input():
+    X = np.random.default_rng(1).normal(size=(5, 187))
+    S = ek.beats_to_spectrograms(X)
+    assert S.shape == (5, 16, 32) and S.min() >= 0 and np.allclose(S.max(axis=(1, 2)), 1)
+    np.testing.assert_allclose(ek.beats_to_spectrograms(X[2:3])[0], S[2], atol=1e-6)
+    with pytest.raises(ValueError, match="noverlap"):
+        ek.beats_to_spectrograms(X, nperseg=16, noverlap=16)
+    with pytest.raises(ValueError, match="2-D"):
+        ek.beats_to_spectrograms(X[0])
+
+
+# ---------------------------------------------------------------- real data
+@requires_data
+def test_build_on_real_records_labels_and_provenance(tmp_path):
+    beats = ek.build_kaggle_beats(["100", "119"])
+    assert beats.X.shape[1] == 187 and set(beats.record) == {"100", "119"}
+    assert set(np.unique(beats.y)) <= {0, 1, 2, 3, 4}
+    assert (beats.y[beats.record == "119"] == 2).sum() > 50     # 119 has many PVCs
+    # each beat's sample is within 150 ms of an annotated beat of the same class
+    import ecgutils as eu
+    table = eu.data.beat_table("mitdb", ["100"])
+    sel = beats.record == "100"
+    gap = np.abs(beats.sample[sel][:, None] - table["sample"].to_numpy()[None, :]).min(1)
+    assert gap.max() <= 0.15 * 360
+    path = ek.write_kaggle_csv(tmp_path / "b.csv", beats.X, beats.y)
+    X, y = ek.read_kaggle_csv(path)
+    assert np.array_equal(y, beats.y) and np.allclose(X, beats.X)
+
+
+# ---------------------------------------------------------------- ST-T episodes (transfer task)
+def test_st_t_episodes_pairs_marks_of_one_signal():
+    aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
+    samples = [100, 150, 200, 300, 400, 500, 800]
+    assert ek.st_t_episodes(aux, samples, 1000, signal=0).tolist() == [[100, 400], [0, 500],
+                                                                      [800, 999]]
+    assert ek.st_t_episodes(aux, samples, 1000, signal=1).tolist() == [[150, 300]]
+    assert ek.st_t_episodes(["", "N"], [1, 2], 10).shape == (0, 2)
+
+
+@requires_data
+def test_st_t_beats_on_real_excerpts():
+    beats = ek.build_st_t_beats(["sele0104", "sele0107"])
+    assert beats.classes == ("normal", "abnormal")
+    assert set(beats.record) == {"sele0104", "sele0107"}
+    assert beats.y[beats.record == "sele0107"].sum() == 0     # no episodes in sele0107
+    assert beats.y[beats.record == "sele0104"].sum() > 0      # T-wave episode from 6637 on
+
+
+# ---------------------------------------------------------------- notebook parameters
+@pytest.mark.slow
+@pytest.mark.parametrize("name, param", [("06_beat_1d_cnn", "epochs"),
+                                         ("05_smote_spectrogram_cnn", "epochs")])
+def test_notebook_refuses_zero_epochs_before_work(name, param, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    papermill = Path(sys.executable).parent / "papermill"
+    proc = subprocess.run(
+        [str(papermill), "-k", "python3", "--cwd", str(root / "notebooks"),
+         str(root / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"),
+         "-p", param, "0", "-p", "results_dir", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert f"parameter '{param}' must be an integer >= 1, got 0" in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()                 # nothing was trained or written
