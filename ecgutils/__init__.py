@@ -12,7 +12,7 @@ denoising, R peaks, segmentation), ``evaluate`` (AAMI metrics), ``plots``,
 (European ST-T records, labels and ST/T episodes), ``models``
 (Keras models; TensorFlow is imported only when asked for).
 """
-from . import config, data, evaluate, images, models, plots, results, signal, stt
+from . import config, data, evaluate, images, kachuee, models, plots, results, signal, stt
 
 __version__ = "0.1.0"
-__all__ = ["config", "data", "evaluate", "images", "models", "plots", "results", "signal", "stt"]
+__all__ = ["config", "data", "evaluate", "images", "kachuee", "models", "plots", "results", "signal", "stt"]
