@@ -18,11 +18,30 @@ from . import data as _data
 from . import signal as _signal
 
 __all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_choices", "check_experiment",
+           "parse_list_parameter",
            "check_records_exist", "extract_record_beats", "label_detections",
            "resize_images"]
 
 
 # --------------------------------------------------------------------------- checks
+def parse_list_parameter(value):
+    """A list given as text (``papermill -p records "['100', '208']"``) becomes a list.
+
+    Examples
+    --------
+    >>> parse_list_parameter("['100', '208']"), parse_list_parameter("ds1ds2")
+    (['100', '208'], 'ds1ds2')
+    """
+    if isinstance(value, str) and value.strip().startswith(("[", "(")):
+        import ast
+
+        try:
+            return list(ast.literal_eval(value.strip()))
+        except (ValueError, SyntaxError):
+            raise ValueError(f"could not read {value!r} as a list") from None
+    return value
+
+
 def check_choices(name: str, values, allowed) -> list:
     """Return ``values`` as a list, or raise a ``ValueError`` naming the bad one.
 
@@ -35,6 +54,7 @@ def check_choices(name: str, values, allowed) -> list:
     ...
     ValueError: parameter 'protocols': unknown value 'dsx'; choose from ['ds1ds2']
     """
+    values = parse_list_parameter(values)
     if isinstance(values, str):
         values = [values]
     try:
@@ -61,6 +81,7 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
     FileNotFoundError
         Naming the missing record(s) and the folder looked in.
     """
+    records = parse_list_parameter(records)
     if isinstance(records, (str, int)):
         records = [records]
     records = [str(r) for r in records]

@@ -84,7 +84,7 @@ epochs, protocols, records = eu.features.check_experiment(
     epochs, protocols, records, PROTOCOL_CHOICES, db="mitdb")
 image_size = eu.config.check_positive_int("image_size", image_size)
 max_train_n = eu.config.check_positive_int("max_train_n", max_train_n)
-spread_seeds = [int(s) for s in spread_seeds]
+spread_seeds = [int(s) for s in eu.features.parse_list_parameter(spread_seeds)]
 if smoke:
     epochs, max_train_n, spread_seeds = 1, min(max_train_n, 300), []
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
