@@ -5,7 +5,7 @@ import contextlib
 import os
 import sys
 
-__all__ = ["build_beat_cnn1d", "build_spectrogram_cnn2d", "import_tensorflow"]
+__all__ = ["build_beat_cnn1d", "build_spectrogram_cnn", "build_spectrogram_cnn2d", "import_tensorflow"]
 
 
 def import_tensorflow():
@@ -125,4 +125,44 @@ def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
           if decay_steps else learning_rate)
     model.compile(optimizer=keras.optimizers.AdamW(lr, weight_decay=weight_decay),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_spectrogram_cnn(input_shape=(32, 32, 1), n_classes: int = 3, filters=(32, 64, 128),
+                          dense_units: int = 128, dropout: float = 0.5, pooling: str = "flatten",
+                          learning_rate: float = 1e-3, name: str = "spectrogram_cnn"):
+    """2D CNN for beat spectrograms (chapter 04), compiled with Adam and cross-entropy.
+
+    One block per entry of ``filters``: ``Conv2D(3x3, same, ReLU)`` -> ``BatchNormalization``
+    -> ``MaxPool2D(2)``, named ``conv1``, ``bn1``, ``pool1``... Then ``Flatten`` (keeps
+    *where* in time and frequency a pattern sits) or ``GlobalAveragePooling2D``
+    (``pooling="gap"``: fewer weights, position-blind), ``Dense(dense_units, ReLU)``,
+    ``Dropout`` and a softmax over ``n_classes``. The last convolution, ``conv<k>``, is
+    the layer Grad-CAM looks at.
+
+    Examples
+    --------
+    >>> m = build_spectrogram_cnn((32, 32, 1), 3)  # doctest: +SKIP
+    >>> m.output_shape, m.get_layer("conv3").output.shape  # doctest: +SKIP
+    ((None, 3), (None, 8, 8, 128))
+    """
+    if pooling not in ("flatten", "gap"):
+        raise ValueError(f"pooling must be 'flatten' or 'gap', got {pooling!r}")
+    import_tensorflow()
+    import keras
+    from keras import layers
+
+    stack = [keras.Input(shape=tuple(input_shape), name="spectrogram")]
+    for i, f in enumerate(filters, start=1):
+        stack += [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}"),
+                  layers.BatchNormalization(name=f"bn{i}"),
+                  layers.MaxPool2D(2, name=f"pool{i}")]
+    stack += [layers.Flatten(name="flatten") if pooling == "flatten"
+              else layers.GlobalAveragePooling2D(name="gap"),
+              layers.Dense(dense_units, activation="relu", name="dense"),
+              layers.Dropout(dropout, name="dropout"),
+              layers.Dense(n_classes, activation="softmax", name="softmax")]
+    model = keras.Sequential(stack, name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -1,0 +1,124 @@
+"""Grad-CAM for Keras image models, vectorised over a batch, and an overlay plot.
+
+Grad-CAM (Selvaraju et al. 2017) weights each feature map of a convolution layer by the
+mean gradient of a class score with respect to it, sums the weighted maps, keeps the
+positive part and scales it to the input size: a coarse map of the input regions that
+pushed the score up.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["grad_cam", "plot_grad_cam"]
+
+
+def grad_cam(model, images, layer_name: str, class_index=None, batch_size: int = 256):
+    """Grad-CAM heatmaps for a batch of images, one gradient pass per batch.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model (Sequential or functional), e.g. one loaded from ``.keras``.
+    images : array, shape (n, h, w) or (n, h, w, c)
+    layer_name : str
+        A convolution layer of ``model`` (e.g. ``"conv3"``).
+    class_index : int or array of int, optional
+        The class explained for each image; default: the predicted class.
+
+    Returns
+    -------
+    heatmaps : ndarray, shape (n, h, w), float32 in [0, 1]
+        Bilinearly upsampled to the image size; each map scaled by its own maximum
+        (all zeros where no region raised the score).
+    probs : ndarray, shape (n, n_classes)
+        The model's output for the images.
+
+    Examples
+    --------
+    >>> import ecgutils.models as M  # doctest: +SKIP
+    >>> m = M.build_spectrogram_cnn((32, 32, 1), 3)  # doctest: +SKIP
+    >>> cams, probs = grad_cam(m, np.zeros((4, 32, 32, 1), "float32"), "conv3")  # doctest: +SKIP
+    >>> cams.shape, probs.shape  # doctest: +SKIP
+    ((4, 32, 32), (4, 3))
+    """
+    from .models import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+
+    from .features import resize_images
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError as err:
+        names = [layer.name for layer in model.layers]
+        raise ValueError(f"model has no layer {layer_name!r}; layers: {names}") from err
+    if len(layer.output.shape) != 4:
+        raise ValueError(f"layer {layer_name!r} outputs shape {layer.output.shape}; Grad-CAM "
+                         f"needs a 2D feature map (n, h, w, channels)")
+    # Keras 3: model.input of a Sequential model is not usable here; inputs[0] is.
+    grad_model = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])
+    n = len(images)
+    if class_index is not None:
+        class_index = np.broadcast_to(np.asarray(class_index, dtype=np.int32), (n,))
+    cams, probs = [], []
+    for start in range(0, n, batch_size):
+        batch = tf.convert_to_tensor(images[start:start + batch_size])
+        with tf.GradientTape() as tape:
+            fmaps, out = grad_model(batch, training=False)
+            idx = (tf.argmax(out, axis=1, output_type=tf.int32) if class_index is None
+                   else tf.constant(class_index[start:start + batch_size]))
+            score = tf.gather(out, idx, axis=1, batch_dims=1)
+        grads = tape.gradient(score, fmaps)
+        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(weights * fmaps, axis=-1)).numpy()
+        cams.append(cam)
+        probs.append(out.numpy())
+    cam = resize_images(np.concatenate(cams), images.shape[1:3])
+    peak = cam.max(axis=(1, 2), keepdims=True)
+    cam = np.where(peak > 0, cam / np.where(peak > 0, peak, 1), 0).astype(np.float32)
+    return cam, np.concatenate(probs)
+
+
+def plot_grad_cam(images, heatmaps, titles=None, freqs_hz=None, times_s=None, ncols: int = 4,
+                  alpha: float = 0.45, axes=None):
+    """Spectrograms in grey with their Grad-CAM heatmaps over them (low frequency at the bottom).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_grad_cam(rng.normal(size=(3, 8, 8)), rng.uniform(size=(3, 8, 8)), ["a", "b", "c"])
+    >>> len(fig.axes)
+    3
+    """
+    images = np.asarray(images)
+    if images.ndim == 4:
+        images = images[..., 0]
+    heatmaps = np.asarray(heatmaps)
+    n = len(images)
+    if axes is None:
+        nrows = -(-n // ncols)
+        fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(2.4 * min(ncols, n), 2.3 * nrows),
+                                 layout="constrained", squeeze=False)
+        axes = axes.ravel()
+        for ax in axes[n:]:
+            fig.delaxes(ax)
+    fig = np.ravel(axes)[0].figure
+    extent = None
+    if freqs_hz is not None and times_s is not None:
+        extent = (times_s[0], times_s[-1], freqs_hz[0], freqs_hz[-1])
+    for i, ax in enumerate(np.ravel(axes)[:n]):
+        ax.imshow(images[i], origin="lower", cmap="gray", aspect="auto", extent=extent)
+        ax.imshow(heatmaps[i], origin="lower", cmap="jet", alpha=alpha, aspect="auto",
+                  extent=extent, vmin=0, vmax=1)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+        if extent is None:
+            ax.set_xticks([]), ax.set_yticks([])
+        else:
+            ax.tick_params(labelsize=7)
+    return fig
