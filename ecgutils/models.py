@@ -142,8 +142,8 @@ def build_spectrogram_cnn(input_shape=(32, 32, 1), n_classes: int = 3, filters=(
 
     Examples
     --------
-    >>> m = build_spectrogram_cnn((32, 32, 1), 3)  # doctest: +SKIP
-    >>> m.output_shape, m.get_layer("conv3").output.shape  # doctest: +SKIP
+    >>> m = build_spectrogram_cnn((32, 32, 1), 3)
+    >>> m.output_shape, m.get_layer("conv3").output.shape
     ((None, 3), (None, 8, 8, 128))
     """
     if pooling not in ("flatten", "gap"):
