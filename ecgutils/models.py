@@ -41,13 +41,15 @@ def _stderr_to_devnull():
         os.close(devnull)
 
 
-def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 64, 128),
-                     kernel_size: int = 5, dense_units: int = 128, dropout: float = 0.1,
-                     learning_rate: float = 1e-3):
+def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(16, 32, 64),
+                     kernel_size: int = 5, dense_units: int = 128, dropout: float = 0.05,
+                     learning_rate: float = 2e-3, pool_sizes=(3, 2, 2)):
     """1D CNN for single beats (chapter 06), compiled with Adam and sparse categorical CE.
 
-    Per block: Conv1D, BatchNormalization, LeakyReLU, MaxPooling1D(2), Dropout; then
-    Flatten, Dense + LeakyReLU + Dropout, and a softmax over ``n_classes``.
+    Per block: Conv1D, BatchNormalization, LeakyReLU, MaxPooling1D (``pool_sizes``, one
+    per block), Dropout; then Flatten, Dense + LeakyReLU + Dropout, and a softmax over
+    ``n_classes``. Pooling by 3 after the first block trained about 1.5 to 2 times as
+    many beats per second as pooling by 2 on two CPU cores (noisy measurements).
 
     Examples
     --------
@@ -55,6 +57,9 @@ def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 6
     >>> model.output_shape
     (None, 5)
     """
+    if len(pool_sizes) != len(filters):
+        raise ValueError(f"parameter 'pool_sizes' needs one size per block ({len(filters)}), "
+                         f"got {pool_sizes!r}")
     import_tensorflow()
     import keras
     from keras import layers
@@ -66,7 +71,7 @@ def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 6
                           padding="same", use_bias=False, name=f"conv{i + 1}")(x)
         x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
         x = layers.LeakyReLU(0.1, name=f"lrelu{i + 1}")(x)
-        x = layers.MaxPooling1D(2, name=f"pool{i + 1}")(x)
+        x = layers.MaxPooling1D(pool_sizes[i], name=f"pool{i + 1}")(x)
         x = layers.Dropout(dropout, name=f"drop{i + 1}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, name="dense")(x)

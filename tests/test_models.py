@@ -26,3 +26,15 @@ def test_ecgutils_does_not_import_tensorflow():
                            "import sys, ecgutils; print('tensorflow' in sys.modules)"],
                           capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False" and proc.stderr == "", proc.stderr
+
+
+def test_beat_cnn1d_pools_per_block_and_checks_their_number():
+    import pytest
+
+    import ecgutils as eu
+
+    model = eu.models.build_beat_cnn1d(n_classes=5, filters=(8, 16, 16), pool_sizes=(3, 2, 2))
+    assert [model.get_layer(f"pool{i}").output.shape[1] for i in (1, 2, 3)] == [62, 31, 15]
+    assert model.output_shape == (None, 5)
+    with pytest.raises(ValueError, match="'pool_sizes'.*one size per block"):
+        eu.models.build_beat_cnn1d(filters=(8, 16, 16), pool_sizes=(2, 2))
