@@ -2,6 +2,7 @@
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ecgutils.kachuee as ek
@@ -50,6 +51,36 @@ def test_extract_bad_input():
         ek.extract_kachuee_beats(np.zeros(5000), 0)
     beats, peaks = ek.extract_kachuee_beats(np.zeros(100), 360)   # shorter than one window
     assert beats.shape == (0, 187) and peaks.size == 0
+
+
+def test_extract_at_given_peaks_keeps_low_beats_and_their_samples():
+    x, r = _spikes(rr_s=0.8)
+    low = r[5]
+    x = x - 0.6 * np.exp(-((np.arange(x.size) - low) / (0.015 * 360)) ** 2)   # a beat at 40 %
+    _, thresholded = ek.extract_kachuee_beats(x, 360)
+    assert np.abs(thresholded - low).min() > 2                   # the paper's threshold drops it
+    beats, peaks = ek.extract_kachuee_beats(x, 360, r_samples=r[::-1])
+    edge = r >= (x.size // 3600) * 3600                          # beats in the dropped tail
+    assert np.array_equal(peaks, np.sort(r[~edge])[:len(peaks)])  # the given samples, unrounded
+    assert low in peaks and len(peaks) >= len(r) - 4
+    assert beats.shape == (len(peaks), 187)
+    assert np.median((beats > 0).sum(axis=1)) == round(1.2 * 0.8 * 125)
+
+
+def test_extract_at_given_peaks_single_peak_window_takes_median_period():
+    x, r = _spikes(rr_s=0.8, seconds=30)
+    given = np.concatenate([r[r < 3600], [4000], r[r >= 7200]])  # one peak in window 2
+    beats, peaks = ek.extract_kachuee_beats(x, 360, r_samples=given)
+    assert 4000 in peaks
+    lone = beats[np.flatnonzero(peaks == 4000)[0]]
+    assert (lone > 0).sum() == round(1.2 * 0.8 * 125)            # T of the other windows
+
+
+def test_build_rejects_unknown_r_peak_source():
+    with pytest.raises(ValueError, match="'r_peaks'.*threshold.*annotated"):
+        ek.build_kaggle_beats(["100"], r_peaks="detector")
+    with pytest.raises(ValueError, match="'r_peaks'"):
+        ek.load_kaggle_beats(records=["100"], r_peaks="qrs")
 
 
 def test_label_beats_matches_within_150_ms_only():
@@ -229,6 +260,22 @@ def test_build_on_real_records_labels_and_provenance(tmp_path):
     assert np.array_equal(y, beats.y) and np.allclose(X, beats.X)
 
 
+@requires_data
+def test_annotated_build_keeps_nearly_every_annotated_beat():
+    import ecgutils as eu
+    records = ["100", "119", "208"]
+    beats = ek.build_kaggle_beats(records, r_peaks="annotated")
+    table = eu.data.beat_table("mitdb", records)
+    want = table["aami"].value_counts()
+    got = pd.Series(np.asarray(ek.KAGGLE_CLASSES)[beats.y]).value_counts()
+    for cls, n in want.items():
+        assert abs(got.get(cls, 0) - n) <= max(3, 0.01 * n), (cls, got.get(cls, 0), n)
+    for rec in records:   # every beat sits exactly on an annotated beat of its record
+        assert np.isin(beats.sample[beats.record == rec],
+                       table.loc[table.record == rec, "sample"]).all()
+    assert len(ek.build_kaggle_beats(records)) < 0.9 * len(beats)   # the threshold misses many
+
+
 # ---------------------------------------------------------------- ST-T episodes (transfer task)
 def test_st_t_episodes_pairs_marks_of_one_signal():
     aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
@@ -250,9 +297,12 @@ def test_st_t_beats_on_real_excerpts():
 
 # ---------------------------------------------------------------- notebook parameters
 @pytest.mark.slow
-@pytest.mark.parametrize("name, param", [("06_beat_1d_cnn", "epochs"),
-                                         ("05_smote_spectrogram_cnn", "epochs")])
-def test_notebook_refuses_zero_epochs_before_work(name, param, tmp_path):
+@pytest.mark.parametrize("name, param, value, message", [
+    ("06_beat_1d_cnn", "epochs", "0", "parameter 'epochs' must be an integer >= 1, got 0"),
+    ("05_smote_spectrogram_cnn", "epochs", "0", "parameter 'epochs' must be an integer >= 1, got 0"),
+    ("06_beat_1d_cnn", "r_peaks", "qrs", "parameter 'r_peaks' must be one of"),
+])
+def test_notebook_refuses_bad_parameters_before_work(name, param, value, message, tmp_path):
     import subprocess
     import sys
     from pathlib import Path
@@ -262,8 +312,8 @@ def test_notebook_refuses_zero_epochs_before_work(name, param, tmp_path):
     proc = subprocess.run(
         [str(papermill), "-k", "python3", "--cwd", str(root / "notebooks"),
          str(root / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"),
-         "-p", param, "0", "-p", "results_dir", str(tmp_path / "results")],
+         "-p", param, value, "-p", "results_dir", str(tmp_path / "results")],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
-    assert f"parameter '{param}' must be an integer >= 1, got 0" in proc.stderr + proc.stdout
+    assert message in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()                 # nothing was trained or written
