@@ -32,9 +32,10 @@
 # **Prerequisites.** Chapter 01 (the data, AAMI classes); Keras basics (`Sequential`
 # or functional models, `fit`, callbacks).
 #
-# **Time to run.** About 8–9 minutes on 2 CPU cores (three trainings); under 2 minutes
-# in smoke mode. If you have the real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for
-# the PTB files) and the same code runs on them.
+# **Time to run.** About 8 minutes on 2 CPU cores (three trainings; 487 s measured,
+# more when the shared machine is slow); under 2 minutes in smoke mode. If you have the
+# real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the PTB files) and the same code
+# runs on them.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -51,11 +52,12 @@ if "google.colab" in sys.modules:
 smoke = None              # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
 seed = 0
 results_dir = "results"
-epochs = 20               # beat_random training (early stopping may end it sooner)
-epochs_ds1ds2 = 8         # the same network on the inter-patient split
+epochs = 10               # beat_random training (early stopping may end it sooner)
+epochs_ds1ds2 = 5         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
-batch_size = 256
+batch_size = 64
 class_weight_power = 0.25  # class weights are the balanced ones to this power (0 none, 1 full)
+r_peaks = "annotated"     # where beats start: "annotated" R peaks (as in the Kaggle files) or the paper's "threshold"
 csv_dir = None            # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
 ptb_dir = None            # folder with ptbdb_normal.csv / ptbdb_abnormal.csv, if you have them
 
@@ -91,6 +93,8 @@ epochs_transfer = eu.config.check_positive_int("epochs_transfer", epochs_transfe
 batch_size = eu.config.check_positive_int("batch_size", batch_size)
 if not 0 <= float(class_weight_power) <= 1:
     raise ValueError(f"parameter 'class_weight_power' must be in [0, 1], got {class_weight_power!r}")
+if r_peaks not in ek.R_PEAK_SOURCES:
+    raise ValueError(f"parameter 'r_peaks' must be one of {ek.R_PEAK_SOURCES}, got {r_peaks!r}")
 if smoke:
     epochs = epochs_ds1ds2 = epochs_transfer = 1
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
@@ -118,33 +122,42 @@ print(f"smoke mode: {smoke} | epochs {epochs}/{epochs_ds1ds2}/{epochs_transfer} 
 # 4. let T be the median interval between candidates in the window;
 # 5. keep 1.2·T samples from each candidate and zero-pad to 187.
 #
-# Each candidate is then matched to a cardiologist's annotated beat within 150 ms and
-# gets its AAMI class (N, S, V, F, Q → 0…4); candidates that match no beat (noise, a
-# second maximum on one QRS) are dropped. Unlike the Kaggle files, the record and the
-# sample of every beat are kept.
+# Each beat is matched to a cardiologist's annotated beat within 150 ms and gets its
+# AAMI class (N, S, V, F, Q → 0…4); candidates that match no beat (noise, a second
+# maximum on one QRS) are dropped. Unlike the Kaggle files, the record and the sample of
+# every beat are kept.
+#
+# Step 3 taken literally is lossy: a beat is kept only if its peak reaches 90 % of its
+# window's range, so beats lower than their neighbours (many S beats, V beats that point
+# downwards, beats riding low on baseline wander) are left out. The Kaggle files hold
+# 109,446 beats, about one fewer than the annotated beats in every record, so their
+# authors must have started the beats at the annotated R peaks. With
+# `r_peaks = "annotated"` (this chapter's default) the builder does the same: steps 1, 2,
+# 4 and 5 as in the paper, the beats at the annotated R peaks. `r_peaks = "threshold"`
+# runs the paper's step 3 as written.
 
 # %%
 start = time.perf_counter()
-beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records)
+beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records, r_peaks=r_peaks)
 build_s = time.perf_counter() - start
 print(f"{len(beats):,} beats in {build_s:.1f} s"
-      + (f" from {len(set(beats.record))} records" if csv_dir is None else ""))
+      + (f" from {len(set(beats.record))} records ({r_peaks} R peaks)" if csv_dir is None else ""))
 
 # %% [markdown]
-# The recipe is faithful but lossy: a beat is kept only if its peak reaches 90 % of its
-# window's range, so beats lower than their neighbours (many S beats, V beats that point
-# downwards, beats riding low on baseline wander) are left out. The Kaggle files hold
-# about 109,000 beats, essentially all annotated beats, so their authors must have
-# placed the beats differently from what the paper says. Here is how much of each class
-# the literal recipe keeps:
+# How much of each class the two ways keep:
 
 # %%
 if csv_dir is None:
-    annotated = eu.data.beat_table("mitdb", sorted(set(beats.record))).aami.value_counts()
-    built = pd.Series(np.asarray(CLASSES)[beats.y]).value_counts()
-    kept = pd.DataFrame({"annotated": annotated, "built": built}).reindex(CLASSES).fillna(0)
-    kept["kept %"] = (100 * kept.built / kept.annotated).round(1)
-    display(kept.astype({"annotated": int, "built": int}))
+    used = sorted(set(beats.record))
+    other = "threshold" if r_peaks == "annotated" else "annotated"
+    counts = {r_peaks: beats.y, other: ek.build_kaggle_beats(used, r_peaks=other).y}
+    kept = pd.DataFrame({"annotated beats": eu.data.beat_table("mitdb", used).aami.value_counts()})
+    for source in ("annotated", "threshold"):
+        kept[f"{source} R peaks"] = pd.Series(np.asarray(CLASSES)[counts[source]]).value_counts()
+    kept = kept.reindex(CLASSES).fillna(0).astype(int)
+    for source in ("annotated", "threshold"):
+        kept[f"{source} kept %"] = (100 * kept[f"{source} R peaks"] / kept["annotated beats"]).round(1)
+    display(kept)
 
 # %% [markdown]
 # The builder writes and reads the exact Kaggle layout: no header, 187 values and the
@@ -245,9 +258,15 @@ print("class weights:", {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 #
 # ### The network
 #
-# Three blocks of Conv1D → BatchNorm → LeakyReLU → MaxPool → Dropout (32, 64, 128
-# filters), then a dense layer and a softmax over the five classes; Adam and sparse
-# categorical cross-entropy (`eu.models.build_beat_cnn1d`).
+# Three blocks of Conv1D → BatchNorm → LeakyReLU → MaxPool → Dropout (16, 32, 64
+# filters; pooling by 3, then 2 and 2), then a dense layer and a softmax over the five
+# classes; Adam and sparse categorical cross-entropy (`eu.models.build_beat_cnn1d`).
+# The training choices come from trial runs on two CPU cores, with a budget of a few
+# minutes: 16, 32 and 64 filters trained about as well as twice as many, in 60–70 % of
+# the time; small batches (64) at a learning rate of 0.002 learn more per second than
+# large ones; the learning rate is cut by 0.3 as soon as the validation loss stalls for
+# an epoch, which is where most of the last gains come from; dropout is light (5 %),
+# because the network is still underfitting when the budget ends.
 
 # %%
 tf = eu.models.import_tensorflow()
@@ -263,7 +282,7 @@ def fit(model, data, epochs, class_weight=None, patience=5):
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                       restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=2,
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=1,
                                           min_lr=1e-5),
     ]
     start = time.perf_counter()
@@ -321,6 +340,15 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, ax=axes[0])
 eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axes[1]);
 
 # %% [markdown]
+# In the default run (seed 0, ten epochs, under five minutes of training) the network
+# reached an accuracy of 0.981 and a macro F1 of 0.906: 98–99 % of the N and Q beats
+# are right, 94 % of the V beats, and about four in five S and F beats. That is above the reference this chapter
+# started from (accuracy 0.9186, weighted F1 0.9338) but short of the 98.5 % reported for
+# plain 1D CNNs on the Kaggle files, which are trained for many more epochs. In eight
+# trial runs on this split (twice the filters, up to 20 epochs, other batch sizes,
+# dropout and pooling; up to 12 minutes of training) accuracy stayed between 0.980 and
+# 0.984; S and F, rare and close to N or V in shape, always had the lowest recall.
+#
 # The model is saved in the Keras format next to the results (written under a temporary
 # name first, so an interrupted run never leaves a file that looks complete).
 
@@ -521,11 +549,13 @@ pd.DataFrame([{"protocol": r["protocol"], "model": r["model"], "accuracy": r["me
 # %% [markdown]
 # ## Summary
 #
-# - Kachuee's recipe, applied literally to MIT-BIH, gives Kaggle-format beats in seconds,
-#   with the patient of every beat kept; it keeps only the beats whose peak reaches 90 %
-#   of their window, fewer than the Kaggle files hold.
-# - A small 1D CNN (three Conv1D blocks) trained for a few minutes on two CPU cores comes
-#   close to the 98.5 % of the Kaggle notebooks on a random split of beats.
+# - Kachuee's recipe gives Kaggle-format beats of all 48 records in seconds, with the
+#   patient of every beat kept. Taken literally it keeps only the beats whose peak
+#   reaches 90 % of their window (56 % of them); started at the annotated R peaks, as the
+#   size of the Kaggle files implies, it keeps all but the last few seconds of each record.
+# - A small 1D CNN (three Conv1D blocks) trained for under five minutes on two CPU cores
+#   reaches 98.1 % accuracy (macro F1 0.91) on a random split of beats, short of the
+#   98.5 % reported for the Kaggle files after much longer training.
 # - On new patients (DS1 → DS2) the same network falls sharply, above all on S and F
 #   beats: the random-split score measures memory of patients as much as skill.
 # - Pretrained convolution features are easy to reuse for another database, but they
