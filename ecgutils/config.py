@@ -50,6 +50,23 @@ def check_positive_int(name: str, value) -> int:
     return int(value)
 
 
+def check_choice(name: str, value, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, or raise a ``ValueError`` naming the parameter.
+
+    Examples
+    --------
+    >>> check_choice("r_peaks", "annotated", ("threshold", "annotated"))
+    'annotated'
+    >>> check_choice("r_peaks", "qrs", ("threshold", "annotated"))
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'r_peaks' must be one of ('threshold', 'annotated'), got 'qrs'
+    """
+    if value not in choices:
+        raise ValueError(f"parameter '{name}' must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and, if it is imported, Keras/TensorFlow."""
     random.seed(seed)

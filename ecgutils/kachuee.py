@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import config as _config
 from . import data as _data
 from . import signal as _signal
 
@@ -234,8 +235,7 @@ def build_kaggle_beats(records=None, db: str = "mitdb", root=None,
         as the size of the Kaggle files (about 109,000 beats) implies; windows,
         normalisation, ``T`` and the cut are the paper's either way.
     """
-    if r_peaks not in R_PEAK_SOURCES:
-        raise ValueError(f"parameter 'r_peaks' must be one of {R_PEAK_SOURCES}, got {r_peaks!r}")
+    _config.check_choice("r_peaks", r_peaks, R_PEAK_SOURCES)
     records = _data.list_records(db, root) if records is None else [str(r) for r in records]
     table = _data.beat_table(db, records, root)
     code = {c: i for i, c in enumerate(KAGGLE_CLASSES)}

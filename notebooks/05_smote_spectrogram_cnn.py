@@ -80,8 +80,7 @@ smoke = eu.config.is_smoke(smoke)
 eu.config.set_seed(seed)
 for name in ("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"):
     globals()[name] = eu.config.check_positive_int(name, globals()[name])
-if r_peaks not in ek.R_PEAK_SOURCES:
-    raise ValueError(f"parameter 'r_peaks' must be one of {ek.R_PEAK_SOURCES}, got {r_peaks!r}")
+r_peaks = eu.config.check_choice("r_peaks", r_peaks, ek.R_PEAK_SOURCES)
 if smoke:
     epochs, max_per_class, smote_target = 1, 1500, 600
 records = (["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"] if smoke

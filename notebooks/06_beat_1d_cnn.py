@@ -93,8 +93,7 @@ epochs_transfer = eu.config.check_positive_int("epochs_transfer", epochs_transfe
 batch_size = eu.config.check_positive_int("batch_size", batch_size)
 if not 0 <= float(class_weight_power) <= 1:
     raise ValueError(f"parameter 'class_weight_power' must be in [0, 1], got {class_weight_power!r}")
-if r_peaks not in ek.R_PEAK_SOURCES:
-    raise ValueError(f"parameter 'r_peaks' must be one of {ek.R_PEAK_SOURCES}, got {r_peaks!r}")
+r_peaks = eu.config.check_choice("r_peaks", r_peaks, ek.R_PEAK_SOURCES)
 if smoke:
     epochs = epochs_ds1ds2 = epochs_transfer = 1
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
