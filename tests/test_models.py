@@ -38,3 +38,39 @@ def test_beat_cnn1d_pools_per_block_and_checks_their_number():
     assert model.output_shape == (None, 5)
     with pytest.raises(ValueError, match="'pool_sizes'.*one size per block"):
         eu.models.build_beat_cnn1d(filters=(8, 16, 16), pool_sizes=(2, 2))
+
+
+def test_rotating_batches_keep_rare_classes_and_draw_fresh_common_ones():
+    import numpy as np
+
+    import ecgutils as eu
+
+    y = np.array([0] * 300 + [1] * 40 + [2] * 20)
+    X = np.arange(len(y), dtype=np.float32)[:, None]        # a sample's value is its index
+    batches = eu.models.rotating_batches(X, y, batch_size=32, keep_fraction={0: 0.25},
+                                         class_weight={0: 1.0, 1: 2.0, 2: 4.0}, seed=1)
+    assert batches.epoch_size == 75 + 40 + 20 and len(batches) == 5
+    seen_common = []
+    for _ in range(3):
+        parts = [batches[i] for i in range(len(batches))]
+        index = np.concatenate([p[0][:, 0] for p in parts]).astype(int)
+        labels, weights = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+        assert len(index) == len(set(index)) == 135                    # no repeats in an epoch
+        assert np.array_equal(labels, y[index])
+        assert set(index[labels == 1]) == set(range(300, 340))         # rare classes whole
+        assert set(index[labels == 2]) == set(range(340, 360))
+        assert np.allclose(weights, np.select([labels == 0, labels == 1], [4.0, 2.0], 4.0))
+        seen_common.append(set(index[labels == 0]))
+        batches.on_epoch_end()
+    assert seen_common[0] != seen_common[1]                            # a fresh draw each epoch
+    assert len(set.union(*seen_common)) > 150
+
+
+def test_rotating_batches_refuse_a_bad_fraction():
+    import numpy as np
+    import pytest
+
+    import ecgutils as eu
+
+    with pytest.raises(ValueError, match=r"'keep_fraction' for class 0 must be in \(0, 1\]"):
+        eu.models.rotating_batches(np.zeros((4, 1)), np.zeros(4, int), keep_fraction={0: 0})
