@@ -30,9 +30,10 @@ from . import data as _data
 from . import signal as _signal
 
 __all__ = ["BEAT_LENGTH", "FS_KAGGLE", "KAGGLE_CLASSES", "PTB_CLASSES", "BeatSet",
-           "R_PEAK_SOURCES", "beats_to_spectrograms", "build_kaggle_beats", "build_st_t_beats", "st_t_episodes", "extract_kachuee_beats",
-           "label_beats", "load_kaggle_beats", "load_ptb_beats", "read_kaggle_csv", "smote_oversample",
-           "split_beats", "write_kaggle_csv"]
+           "R_PEAK_SOURCES", "beats_to_spectrograms", "build_kaggle_beats", "build_st_t_beats",
+           "extract_kachuee_beats", "fit_beat_scaler", "label_beats", "load_kaggle_beats",
+           "load_ptb_beats", "read_kaggle_csv", "scale_beats", "smote_oversample",
+           "split_beats", "st_t_episodes", "write_kaggle_csv"]
 
 #: Samples per beat in the Kaggle files (1.5 s at 125 Hz), and their sampling rate.
 BEAT_LENGTH = 187
@@ -423,6 +424,39 @@ def split_beats(beats: BeatSet, protocol: str = "beat_random", test_size: float 
                              f"{sorted(set(beats.record))}")
         return train, test
     raise ValueError(f"unknown protocol {protocol!r}; use 'beat_random' or 'ds1ds2'")
+
+
+# --------------------------------------------------------------------------- scaling
+def fit_beat_scaler(X):
+    """A StandardScaler with one mean and one standard deviation for every sample of
+    every beat (fit it on training beats only).
+
+    A scaler per time sample (sklearn's usual column-wise fit) divides the zero-padded
+    tail of the beats, where nearly every beat is 0, by a tiny deviation: the few long
+    beats that reach there get values of tens of deviations (up to 33 on MIT-BIH), and
+    their shape there is erased, since any value a lone beat has at a sample maps to the
+    same number. One mean and deviation keep every beat's shape and where its padding
+    starts (which tells the window's median RR interval).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0, 0.0], [1.0, 0.5, 0.0]])
+    >>> scaler = fit_beat_scaler(X)
+    >>> round(float(scaler.mean_[0]), 4), scale_beats(scaler, X).shape
+    (0.4167, (2, 3, 1))
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit(np.asarray(X, dtype=np.float64).reshape(-1, 1))
+
+
+def scale_beats(scaler, X) -> np.ndarray:
+    """Beats through a :func:`fit_beat_scaler` scaler, shaped ``(n, length, 1)`` float32
+    for a Conv1D network."""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"scale_beats needs a 2-D stack of beats, got shape {X.shape}")
+    return scaler.transform(X.reshape(-1, 1)).reshape(*X.shape, 1).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- spectrograms

@@ -295,12 +295,39 @@ def test_st_t_beats_on_real_excerpts():
     assert beats.y[beats.record == "sele0104"].sum() > 0      # T-wave episode from 6637 on
 
 
+# ---------------------------------------------------------------- scaling
+def test_beat_scaler_keeps_shapes_where_a_per_sample_scaler_blows_up_the_padding():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((200, 187))
+    X[:, :100] = rng.uniform(0, 1, (200, 100))
+    X[0, :180] = rng.uniform(0, 1, 180)          # one long beat reaches into the padding
+    per_sample = StandardScaler().fit(X).transform(X)
+    # why we do not scale per sample: the long beat's tail becomes one large constant
+    assert np.ptp(X[0, 150:180]) > 0.5 and np.ptp(per_sample[0, 150:180]) < 1e-9
+    assert per_sample[0, 150:180].min() > 14
+    scaled = ek.scale_beats(ek.fit_beat_scaler(X), X)
+    assert scaled.shape == (200, 187, 1) and scaled.dtype == np.float32
+    assert np.abs(scaled).max() < 5
+    # one affine map for every value: each beat keeps its shape and its padding stays flat
+    assert np.allclose(scaled[..., 0], (X - X.mean()) / X.std(), atol=1e-5)
+    assert np.ptp(scaled[5, 100:, 0]) == 0
+
+
+def test_scale_beats_refuses_a_stack_that_is_not_2d():
+    scaler = ek.fit_beat_scaler(np.ones((3, 187)))
+    with pytest.raises(ValueError, match=r"2-D stack of beats, got shape \(3, 187, 1\)"):
+        ek.scale_beats(scaler, np.ones((3, 187, 1)))
+
+
 # ---------------------------------------------------------------- notebook parameters
 @pytest.mark.slow
 @pytest.mark.parametrize("name, param, value, message", [
     ("06_beat_1d_cnn", "epochs", "0", "parameter 'epochs' must be an integer >= 1, got 0"),
     ("05_smote_spectrogram_cnn", "epochs", "0", "parameter 'epochs' must be an integer >= 1, got 0"),
     ("06_beat_1d_cnn", "r_peaks", "qrs", "parameter 'r_peaks' must be one of"),
+    ("06_beat_1d_cnn", "normal_fraction", "0", "parameter 'normal_fraction' must be in (0, 1]"),
 ])
 def test_notebook_refuses_bad_parameters_before_work(name, param, value, message, tmp_path):
     import subprocess
