@@ -27,9 +27,10 @@
 # **Prerequisites.** Chapter 06 (the Kaggle-format beats, protocols `beat_random` and
 # `ds1ds2`); what a spectrogram is (chapter 04).
 #
-# **Time to run.** 5 to 12 minutes on 2 CPU cores (four trainings of up to 10 epochs
-# on a capped training set; 299 s and 737 s measured for the same code on two days, as
-# the shared machines' speed varies); under 2 minutes in smoke mode.
+# **Time to run.** About 4 minutes on 2 CPU cores (four trainings of up to 10 epochs on
+# a capped training set; 251 s measured). The shared machines' speed varies from day to
+# day: the previous version of this chapter took 299 s on one day and 737 s on another.
+# Under 2 minutes in smoke mode.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -209,12 +210,12 @@ axes[1, 0].set_ylabel("Hz");
 # %% [markdown]
 # ## The network
 #
-# Four blocks of 32, 64, 128 and 256 filters (Conv2D 3×3 → BatchNorm → ReLU → MaxPool →
+# Four blocks of 32, 64, 128 and 256 filters (Conv2D 3×3 → MaxPool → BatchNorm → ReLU →
 # Dropout), global average pooling, a dense layer and a softmax over the five classes
-# (`eu.models.build_spectrogram_cnn2d`; BatchNorm moving averages with momentum 0.9,
-# so that they settle within the few dozen steps of an epoch). AdamW (Adam with decoupled weight decay). The
-# learning rate follows a schedule, 0.9× per epoch, and ReduceLROnPlateau cuts it by
-# 3 when the validation loss stalls; EarlyStopping keeps the best epoch.
+# (`eu.models.build_spectrogram_cnn2d`). BatchNorm's moving averages use momentum 0.9, so that they settle within the few
+# dozen steps of an epoch. The optimiser is AdamW (Adam with decoupled weight decay).
+# The learning rate follows a schedule, 0.9× per epoch, and ReduceLROnPlateau cuts it
+# by 3 when the validation loss stalls; EarlyStopping keeps the best epoch.
 
 # %%
 tf = eu.models.import_tensorflow()
