@@ -324,6 +324,10 @@ print(f"trained {len(history.epoch)} epochs in {train_s:.0f} s")
 eu.plots.plot_training_curves(history);
 
 # %% [markdown]
+# The training loss lies above the validation loss because it is weighted (class
+# weights, and N beats three times) and computed with Dropout on; the validation loss
+# is neither. The steps down in the training loss follow the learning-rate cuts.
+#
 # ### How good is it?
 
 # %%
