@@ -364,9 +364,10 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axe
 # the N beats, 99 % of the Q beats, 95 % of the V beats, 82 % of the S beats and 79 %
 # of the F beats. It is far above the reference this chapter started from (accuracy
 # 0.9186, weighted F1 0.9338) and at the 98.5 % reported for plain 1D CNNs on the
-# Kaggle files. A trial run of the same network and data outside the notebook (up to
-# 18 epochs) scored 0.9864, this run 0.9856: TensorFlow on a CPU is not bit-exact from
-# run to run, so read the third decimal as ±0.001.
+# Kaggle files. Two runs of this notebook on the same machine gave the same numbers to
+# the fourth decimal; a trial run of the same network outside the notebook (up to 18
+# epochs) scored 0.9864. Other CPUs and library versions round differently, so expect
+# the third decimal to move by about 0.001.
 #
 # What got it there, measured on the validation beats in trial runs: one scaler for
 # all samples instead of one per sample (+0.3 points), a fourth convolution block, and
