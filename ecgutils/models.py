@@ -135,12 +135,11 @@ def rotating_batches(X, y, batch_size: int = 64, keep_fraction=None, class_weigh
         if not 0 < fraction <= 1:
             raise ValueError(f"parameter 'keep_fraction' for class {label!r} must be in (0, 1], "
                              f"got {fraction!r}")
-    class_weight = class_weight or {}
-    weight = np.array([class_weight.get(int(c), 1.0) for c in y], dtype=np.float32)
-    by_class = {c: np.flatnonzero(y == c) for c in np.unique(y)}
-    draws = {c: int(round(keep_fraction.get(int(c), 1.0) * len(i))) for c, i in by_class.items()}
-    for c, fraction in keep_fraction.items():
-        weight[y == c] /= fraction
+    by_class = {int(c): np.flatnonzero(y == c) for c in np.unique(y)}
+    draws = {c: int(round(keep_fraction.get(c, 1.0) * len(i))) for c, i in by_class.items()}
+    weight = np.ones(len(y), dtype=np.float32)
+    for c, i in by_class.items():
+        weight[i] = (class_weight or {}).get(c, 1.0) / keep_fraction.get(c, 1.0)
 
     class RotatingBatches(keras.utils.PyDataset):
         epoch_size = sum(draws.values())

@@ -48,7 +48,7 @@ def test_rotating_batches_keep_rare_classes_and_draw_fresh_common_ones():
     y = np.array([0] * 300 + [1] * 40 + [2] * 20)
     X = np.arange(len(y), dtype=np.float32)[:, None]        # a sample's value is its index
     batches = eu.models.rotating_batches(X, y, batch_size=32, keep_fraction={0: 0.25},
-                                         class_weight={0: 1.0, 1: 2.0, 2: 4.0}, seed=1)
+                                         class_weight={0: 1.0, 1: 2.0, 2: 5.0}, seed=1)
     assert batches.epoch_size == 75 + 40 + 20 and len(batches) == 5
     seen_common = []
     for _ in range(3):
@@ -59,7 +59,7 @@ def test_rotating_batches_keep_rare_classes_and_draw_fresh_common_ones():
         assert np.array_equal(labels, y[index])
         assert set(index[labels == 1]) == set(range(300, 340))         # rare classes whole
         assert set(index[labels == 2]) == set(range(340, 360))
-        assert np.allclose(weights, np.select([labels == 0, labels == 1], [4.0, 2.0], 4.0))
+        assert np.allclose(weights, np.select([labels == 0, labels == 1], [4.0, 2.0], 5.0))
         seen_common.append(set(index[labels == 0]))
         batches.on_epoch_end()
     assert seen_common[0] != seen_common[1]                            # a fresh draw each epoch
