@@ -265,7 +265,9 @@ print("class weights:", {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 # deviations there, whatever their shape. One mean and deviation keep each beat's
 # shape, and where its padding starts, which tells the network the median RR interval
 # of its window. In our trials this raised validation accuracy by 0.17 points for
-# both network widths we tried (raw, unscaled beats did as well).
+# both network widths we tried. Raw, unscaled beats did as well or better (0.9866
+# against 0.9849 for a small network): standardising is part of the recipe this
+# chapter follows, and this way of doing it costs nothing.
 #
 # ### The network
 #
