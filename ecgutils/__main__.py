@@ -1,22 +1,68 @@
-"""Command line: ``python -m ecgutils fetch mitdb qtdb cudb``."""
+"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each)."""
 import argparse
+import sys
 
 from .data import DATABASES, data_dir, ensure_records
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecgutils",
-                                     description="Fetch PhysioNet databases into the data root "
-                                                 "(ECG_DATA_DIR, else ~/.cache/ecgutils).")
+                                     description="ecg-book's tools: fetch data, annotate "
+                                                 "records with a saved model, score annotations.")
     sub = parser.add_subparsers(dest="command", required=True)
-    fetch = sub.add_parser("fetch", help="download what is missing, verified by SHA-256")
+    fetch = sub.add_parser("fetch", help="download what is missing, verified by SHA-256, into "
+                                         "the data root (ECG_DATA_DIR, else ~/.cache/ecgutils)")
     fetch.add_argument("databases", nargs="+", choices=sorted(DATABASES))
     fetch.add_argument("--records", nargs="*", default=None, help="only these records")
+
+    annotate = sub.add_parser(
+        "annotate", help="classify every beat of WFDB records with a chapter-07 model",
+        description="Detect the R peaks of each record, classify each beat (N, S, V) with a "
+                    "saved chapter-07 model, and write DIR/<record>.<ext>, a WFDB annotation "
+                    "file that wfdb.rdann reads. Any sampling rate; no reference annotation "
+                    "needed.")
+    annotate.add_argument("records", nargs="+", metavar="RECORD",
+                          help="record path as wfdb names it: folder/name, no extension")
+    annotate.add_argument("--model", required=True,
+                          help="a .keras file saved by chapter 07 (results/07_new_patients.keras)")
+    annotate.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
+    annotate.add_argument("--ext", default="cls", help="annotator name (file extension); "
+                                                       "default cls")
+
+    score = sub.add_parser(
+        "score", help="EC57 gross statistics of one annotation file against another",
+        description="Match test beats to reference beats (150 ms) and print gross Se, +P and "
+                    "F1 of N, S and V (AAMI classes), pooled over the records given.")
+    score.add_argument("records", nargs="+", metavar="RECORD",
+                       help="record path as wfdb names it: folder/name, no extension")
+    score.add_argument("--ref", default="atr", help="reference annotator (default atr)")
+    score.add_argument("--test", required=True, help="annotator to score (e.g. cls)")
+    score.add_argument("--per-record", action="store_true", help="also print one row per record")
     args = parser.parse_args(argv)
-    print(f"data root: {data_dir()}")
-    for db in args.databases:
-        print(f"{db}: {ensure_records(db, args.records)}")
+
+    from .annotate import InputError
+
+    try:
+        if args.command == "fetch":
+            print(f"data root: {data_dir()}")
+            for db in args.databases:
+                print(f"{db}: {ensure_records(db, args.records)}")
+        elif args.command == "annotate":
+            from .annotate import annotate_records
+
+            annotate_records(args.records, args.model, args.out, args.ext)
+        else:
+            from .annotate import format_statistics, score_records
+
+            stats, per_record = score_records(args.records, args.ref, args.test)
+            print(format_statistics(stats))
+            if args.per_record:
+                print(per_record.to_string(float_format=lambda v: f"{v:.3f}"))
+    except (InputError, FileNotFoundError, ConnectionError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

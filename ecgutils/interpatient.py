@@ -1,0 +1,377 @@
+"""Beats of new patients (chapter 07): windows that keep the P wave, RR features, the model.
+
+Everything that turns a recording into model inputs is one :class:`BeatSpec`, saved
+inside the model file, so that a model applies to any WFDB record at any sampling rate
+(``python -m ecgutils annotate``) with nothing else from the notebook run.
+
+Per record, with no label of that record: resample to ``spec.fs``, band-pass, find the
+R peak near each beat mark, scale by the record's median QRS amplitude and turn it so
+that its QRS points up, cut a window from 0.25 s before R (the P wave) to 0.45 s after
+(the T wave), and take the RR features of :mod:`ecgutils.rr`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from . import data as _data
+from . import signal as _signal
+from .rr import RR_FEATURES, rr_features
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import wfdb
+
+__all__ = ["BeatSet", "BeatSpec", "build_beats", "build_interpatient_model", "record_inputs",
+           "record_beats"]
+
+
+@dataclass(frozen=True)
+class BeatSpec:
+    """How a recording becomes model inputs; stored with every saved chapter-07 model.
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> spec.window_length, spec.n_channels
+    (90, 2)
+    >>> BeatSpec.from_dict(spec.to_dict()) == spec
+    True
+    """
+
+    fs: float = 128.0                      # model rate; records are resampled to it
+    before_s: float = 0.25                 # window start before R: keeps the P wave
+    after_s: float = 0.45                  # window end after R: keeps the T wave
+    band_hz: tuple = (0.5, 40.0)           # band-pass before anything else
+    search_s: float = 0.1                  # R is the largest deflection this near the beat mark
+    local_beats: int = 10                  # local RR: mean of the last 10 RR intervals
+    normalise: str = "record"              # RR divided by the record's mean RR, or "causal"
+    running_beats: int = 250               # window of the causal running mean
+    leads: tuple = ("MLII", "II", "ML2")   # lead preference; else the record's first lead
+    template_channel: bool = True          # 2nd channel: beat minus the record's median beat
+    classes: tuple = ("N", "S", "V")
+    # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
+    # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
+    rr_features: tuple = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local",
+                          "irregularity")
+
+    @property
+    def window_length(self) -> int:
+        return round(self.before_s * self.fs) + round(self.after_s * self.fs)
+
+    @property
+    def n_channels(self) -> int:
+        return 2 if self.template_channel else 1
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BeatSpec":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown BeatSpec fields {unknown}: the model was saved by a "
+                             f"newer ecgutils; upgrade it")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass
+class BeatSet:
+    """Model inputs and labels of many beats, with where each beat came from."""
+
+    windows: np.ndarray            # (n, window_length, n_channels) float32
+    rr: np.ndarray                 # (n, k) float32, columns spec.rr_features
+    label: np.ndarray              # AAMI class of each beat (N, S, V, F, Q)
+    record: np.ndarray             # record name of each beat
+    sample: np.ndarray             # beat mark, in samples of the original record
+    db: np.ndarray = field(default=None)
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    def subset(self, index) -> "BeatSet":
+        return BeatSet(*(getattr(self, f.name)[index] for f in dataclasses.fields(self)))
+
+    def records_mask(self, records) -> np.ndarray:
+        return np.isin(self.record, [str(r) for r in records])
+
+    def counts(self) -> pd.DataFrame:
+        """Beats per record and AAMI class (integers)."""
+        return pd.crosstab(pd.Series(self.record, name="record"),
+                           pd.Series(self.label, name="class"))
+
+
+def _refine_to_r(x: np.ndarray, marks: np.ndarray, fs: float, search_s: float) -> np.ndarray:
+    """Move each mark to the largest deflection of ``x`` within ``search_s`` (vectorised)."""
+    half = max(1, round(search_s * fs))
+    idx = np.clip(marks[:, None] + np.arange(-half, half + 1), 0, x.size - 1)
+    seg = x[idx]
+    centred = seg - np.median(seg, axis=1, keepdims=True)
+    return idx[np.arange(idx.shape[0]), np.abs(centred).argmax(axis=1)]
+
+
+def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
+    """Model inputs for the beats of one lead: windows and RR features.
+
+    Parameters
+    ----------
+    x : array, shape (n,)
+        One ECG lead, physical units, at ``fs``.
+    fs : float
+        Its sampling rate (any: the lead is resampled to ``spec.fs``).
+    r_samples : array of int
+        Beat marks in samples at ``fs`` (annotations or detections), increasing.
+    spec : BeatSpec
+
+    Returns
+    -------
+    windows : ndarray, shape (n_beats, spec.window_length, spec.n_channels), float32
+    rr : ndarray, shape (n_beats, len(spec.rr_features)), float32
+
+    Examples
+    --------
+    >>> fs = 360
+    >>> t = np.arange(30 * fs) / fs
+    >>> beats = np.arange(0.5, 29.5, 0.8)
+    >>> x = np.exp(-((t[:, None] - beats) / 0.01) ** 2).sum(1)
+    >>> w, rr = record_inputs(x, fs, (beats * fs).astype(int))
+    >>> w.shape, rr.shape, round(float(rr[5, 0]), 2), round(float(rr[5, 3]), 2)
+    ((37, 90, 2), (37, 5), 1.0, 1.0)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    r_samples = np.asarray(r_samples, dtype=np.int64)
+    if r_samples.size < 3:
+        raise ValueError(f"need at least 3 beats to read a rhythm, got {r_samples.size}")
+    y = _signal.resample_signal(x, fs, spec.fs) if fs != spec.fs else x
+    y = _signal.bandpass_filter(y, spec.fs, *spec.band_hz)
+    marks = np.clip(np.round(r_samples * (spec.fs / fs)).astype(np.int64), 0, y.size - 1)
+    r = _refine_to_r(y, marks, spec.fs, spec.search_s)
+    # Per-record scale and polarity: the median QRS (R and its neighbours) of this patient.
+    qrs, _ = _signal.segment_beats(y, r, spec.fs, 0.06, 0.06)
+    amplitude = float(np.median(np.ptp(qrs, axis=1)))
+    polarity = 1.0 if np.median(y[r]) >= 0 else -1.0
+    y = y * (polarity / max(amplitude, 1e-6))
+    windows, _ = _signal.segment_beats(y, r, spec.fs, spec.before_s, spec.after_s)
+    channels = [windows]
+    if spec.template_channel:
+        channels.append(windows - np.median(windows, axis=0, keepdims=True))
+    rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
+    rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
+    return np.stack(channels, axis=-1).astype(np.float32), rr
+
+
+def _record_lead(rec: wfdb.Record, spec: BeatSpec) -> np.ndarray:
+    return _data.pick_lead(rec, spec.leads)[0]
+
+
+def record_beats(record: str, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec(),
+                 mapping=None) -> BeatSet:
+    """Annotated beats of one record as model inputs, labelled with their AAMI class.
+
+    Every annotated QRS (any beat symbol) counts for the RR intervals; all beats are
+    returned, Q and F included, so a caller can decide what to train or score on.
+    """
+    rec = _data.load_record(record, db, root)
+    table = _data.beat_table(db, [record], root, mapping)
+    samples = table["sample"].to_numpy()
+    # A beat mark may sit a little before R (some databases mark the QRS onset): keep the
+    # marks strictly increasing and inside the signal.
+    keep = (samples >= 0) & (samples < rec.sig_len)
+    keep &= np.concatenate([[True], np.diff(samples) > 0])
+    table = table[keep]
+    windows, rr = record_inputs(_record_lead(rec, spec), rec.fs, table["sample"].to_numpy(),
+                                spec)
+    n = len(table)
+    return BeatSet(windows, rr, table["aami"].to_numpy().astype(str),
+                   np.full(n, str(record)), table["sample"].to_numpy(), np.full(n, db))
+
+
+def build_beats(records, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec(),
+                mapping=None, progress: bool = False) -> BeatSet:
+    """:func:`record_beats` of many records, concatenated."""
+    records = [str(r) for r in records]
+    if not records:
+        raise ValueError("build_beats: no records given")
+    iterator = records
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(records, desc=f"beats {db}", leave=False)
+    sets = [record_beats(r, db, root, spec, mapping) for r in iterator]
+    return BeatSet(*(np.concatenate([getattr(s, f.name) for s in sets])
+                     for f in dataclasses.fields(BeatSet)))
+
+
+def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters=(16, 32, 64),
+                             kernel_size: int = 7, rr_units: int = 32, dense_units: int = 64,
+                             dropout: float = 0.3, learning_rate: float = 1e-3,
+                             flatten: bool = True, noise: float = 0.0):
+    """Two-branch Keras model: a 1D CNN over the beat window, a dense branch over RR.
+
+    The RR branch starts with a ``Normalization`` layer adapted to ``rr_train`` (the
+    training beats' RR features), so its constants live inside the saved model.
+
+    Examples
+    --------
+    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 5), "float32"))
+    >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
+    ([(None, 90, 2), (None, 5)], (None, 3))
+    """
+    from .models import import_tensorflow
+
+    import_tensorflow()
+    import keras
+    from keras import layers
+
+    window = keras.Input((spec.window_length, spec.n_channels), name="window")
+    rr = keras.Input((len(spec.rr_features),), name="rr")
+    h = layers.GaussianNoise(noise)(window) if noise else window
+    for f in filters:
+        h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+        h = layers.MaxPooling1D(2)(h)
+    # Flatten keeps where things happen in the window (QRS width, P before R); averaging
+    # over time would throw that away.
+    h = layers.Flatten()(h) if flatten else layers.GlobalAveragePooling1D()(h)
+    norm = layers.Normalization(name="rr_normalization")
+    if rr_train is not None:
+        norm.adapt(np.asarray(rr_train, dtype="float32"))
+    g = layers.Dense(rr_units, activation="relu")(norm(rr))
+    z = layers.Concatenate()([h, g])
+    z = layers.Dropout(dropout)(z)
+    z = layers.Dense(dense_units, activation="relu")(z)
+    z = layers.Dropout(dropout)(z)
+    out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
+    model = keras.Model([window, rr], out, name="interpatient_cnn")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# --------------------------------------------------------------------------- protocol
+def select_records(beats: BeatSet, val_fraction: float = 0.3, seed: int = 0,
+                   min_count: int = 20, forbidden=_data.DS2) -> dict:
+    """Split the training records into ``train`` and ``val`` (for model selection).
+
+    Records, not beats, are split, so validation scores new patients; every split holds
+    at least ``min_count`` S and V beats. No record of ``forbidden`` (DS2, the test set)
+    may be among them: that is asserted, not assumed.
+    """
+    records = sorted(set(beats.record.tolist()))
+    leaked = sorted(set(records) & {str(r) for r in forbidden})
+    if leaked:
+        raise ValueError(f"records {leaked} are test (DS2) records: they must never reach "
+                         f"training or model selection")
+    counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
+    splits, _, _ = _data.split_records_covering(
+        counts, (1 - val_fraction, val_fraction), seed=seed, min_count=min_count,
+        names=("train", "val"), strict=False)
+    _data.check_disjoint(splits)
+    return splits
+
+
+def model_inputs(beats: BeatSet) -> list:
+    """``[windows, rr]``, as the model takes them."""
+    return [beats.windows, beats.rr]
+
+
+def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
+    """Integer class of each beat (index into ``spec.classes``); -1 for other classes."""
+    lookup = {c: i for i, c in enumerate(spec.classes)}
+    return np.array([lookup.get(c, -1) for c in beats.label])
+
+
+def train_classifier(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), seed: int = 0,
+                     epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
+                     patience: int = 3, label: str = "", **model_args) -> dict:
+    """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
+
+    Selection keeps the epoch with the best mean F1 of S and V on the validation records.
+    Beats of other classes (F, Q) are left out of training and selection.
+    Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
+    """
+    from sklearn.metrics import f1_score
+
+    from . import config, experiment
+
+    config.set_seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    train = train.subset(class_indices(train, spec) >= 0)
+    val = val.subset(class_indices(val, spec) >= 0)
+    model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
+    targets = [spec.classes.index(c) for c in ("S", "V") if c in spec.classes]
+
+    def s_and_v_f1(y_true, y_pred):
+        return f1_score(y_true, y_pred, labels=targets, average="macro", zero_division=0)
+
+    weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
+    return experiment.train_and_evaluate(
+        model, (model_inputs(train), class_indices(train, spec)),
+        (model_inputs(val), class_indices(val, spec)), epochs=epochs, batch_size=batch_size,
+        class_weight=weights, patience=patience, score=s_and_v_f1, label=label)
+
+
+def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
+    """``(labels, probabilities)`` of every beat."""
+    proba = model.predict(model_inputs(beats), batch_size=2048, verbose=0)
+    return np.asarray(spec.classes)[proba.argmax(axis=1)], proba
+
+
+# --------------------------------------------------------------------------- other databases
+#: Source database of the QT Database records (from their names and header comments).
+#: ``sel1xx``/``sel2xx`` are MIT-BIH Arrhythmia excerpts: never new patients for a
+#: model trained on MIT-BIH. ``sel30``-``sel52`` (sudden death) carry no beat labels.
+QTDB_SOURCES = {
+    "mitdb": "MIT-BIH Arrhythmia (excluded)",
+    "svdb": "MIT-BIH Supraventricular Arrhythmia",
+    "nsrdb": "MIT-BIH Normal Sinus Rhythm",
+    "ltdb": "MIT-BIH Long-Term",
+    "stdb": "MIT-BIH ST Change",
+    "edb": "European ST-T",
+    "sddb": "Sudden death (no beat labels)",
+    "other": "other (sel17152, from record mqt2)",
+}
+
+
+def qtdb_source(record: str) -> str:
+    """Key of :data:`QTDB_SOURCES` for a QT Database record name.
+
+    Examples
+    --------
+    >>> [qtdb_source(r) for r in ("sel100", "sel803", "sel16265", "sele0104", "sel301")]
+    ['mitdb', 'svdb', 'nsrdb', 'edb', 'stdb']
+    """
+    name = str(record)
+    if name.startswith("sele"):
+        return "edb"
+    number = int(name.removeprefix("sel"))
+    if 100 <= number <= 234:
+        return "mitdb"
+    if 300 <= number <= 399:
+        return "stdb"
+    if 800 <= number <= 899:
+        return "svdb"
+    if 30 <= number <= 52:
+        return "sddb"
+    if number in (14046, 14134, 14149, 14157, 14172, 14184, 15814):
+        return "ltdb"
+    if 16000 <= number <= 19999 and number != 17152:
+        return "nsrdb"
+    return "other"
+
+
+def external_records(root=None) -> list[str]:
+    """QT Database records from databases other than MIT-BIH Arrhythmia that have beat
+    labels (an ``.atr`` file): the external test set."""
+    folder = _data.database_dir("qtdb", root)
+    return [r for r in _data.list_records("qtdb", root)
+            if qtdb_source(r) not in ("mitdb", "sddb") and (folder / f"{r}.atr").is_file()]

@@ -1,0 +1,128 @@
+"""Chapter 07's pieces: RR features, EC57 counting, beat inputs, the saved model, the split."""
+import numpy as np
+import pytest
+
+import ecgutils as eu
+from ecgutils import ec57
+from ecgutils.interpatient import BeatSpec, build_beats, record_inputs
+from ecgutils.rr import RR_FEATURES, rr_features
+from conftest import requires_data, synthetic_ecg
+
+
+# ----------------------------------------------------------------- RR features
+def test_rr_features_on_a_rhythm_with_known_intervals():
+    # 0.8 s sinus rhythm, one beat 0.3 s early (pre 0.5 s, post 1.1 s: compensatory pause)
+    fs = 250
+    rr = np.full(40, 0.8)
+    rr[20], rr[21] = 0.5, 1.1
+    t = np.concatenate([[1.0], 1.0 + np.cumsum(rr)])
+    f = rr_features(np.round(t * fs).astype(int), fs, local_beats=4)
+    col = {name: f[:, i] for i, name in enumerate(RR_FEATURES)}
+    early = 21  # the beat that ends the 0.5-s interval
+    assert col["pre_rr"][early] == pytest.approx(0.5, abs=1 / fs)
+    assert col["post_rr"][early] == pytest.approx(1.1, abs=1 / fs)
+    assert col["local_rr"][early] == pytest.approx((0.8 * 3 + 0.5) / 4, abs=1 / fs)
+    mean_rr = np.diff(t).mean()
+    assert col["pre_rr_norm"][early] == pytest.approx(0.5 / mean_rr, rel=1e-2)
+    assert col["post_rr_norm"][early] == pytest.approx(1.1 / mean_rr, rel=1e-2)
+    assert col["pre_to_local"][early] == pytest.approx(0.5 / ((0.8 * 3 + 0.5) / 4), rel=1e-2)
+    # a regular rhythm: every normalised interval is 1 and nothing is irregular
+    assert col["pre_rr_norm"][5] == pytest.approx(0.8 / mean_rr, rel=1e-2)
+    assert col["irregularity"][5] == pytest.approx(0, abs=1e-6)
+    # first and last beats borrow the neighbouring interval
+    assert col["pre_rr"][0] == pytest.approx(col["post_rr"][0])
+    assert col["post_rr"][-1] == pytest.approx(col["pre_rr"][-1])
+
+
+def test_causal_normalisation_uses_only_past_beats():
+    fs = 100
+    rr = np.r_[np.full(50, 1.0), np.full(50, 0.5)]  # the rate doubles halfway
+    t = np.r_[0, np.cumsum(rr)]
+    samples = np.round(t * fs).astype(int)
+    causal = rr_features(samples, fs, normalise="causal", running_beats=10)
+    offline = rr_features(samples, fs, normalise="record")
+    i = 40  # before the change: the causal average has seen only 1.0-s intervals
+    assert causal[i, 3] == pytest.approx(1.0)
+    assert offline[i, 3] == pytest.approx(1.0 / rr.mean(), rel=1e-3)
+    # changing a later interval must not change the causal features of earlier beats
+    later = samples.copy()
+    later[80:] += 7
+    assert np.allclose(rr_features(later, fs, normalise="causal", running_beats=10)[:78],
+                       causal[:78])
+
+
+@pytest.mark.parametrize("bad, match", [([5], "at least 2"), ([5, 5, 9], "strictly increasing")])
+def test_rr_features_refuses_bad_peaks(bad, match):
+    with pytest.raises(ValueError, match=match):
+        rr_features(bad, 100)
+
+
+# ----------------------------------------------------------------- EC57 counting
+def test_gross_statistics_against_hand_counts():
+    # reference:  N N N N N N S S S V V F Q
+    # predicted:  N N N N S V S S N V S V N
+    ref = list("NNNNNNSSSVVFQ")
+    pred = list("NNNNSVSSNVSVN")
+    g = ec57.gross_statistics(ref, pred)
+    # S: TP 2 (two S called S), FN 1 (S called N), FP 2 (N->S, V->S)
+    assert (g["S"]["tp"], g["S"]["fn"], g["S"]["fp"]) == (2, 1, 2)
+    assert g["S"]["se"] == pytest.approx(2 / 3, abs=1e-4)
+    assert g["S"]["ppv"] == pytest.approx(0.5)
+    assert g["S"]["f1"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5), abs=1e-4)
+    # V: TP 1, FN 1 (V->S), FP 2 (N->V, F->V: the strict reading)
+    assert (g["V"]["tp"], g["V"]["fn"], g["V"]["fp"]) == (1, 1, 2)
+    assert g["fusion_as_v"] == 1
+    # N: TP 4, FN 2, FP 1 (S->N); the Q beat is not counted
+    assert (g["N"]["tp"], g["N"]["fn"], g["N"]["fp"]) == (4, 2, 1)
+    assert g["n_beats"] == 12
+    assert g["accuracy"] == pytest.approx(7 / 12, abs=1e-4)
+    j = 2 / 3 + 0.5 + 0.5 + 1 / 3
+    assert g["j_index"] == pytest.approx(j, abs=1e-3)
+    assert g["jk_index"] == pytest.approx(g["kappa"] / 2 + j / 8, abs=1e-3)
+
+
+def test_unmatched_beats_count_as_misses_and_extras():
+    ref, pred = ec57.match_annotations([100, 500, 900, 1300], list("NSVN"),
+                                       [101, 505, 1100, 1299], list("NSSN"), fs=360)
+    g = ec57.gross_statistics(ref, pred)
+    # V at 900 has no detection within 54 samples: a miss; the S at 1100 is an extra
+    assert g["V"]["fn"] == 1 and g["V"]["tp"] == 0
+    assert (g["S"]["tp"], g["S"]["fp"]) == (1, 1)
+    assert g["n_beats"] == 4
+
+
+def test_per_record_statistics_gives_nan_for_absent_classes():
+    table = ec57.per_record_statistics(list("NNSV"), list("NNSV"), ["a", "a", "b", "b"])
+    assert np.isnan(table.loc["a", "S Se"])
+    assert table.loc["b", "S Se"] == 1.0 and table.loc["a", "beats"] == 2
+
+
+# ----------------------------------------------------------------- beat inputs
+def test_record_inputs_at_any_rate_give_the_same_shapes_and_rr():
+    spec = BeatSpec()
+    for fs in (128, 250, 360):
+        x, peaks = synthetic_ecg(fs, 30)
+        windows, rr = record_inputs(x, fs, peaks, spec)
+        assert windows.shape == (len(peaks), spec.window_length, spec.n_channels)
+        assert rr.shape == (len(peaks), len(RR_FEATURES))
+        assert np.isfinite(windows).all() and np.isfinite(rr).all()
+        # the R peak sits at the same place of every window, scaled to about 1
+        r = round(spec.before_s * spec.fs)
+        assert np.median(windows[:, r, 0]) == pytest.approx(windows[:, :, 0].max(axis=1).mean(),
+                                                            rel=0.2)
+
+
+def test_record_inputs_find_r_from_early_marks_and_fix_polarity():
+    fs = 250
+    x, peaks = synthetic_ecg(fs, 30)
+    spec = BeatSpec()
+    ref, _ = record_inputs(x, fs, peaks, spec)
+    early, _ = record_inputs(-x, fs, peaks - round(0.04 * fs), spec)  # 40 ms early, upside down
+    assert np.corrcoef(ref[:, :, 0].ravel(), early[:, :, 0].ravel())[0, 1] > 0.95
+
+
+@requires_data
+def test_ds1_ds2_beats_have_the_published_counts():
+    counts = build_beats(eu.data.DS2).counts().sum()
+    # de Chazal et al. (2004), table: DS2 holds 44,259 N, 1,837 S, 3,221 V, 388 F, 7 Q
+    assert counts.to_dict() == {"F": 388, "N": 44259, "Q": 7, "S": 1837, "V": 3221}
