@@ -40,18 +40,24 @@ __all__ = [
 DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
 PHYSIONET_URL = "https://physionet.org/files"
 
-#: AAMI EC57 classes and the MIT-BIH beat symbols that belong to each.
+#: AAMI EC57 classes and the WFDB beat symbols that belong to each: every symbol of
+#: :data:`BEAT_SYMBOLS` has a class, so records of any PhysioNet database (MIT-BIH
+#: Supraventricular Arrhythmia's ``B``, R-on-T ``r``, escape ``n``...) are classified.
+#: ``B`` (bundle branch block beat, unspecified) is N like ``L`` and ``R``; ``r``
+#: (R-on-T premature ventricular contraction) is V; ``n`` (supraventricular escape) is
+#: S; ``?`` (beat not classified during learning) is Q.
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 AAMI_MAP = {
-    **dict.fromkeys("NLRej", "N"),
-    **dict.fromkeys("AaJS", "S"),
-    **dict.fromkeys("VE", "V"),
+    **dict.fromkeys("NLRBej", "N"),
+    **dict.fromkeys("AaJSn", "S"),
+    **dict.fromkeys("VEr", "V"),
     "F": "F",
-    **dict.fromkeys("/fQ", "Q"),
+    **dict.fromkeys("/fQ?", "Q"),
 }
 #: Annotation symbols that mark a QRS complex (WFDB's ``isqrs`` table). Everything
 #: else (rhythm ``+``, noise ``~``, flutter waves ``!``, blocked P waves ``x``...) is not a beat.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+assert set(AAMI_MAP) == BEAT_SYMBOLS, "every WFDB beat symbol needs an AAMI class"
 #: Symbols WFDB knows. Anything outside this set in an annotation file is refused.
 KNOWN_SYMBOLS = frozenset(wfdb.io.annotation.ann_label_table["symbol"].dropna())
 
@@ -256,10 +262,12 @@ def aami_class(symbols, mapping: dict[str, str] | None = None, where: str = "") 
     --------
     >>> aami_class(["N", "L", "A", "V", "F", "/"]).tolist()
     ['N', 'N', 'S', 'V', 'F', 'Q']
-    >>> aami_class(["B"])
+    >>> aami_class(["B", "r", "n", "?"]).tolist()
+    ['N', 'V', 'S', 'Q']
+    >>> aami_class(["N", "~"])
     Traceback (most recent call last):
     ...
-    ValueError: beat symbols without a class: ['B'] (1 beats). Pass mapping= to classify them.
+    ValueError: beat symbols without a class: ['~'] (1 beats). Pass mapping= to classify them.
     """
     mapping = AAMI_MAP if mapping is None else mapping
     symbols = np.asarray(symbols, dtype=object)

@@ -72,10 +72,18 @@ def test_unknown_annotation_symbol(make_record, custom_labels):
 
 def test_beat_symbol_without_class(make_record):
     folder, name, _ = make_record(symbols=["N", "B", "N"])
+    no_b = {k: v for k, v in eu.data.AAMI_MAP.items() if k != "B"}
     with pytest.raises(ValueError, match=r"record testdb/900: beat symbols without a class: \['B'\]"):
-        eu.data.beat_table("testdb", root=folder.parent)
-    table = eu.data.beat_table("testdb", root=folder.parent, mapping={**eu.data.AAMI_MAP, "B": "N"})
-    assert table.aami.tolist() == ["N", "N", "N"]
+        eu.data.beat_table("testdb", root=folder.parent, mapping=no_b)
+
+
+def test_every_wfdb_beat_symbol_has_an_aami_class(make_record):
+    # issue 15 item 5: B (MIT-BIH Supraventricular Arrhythmia), r, n and ? used to be refused
+    assert set(eu.data.AAMI_MAP) == set(eu.data.BEAT_SYMBOLS)
+    assert eu.data.aami_class(["B", "r", "n", "?"]).tolist() == ["N", "V", "S", "Q"]
+    folder, name, _ = make_record(symbols=["N", "B", "r", "n", "?", "N"])
+    table = eu.data.beat_table("testdb", root=folder.parent)
+    assert table.aami.tolist() == ["N", "N", "V", "S", "Q", "N"]
 
 
 def test_nan_signal(make_record):
@@ -87,8 +95,8 @@ def test_nan_signal(make_record):
 
 def test_aami_mapping_is_ec57():
     groups = {c: sorted(s for s, k in eu.data.AAMI_MAP.items() if k == c) for c in "NSVFQ"}
-    assert groups == {"N": sorted("NLRej"), "S": sorted("AaJS"), "V": ["E", "V"], "F": ["F"],
-                      "Q": sorted("/fQ")}
+    assert groups == {"N": sorted("NLRBej"), "S": sorted("AaJSn"), "V": sorted("EVr"),
+                      "F": ["F"], "Q": sorted("/fQ?")}
     assert not {"+", "~", "!", "x", "|", "[", "]", '"'} & set(eu.data.BEAT_SYMBOLS)
 
 
@@ -136,6 +144,22 @@ def test_real_mitdb_beats():
                                                    "F": 803}
     assert set(eu.data.DS1) | set(eu.data.DS2) | set(eu.data.PACED_RECORDS) == set(table.record)
     assert (table.groupby("record")["sample"].apply(lambda s: s.is_monotonic_increasing)).all()
+
+
+@requires_data
+def test_real_qtdb_every_labelled_record_through_beat_table():
+    # issue 15 item 5: the whole QT Database (six source databases); 81 records have an .atr
+    folder = eu.data.database_dir("qtdb")
+    records = eu.data.list_records("qtdb")
+    labelled = [r for r in records if (folder / f"{r}.atr").is_file()]
+    assert len(records) == 105 and len(labelled) >= 80
+    table = eu.data.beat_table("qtdb", labelled)
+    assert set(table.record) == set(labelled)
+    assert set(table.aami) <= set(eu.data.AAMI_CLASSES)
+    assert table.groupby("record").size().min() > 0
+    unlabelled = sorted(set(records) - set(labelled))[0]
+    with pytest.raises(FileNotFoundError, match=rf"qtdb/{unlabelled} has no annotation file"):
+        eu.data.beat_table("qtdb", [unlabelled])
 
 
 @requires_data
