@@ -59,6 +59,7 @@ import pandas as pd
 import ecgutils as eu
 
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 eu.config.set_seed(seed)
 if records is None and smoke:
     records = ["100", "106", "119", "207", "208"]

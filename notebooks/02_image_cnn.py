@@ -81,6 +81,7 @@ import ecgutils.images
 
 start_all = time.perf_counter()
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 for name in ("epochs", "batch_size", "image_size", "line_width", "cap_per_class", "patience"):
     globals()[name] = eu.config.check_positive_int(name, globals()[name])
 for name in ("before_s", "after_s", "vf_step_s"):

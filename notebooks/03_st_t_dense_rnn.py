@@ -79,6 +79,7 @@ import ecgutils as eu
 import ecgutils.stt as stt
 
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 epochs = eu.config.check_positive_int("epochs", epochs)
 batch_size = eu.config.check_positive_int("batch_size", batch_size)
 st_folds = eu.config.check_positive_int("st_folds", st_folds)

@@ -75,6 +75,7 @@ import ecgutils.features
 
 notebook_start = time.perf_counter()
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 CLASSES = np.array(["N", "S", "V"])
 PROTOCOL_CHOICES = ("patient_70_15_15", "ds1ds2")
 SMOKE_RECORDS = ["106", "118", "201", "209", "223", "100", "200", "232"]

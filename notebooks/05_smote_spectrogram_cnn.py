@@ -78,6 +78,7 @@ import ecgutils.kachuee as ek
 warnings.filterwarnings("ignore", module="wfdb")
 
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 eu.config.set_seed(seed)
 for name in ("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"):
     globals()[name] = eu.config.check_positive_int(name, globals()[name])

@@ -86,6 +86,7 @@ import ecgutils.kachuee as ek
 warnings.filterwarnings("ignore", module="wfdb")
 
 smoke = eu.config.is_smoke(smoke)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 eu.config.set_seed(seed)
 epochs = eu.config.check_positive_int("epochs", epochs)
 epochs_ds1ds2 = eu.config.check_positive_int("epochs_ds1ds2", epochs_ds1ds2)
