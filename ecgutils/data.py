@@ -30,9 +30,10 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
 
 __all__ = [
     "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "DATABASES", "DS1", "DS2", "PACED_RECORDS",
-    "ChecksumError", "aami_class", "beat_table", "check_disjoint", "data_dir",
-    "database_dir", "ensure_records", "fetch_database", "list_records", "load_annotations",
-    "load_record", "pick_lead", "split_records", "vf_episodes",
+    "ChecksumError", "aami_class", "beat_table", "check_annotation_file", "check_disjoint",
+    "data_dir", "database_dir", "ensure_records", "fetch_database", "list_records",
+    "load_annotations", "load_record", "local_checksums", "pick_lead", "split_records",
+    "verify_file", "vf_episodes",
     "intersect_episodes", "rhythm_episodes", "split_records_covering",
 ]
 
@@ -72,7 +73,7 @@ DS1, DS2 = tuple(DS1), tuple(DS2)
 
 
 class ChecksumError(ValueError):
-    """A downloaded file does not match PhysioNet's published SHA-256."""
+    """A data file does not match its published SHA-256, or is cut short."""
 
 
 # --------------------------------------------------------------------------- locations
@@ -108,7 +109,14 @@ def database_dir(db: str, root: str | Path | None = None) -> Path:
 
 
 def _missing_data_message(db: str, where: Path) -> str:
-    return (f"No '{db}' recordings in {where}. Point ECG_DATA_DIR at a folder that holds "
+    hint = ""
+    root = where.parent
+    if root.name in DATABASES or (root / "RECORDS").is_file():
+        hint = (f" {root} looks like a database folder itself: ECG_DATA_DIR must name the "
+                f"folder that holds it (here {root.parent}).")
+    elif os.environ.get("ECG_DATA_DIR") and not root.is_dir():
+        hint = f" The data root {root} (ECG_DATA_DIR) does not exist: check its spelling."
+    return (f"No '{db}' recordings in {where}.{hint} Point ECG_DATA_DIR at a folder that holds "
             f"'{db}/' (e.g. ECG_DATA_DIR=../shared/data), or download it with "
             f"`python -m ecgutils fetch {db}` (PhysioNet, checksums verified).")
 
@@ -172,6 +180,8 @@ def load_record(record: str, db: str = "mitdb", root: str | Path | None = None,
                 f"{base.parent}. Re-download the record: "
                 f"eu.data.fetch_database('{db}', records=['{record}']).")
     _check_signal_size(base, header, db, record)
+    for fname in (f"{base.name}.hea", *dict.fromkeys(header.file_name or [])):
+        verify_file(base.parent / fname, db, record)  # hashed once per process
     try:
         rec = wfdb.rdrecord(str(base), channels=channels, sampfrom=sampfrom, sampto=sampto)
     except Exception as err:  # wfdb's own errors do not name the record
@@ -228,15 +238,165 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
                 f"eu.data.fetch_database('{db}', records=['{record}']).")
 
 
+# --------------------------------------------------------------------------- integrity
+#: Checksum lists a database folder may hold: ours (``sha256sum`` output) and PhysioNet's.
+SUMS_FILES = ("SHA256SUMS", "SHA256SUMS.txt")
+_SUMS_CACHE: dict = {}     # folder -> (key of the sums files, (path, {name: digest}))
+_DIGEST_CACHE: dict = {}   # (path, mtime_ns, size) -> sha256: each file is hashed once
+_STREAM_CACHE: dict = {}   # (path, mtime_ns, size) -> None or the problem found
+
+
+def _file_key(path: Path) -> tuple:
+    st = path.stat()
+    return str(path.resolve()), st.st_mtime_ns, st.st_size
+
+
+def _parse_sums(text: str) -> dict[str, str]:
+    sums = {}
+    for line in text.splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and len(parts[0]) == 64:
+            sums[parts[1].strip().lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def local_checksums(folder: str | Path) -> tuple[Path | None, dict[str, str]]:
+    """The checksum list of a database folder: its ``SHA256SUMS`` or ``SHA256SUMS.txt``.
+
+    Returns ``(path of the list, {file name: sha256})``, or ``(None, {})`` without one.
+    Read once per process (again only if the list changes).
+    """
+    folder = Path(folder)
+    present = [folder / n for n in SUMS_FILES if (folder / n).is_file()]
+    key = tuple(_file_key(p) for p in present)
+    cached = _SUMS_CACHE.get(str(folder))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sums: dict[str, str] = {}
+    for p in reversed(present):  # SHA256SUMS wins over SHA256SUMS.txt
+        sums.update(_parse_sums(p.read_text(errors="replace")))
+    result = (present[0] if present else None, sums)
+    _SUMS_CACHE[str(folder)] = (key, result)
+    return result
+
+
+def _cached_sha256(path: Path) -> str:
+    key = _file_key(path)
+    if key not in _DIGEST_CACHE:
+        _DIGEST_CACHE[key] = _sha256(path)
+    return _DIGEST_CACHE[key]
+
+
+def _refetch_hint(db: str, record: str) -> str:
+    return (f"Delete it and download it again: `python -m ecgutils fetch {db} --records "
+            f"{record}` (or point ECG_DATA_DIR at an intact copy).")
+
+
+def verify_file(path: str | Path, db: str = "mitdb", record: str = "") -> bool:
+    """Check one data file against its folder's checksum list, if the list names it.
+
+    Each file is hashed at most once per process (keyed on path, mtime and size).
+
+    Returns
+    -------
+    bool
+        True if checked and intact; False if the folder has no checksum for it.
+
+    Raises
+    ------
+    ChecksumError
+        The file's SHA-256 differs from the list's (truncated, damaged or replaced).
+    """
+    path = Path(path)
+    sums_path, sums = local_checksums(path.parent)
+    digest = sums.get(path.name)
+    if digest is None:
+        return False
+    if _cached_sha256(path) != digest:
+        raise ChecksumError(
+            f"{path} does not match its SHA-256 in {sums_path} ({path.stat().st_size} bytes: "
+            f"truncated or damaged). {_refetch_hint(db, record or path.stem)}")
+    return True
+
+
+def _annotation_stream_problem(path: Path) -> str | None:
+    """Walk a WFDB (MIT format) annotation file; say what is wrong, or None.
+
+    Each annotation is a 16-bit little-endian word: 6 bits of code, 10 bits of interval.
+    Code 59 (SKIP) is followed by a 32-bit interval, code 63 (AUX) by its bytes (padded
+    to even); codes 60-62 set fields. The word 0 ends the stream, and must be the last.
+    """
+    key = _file_key(path)
+    if key in _STREAM_CACHE:
+        return _STREAM_CACHE[key]
+    data = path.read_bytes()
+    words = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<u2")
+    i, n, problem = 0, len(words), None
+    while i < n:
+        word = int(words[i])
+        if word == 0:
+            if 2 * (i + 1) != len(data):
+                problem = (f"holds {len(data) - 2 * (i + 1)} bytes after its end marker "
+                           f"(byte {2 * i})")
+            break
+        code, value = word >> 10, word & 0x3FF
+        i += 3 if code == 59 else 1 + (value + 1) // 2 if code == 63 else 1
+    else:
+        problem = (f"stops at byte {len(data)} without the end marker: it is truncated "
+                   f"(or not a WFDB annotation file)")
+    _STREAM_CACHE[key] = problem
+    return problem
+
+
+def check_annotation_file(path: str | Path, db: str = "mitdb", record: str = "") -> None:
+    """Check an annotation file before it is read: against the folder's ``SHA256SUMS``
+    (or ``SHA256SUMS.txt``) when it lists the file, and always for the stream's end marker.
+
+    Raises
+    ------
+    ChecksumError
+        The file differs from its checksum, or its stream is cut short or damaged.
+    """
+    path = Path(path)
+    verify_file(path, db, record)
+    problem = _annotation_stream_problem(path)
+    if problem:
+        raise ChecksumError(f"Annotation file {path} {problem}. "
+                            f"{_refetch_hint(db, record or path.stem)}")
+
+
 def load_annotations(record: str, db: str = "mitdb", root: str | Path | None = None,
                      extension: str = "atr") -> wfdb.Annotation:
-    """Read a record's annotation file (``.atr`` by default) with wfdb."""
+    """Read a record's annotation file (``.atr`` by default) with wfdb, checked first.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such record or annotation file.
+    ChecksumError
+        The file does not match the folder's checksum list, or is cut short (no end
+        marker): wfdb would silently return only the annotations before the cut.
+    ValueError
+        Annotations lie past the end of the signal (the file belongs to another record),
+        or use symbols WFDB does not know.
+    """
     base = _record_base(record, db, root)
     path = base.with_suffix(f".{extension}")
     if not path.is_file():
         raise FileNotFoundError(f"Record {db}/{record} has no annotation file {path.name} "
                                 f"in {base.parent}.")
-    ann = wfdb.rdann(str(base), extension)
+    check_annotation_file(path, db, record)
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as err:  # wfdb's own errors do not name the file
+        raise ValueError(f"wfdb could not read annotation file {path}: {err}. "
+                         f"{_refetch_hint(db, record)}") from err
+    sig_len = wfdb.rdheader(str(base)).sig_len
+    if sig_len and len(ann.sample) and int(np.max(ann.sample)) > sig_len:
+        raise ValueError(
+            f"Annotation file {path} has annotations up to sample {int(np.max(ann.sample))}, "
+            f"past the end of the signal ({sig_len} samples in {base.name}.hea): it belongs "
+            f"to another record or is damaged. {_refetch_hint(db, record)}")
     ann.aux_note = [a.rstrip("\x00") for a in ann.aux_note]
     unknown = sorted(set(ann.symbol) - KNOWN_SYMBOLS)
     if unknown:

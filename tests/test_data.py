@@ -183,3 +183,86 @@ def test_ensure_records_never_downloads_when_present(monkeypatch):
     monkeypatch.setattr(eu.data, "fetch_database", no_network)
     assert eu.data.ensure_records("mitdb", ["100", "101"]).name == "mitdb"
     assert eu.data.ensure_records("cudb").name == "cudb"
+
+
+# ----------------------------------------------------------------- integrity (issue 15 item 1)
+def _write_sums(folder, name="SHA256SUMS"):
+    import hashlib
+
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
+             for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("SHA")]
+    (folder / name).write_text("\n".join(lines) + "\n")
+
+
+def test_truncated_atr_without_checksums_is_refused(make_record):
+    folder, name, peaks = make_record()
+    atr = folder / f"{name}.atr"
+    atr.write_bytes(atr.read_bytes()[: atr.stat().st_size // 2])
+    with pytest.raises(eu.data.ChecksumError,
+                       match=rf"Annotation file .*{name}\.atr stops at byte \d+ without the end "
+                             rf"marker.*fetch testdb --records {name}"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+@pytest.mark.parametrize("sums_name", ["SHA256SUMS", "SHA256SUMS.txt"])
+def test_atr_checked_against_the_folders_checksums(make_record, sums_name):
+    folder, name, _ = make_record()
+    _write_sums(folder, sums_name)
+    assert len(eu.data.beat_table("testdb", root=folder.parent)) > 0
+    atr = folder / f"{name}.atr"
+    data = bytearray(atr.read_bytes())
+    data[0] ^= 1                                  # still a valid stream, one interval off
+    atr.write_bytes(bytes(data))
+    with pytest.raises(eu.data.ChecksumError,
+                       match=rf"{name}\.atr does not match its SHA-256 in .*{sums_name}"):
+        eu.data.load_annotations(name, "testdb", root=folder.parent)
+
+
+def test_checksums_are_computed_once_per_file(make_record, monkeypatch):
+    folder, name, _ = make_record()
+    _write_sums(folder)
+    calls = []
+    real = eu.data._sha256
+    monkeypatch.setattr(eu.data, "_sha256", lambda p: calls.append(p.name) or real(p))
+    for _ in range(3):
+        eu.data.beat_table("testdb", root=folder.parent)
+        eu.data.load_record(name, "testdb", root=folder.parent)
+    assert sorted(calls) == sorted({f"{name}.atr", f"{name}.dat", f"{name}.hea"})
+
+
+def test_annotations_past_the_signal_end(make_record):
+    folder, name, _ = make_record(seconds=20, extra_annotations=[(20 * 360 + 500, "N", "")])
+    with pytest.raises(ValueError, match=rf"up to sample 7700, past the end of the signal "
+                                         rf"\(7200 samples in {name}\.hea\)"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+def test_signal_file_checked_against_checksums(make_record):
+    folder, name, _ = make_record()
+    _write_sums(folder)
+    dat = folder / f"{name}.dat"
+    data = bytearray(dat.read_bytes())
+    data[100] ^= 0xFF                              # same size: the size check cannot see it
+    dat.write_bytes(bytes(data))
+    with pytest.raises(eu.data.ChecksumError, match=rf"{name}\.dat does not match its SHA-256"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+@requires_data
+def test_real_truncated_100_atr(tmp_path):
+    # the issue's case: 100.atr cut from 4,558 to 3,000 bytes gave 1,495 beats, silently
+    src = eu.data.database_dir("mitdb")
+    for with_sums in (True, False):
+        folder = tmp_path / str(with_sums) / "mitdb"
+        folder.mkdir(parents=True)
+        for ext in ("hea", "dat", "atr"):
+            (folder / f"100.{ext}").write_bytes((src / f"100.{ext}").read_bytes())
+        if with_sums:
+            sums = [ln for ln in (src / "SHA256SUMS").read_text().splitlines()
+                    if ln.split()[-1].startswith("100.")]
+            (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+        assert len(eu.data.beat_table("mitdb", ["100"], root=folder.parent)) == 2273
+        atr = folder / "100.atr"
+        atr.write_bytes(atr.read_bytes()[:3000])
+        with pytest.raises(eu.data.ChecksumError, match=r"100\.atr (does not match|stops at)"):
+            eu.data.beat_table("mitdb", ["100"], root=folder.parent)
