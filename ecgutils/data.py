@@ -8,7 +8,11 @@ its own folder, exactly as ``wfdb.dl_database(slug, dl_dir=<root>/<slug>)`` lays
     <root>/qtdb/sele0104.hea, ...
 
 Missing databases or records are downloaded from PhysioNet by :func:`fetch_database`,
-which checks every file against PhysioNet's ``SHA256SUMS.txt`` before it is used.
+which checks every file against PhysioNet's ``SHA256SUMS.txt`` before it is used, and keeps
+that list in the database folder. Downloads happen by themselves only into the per-user
+cache; with ``ECG_DATA_DIR`` set, only ``python -m ecgutils fetch`` downloads. Files are
+checked against the folder's ``SHA256SUMS`` / ``SHA256SUMS.txt`` when it has one (each
+file hashed once per process), and annotation files also for their end marker.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ __all__ = [
     "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "DATABASES", "DS1", "DS2", "PACED_RECORDS",
     "ChecksumError", "aami_class", "beat_table", "check_annotation_file", "check_disjoint",
     "data_dir", "database_dir", "ensure_records", "fetch_database", "list_records",
-    "load_annotations", "load_record", "local_checksums", "pick_lead", "split_records",
+    "downloads_allowed", "load_annotations", "load_record", "local_checksums", "pick_lead", "split_records",
     "verify_file", "vf_episodes",
     "intersect_episodes", "rhythm_episodes", "split_records_covering",
 ]
@@ -580,6 +584,9 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
 
     Each file goes to ``<name>.part`` and gets its real name only once its SHA-256
     matches PhysioNet's ``SHA256SUMS.txt``; files already present and matching are kept.
+    The list itself is kept as ``<db>/SHA256SUMS.txt``, so that the files are checked
+    again offline (:func:`verify_file`). This always downloads; :func:`ensure_records`
+    calls it only where downloading is allowed.
 
     Parameters
     ----------
@@ -624,6 +631,13 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
         iterator = names
     for name in iterator:
         _fetch_one(folder, name, base_url, top_level[name])
+    # Keep PhysioNet's list next to the files, so later runs check them offline.
+    listing = folder / "SHA256SUMS.txt"
+    text = "".join(f"{d}  {n}\n" for n, d in sorted(top_level.items()))
+    if not listing.is_file() or listing.read_text() != text:
+        tmp = listing.with_name(listing.name + ".part")
+        tmp.write_text(text)
+        os.replace(tmp, listing)
     return folder
 
 
@@ -634,21 +648,95 @@ def _fetch_one(folder: Path, name: str, base_url: str, digest: str) -> None:
     _download(f"{base_url}/{name}", dest, digest)
 
 
-def ensure_records(db: str, records=None, root: str | Path | None = None) -> Path:
-    """Return the database folder, downloading it first if records are missing.
+def _record_problems(folder: Path, record: str, sums: dict[str, str]) -> list[str]:
+    """Files of ``record`` that are missing: its header, the signal files the header names,
+    and every file of the record the folder's checksum list names (e.g. its ``.atr``)."""
+    hea = folder / f"{record}.hea"
+    if not hea.is_file():
+        return [hea.name]
+    try:
+        names = list(wfdb.rdheader(str(folder / record)).file_name or [])
+    except Exception:  # an unreadable header: fetch the record again
+        return [hea.name]
+    names += [n for n in sums if n.rsplit(".", 1)[0] == record]
+    return [n for n in dict.fromkeys(names) if not (folder / n).is_file()]
 
-    With ``ECG_DATA_DIR`` pointing at a complete copy this never touches the network.
-    Without ``records``, a folder that already holds headers is used as it is.
+
+def downloads_allowed(root: str | Path | None = None) -> bool:
+    """Data are downloaded implicitly only into the default cache: not when
+    ``ECG_DATA_DIR`` is set (a typo there must not grow a new tree) nor for a given
+    ``root``. ``python -m ecgutils fetch`` downloads anywhere, since it is asked to."""
+    return root is None and not os.environ.get("ECG_DATA_DIR")
+
+
+def ensure_records(db: str, records=None, root: str | Path | None = None,
+                   download: bool | None = None) -> Path:
+    """Return the database folder once the records are complete, downloading if allowed.
+
+    A record is complete when its header, the signal files the header names, and every
+    file of it the folder's ``SHA256SUMS``/``SHA256SUMS.txt`` lists (its ``.atr``) are
+    present, and those the list names match their checksums (each hashed once per
+    process). Without ``records``, every record of the folder's ``RECORDS`` file is
+    checked, or a folder that only holds some headers (e.g. one cudb record) is used as
+    it is.
+
+    Parameters
+    ----------
+    download : bool, optional
+        Fetch missing or damaged files from PhysioNet. Default (None): only when the data
+        root is the per-user cache (``ECG_DATA_DIR`` unset and no ``root``). With
+        ``ECG_DATA_DIR`` set, nothing is created or downloaded: a missing ``<db>/``
+        folder or file is an error that says how to fix it.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or some files are missing and downloading is not allowed.
+    ChecksumError
+        A file differs from the folder's checksum list and downloading is not allowed.
     """
     folder = database_dir(db, root)
+    download = downloads_allowed(root) if download is None else bool(download)
+    if not folder.is_dir():
+        if not download:
+            raise FileNotFoundError(_missing_data_message(db, folder))
+        return fetch_database(db, records=records, root=root)
     if records is None:
         if (folder / "RECORDS").is_file():
             records = (folder / "RECORDS").read_text().split()
-        elif any(folder.glob("*.hea")):  # a partial local copy (e.g. one cudb record): use it
-            return folder
-    if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
+        elif any(folder.glob("*.hea")):  # a partial local copy (e.g. one cudb record)
+            records = sorted(p.stem for p in folder.glob("*.hea"))
+        elif download:
+            return fetch_database(db, root=root)
+        else:
+            raise FileNotFoundError(_missing_data_message(db, folder))
+    records = [str(r) for r in records]
+    _, sums = local_checksums(folder)
+    missing = {r: m for r in records if (m := _record_problems(folder, r, sums))}
+    damaged = {}
+    for r in records:
+        if r in missing:
+            continue
+        for name in sums:
+            if name.rsplit(".", 1)[0] == r:
+                try:
+                    verify_file(folder / name, db, r)
+                except ChecksumError as err:
+                    damaged[r] = str(err)
+                    break
+    bad = sorted(set(missing) | set(damaged))
+    if not bad:
         return folder
-    return fetch_database(db, records=records, root=root)
+    if download:
+        return fetch_database(db, records=bad, root=root)
+    if damaged:
+        raise ChecksumError(next(iter(damaged.values())))
+    shown = "; ".join(f"{r}: {', '.join(m)}" for r, m in list(missing.items())[:5])
+    more = f" (and {len(missing) - 5} more records)" if len(missing) > 5 else ""
+    raise FileNotFoundError(
+        f"'{db}' in {folder} lacks files of {len(missing)} record(s): {shown}{more}. "
+        f"Fetch them with `python -m ecgutils fetch {db} --records {' '.join(sorted(missing))}`"
+        f", or point ECG_DATA_DIR at a complete copy.")
 
 
 # --------------------------------------------------------------------------- episodes
