@@ -225,15 +225,17 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
     """Compare each signal file's size with what the header promises (catches truncation)."""
     if not header.sig_len:
         return
-    per_file: dict[str, float] = {}
+    per_file: dict[str, float] = {}    # bits per frame
+    offsets: dict[str, int] = {}       # bytes before the first sample (format "212+16")
     for fname, fmt, offset in zip(header.file_name, header.fmt,
                                   header.byte_offset or [0] * header.n_sig):
         bits = _BITS_PER_SAMPLE.get(str(fmt))
         if bits is None:  # compressed formats (508...) cannot be sized up front
             return
-        per_file[fname] = per_file.get(fname, (offset or 0) * 8) + bits
+        per_file[fname] = per_file.get(fname, 0) + bits
+        offsets[fname] = max(offsets.get(fname, 0), int(offset or 0))
     for fname, bits_per_frame in per_file.items():
-        expected = int(np.floor(bits_per_frame * header.sig_len / 8))
+        expected = offsets[fname] + int(np.floor(bits_per_frame * header.sig_len / 8))
         actual = (base.parent / fname).stat().st_size
         if actual < expected:
             raise ValueError(
@@ -482,16 +484,41 @@ def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,
     return pd.concat(tables, ignore_index=True)
 
 
-def vf_episodes(ann: wfdb.Annotation) -> np.ndarray:
+def vf_episodes(ann: wfdb.Annotation, start: int = 0, end: int | None = None) -> np.ndarray:
     """Ventricular flutter/fibrillation episodes, ``[`` ... ``]``, as ``(start, end)`` samples.
 
-    An episode still open at the end of the annotations ends at the last annotation.
+    The marks are paired in time order. A record that starts inside an episode (its
+    first mark is ``]``) gives an episode from ``start`` (the record's first sample) to
+    that ``]``; an episode still open at the end ends at ``end`` (default: the last
+    annotation). A repeated ``[`` inside an open episode, or a ``]`` with none open
+    after the first episode, changes nothing.
+
+    Examples
+    --------
+    >>> ann = wfdb.Annotation("x", "atr", sample=np.array([50, 100, 300, 400]),
+    ...                       symbol=["]", "[", "]", "N"])
+    >>> vf_episodes(ann).tolist()
+    [[0, 50], [100, 300]]
     """
+    samples = np.asarray(ann.sample, dtype=np.int64)
     symbols = np.asarray(ann.symbol)
-    starts = np.asarray(ann.sample)[symbols == "["]
-    ends = np.asarray(ann.sample)[symbols == "]"]
-    ends = np.concatenate([ends, [ann.sample[-1]] * (len(starts) - len(ends))])
-    return np.stack([starts, ends[: len(starts)]], axis=1).astype(np.int64)
+    order = np.argsort(samples, kind="stable")
+    episodes, open_at, seen_mark = [], None, False
+    for s, sym in zip(samples[order], symbols[order]):
+        if sym == "[":
+            if open_at is None:
+                open_at = int(s)
+            seen_mark = True
+        elif sym == "]":
+            if open_at is not None:
+                episodes.append((open_at, int(s)))
+                open_at = None
+            elif not seen_mark:  # the record starts inside an episode
+                episodes.append((int(start), int(s)))
+            seen_mark = True
+    if open_at is not None:
+        episodes.append((open_at, int(samples.max() if end is None else end)))
+    return np.asarray(episodes, dtype=np.int64).reshape(-1, 2)
 
 
 # --------------------------------------------------------------------------- splits

@@ -266,3 +266,31 @@ def test_real_truncated_100_atr(tmp_path):
         atr.write_bytes(atr.read_bytes()[:3000])
         with pytest.raises(eu.data.ChecksumError, match=r"100\.atr (does not match|stops at)"):
             eu.data.beat_table("mitdb", ["100"], root=folder.parent)
+
+
+def test_vf_episodes_record_starting_inside_vf(make_record):
+    # issue 15 item 2: "]" before "[" gave [[100, 50]] and lost the real episode
+    folder, name, _ = make_record(extra_annotations=[(50, "]", ""), (100, "[", ""),
+                                                     (900, "]", ""), (950, "]", ""),
+                                                     (2000, "[", ""), (2100, "[", ""),
+                                                     (3000, "]", "")])
+    ann = eu.data.load_annotations(name, "testdb", root=folder.parent)
+    episodes = eu.data.vf_episodes(ann)
+    assert episodes.tolist() == [[0, 50], [100, 900], [2000, 3000]]
+    assert (episodes[:, 1] > episodes[:, 0]).all()
+    assert eu.data.vf_episodes(ann, start=10).tolist()[0] == [10, 50]
+
+
+def test_header_with_byte_offset(make_record):
+    # issue 15 item 3: format "212+16" was refused as truncated (offset x signal length)
+    folder, name, _ = make_record()
+    plain = eu.data.load_record(name, "testdb", root=folder.parent).p_signal
+    dat, hea = folder / f"{name}.dat", folder / f"{name}.hea"
+    dat.write_bytes(b"\x00" * 16 + dat.read_bytes())
+    hea.write_text(hea.read_text().replace(" 212 ", " 212+16 "))
+    assert hea.read_text().count("212+16") == 2
+    rec = eu.data.load_record(name, "testdb", root=folder.parent)
+    assert np.array_equal(rec.p_signal, plain)
+    dat.write_bytes(dat.read_bytes()[:-10])             # still caught when really truncated
+    with pytest.raises(ValueError, match=rf"{name}\.dat is truncated"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
