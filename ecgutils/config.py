@@ -221,14 +221,17 @@ def is_smoke(smoke=None) -> bool:
 
     Examples
     --------
-    >>> is_smoke(True), is_smoke(False)
-    (True, False)
+    >>> is_smoke(True), is_smoke(False), is_smoke("true")
+    (True, False, True)
+    >>> is_smoke("maybe")
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'smoke' must be True or False, got 'maybe'
     """
-    if smoke is None or smoke == "":
-        return os.environ.get("ECG_SMOKE", "").strip().lower() in _TRUE
-    if isinstance(smoke, str):
-        return smoke.strip().lower() in _TRUE
-    return bool(smoke)
+    if smoke is None or (isinstance(smoke, str) and smoke.strip().lower() in ("", "none")):
+        env = os.environ.get("ECG_SMOKE", "").strip()
+        return bool(env) and parse_parameter("smoke (from ECG_SMOKE)", env, "bool")
+    return parse_parameter("smoke", smoke, "bool")
 
 
 def check_positive_int(name: str, value) -> int:
@@ -266,7 +269,10 @@ def check_choice(name: str, value, choices) -> str:
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and, if it is imported, Keras/TensorFlow."""
+    """Seed Python, NumPy and, if it is imported, Keras/TensorFlow.
+
+    ``seed`` is parsed like a parameter (an integer >= 0, also as text)."""
+    seed = parse_parameter("seed", seed, "int", minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     import sys

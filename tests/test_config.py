@@ -64,3 +64,18 @@ def test_old_checks_are_thin_wrappers():
     with pytest.raises(ValueError, match=r"parameter 'r_peaks' must be one of \('a',\), got 'b'"):
         check_choice("r_peaks", "b", ("a",))
     assert is_smoke("True") and not is_smoke("false")
+
+
+def test_smoke_and_seed_are_parsed(monkeypatch):
+    monkeypatch.setenv("ECG_SMOKE", "1")
+    assert is_smoke(None) and is_smoke("") and not is_smoke("False")
+    monkeypatch.setenv("ECG_SMOKE", "")
+    assert not is_smoke(None)
+    with pytest.raises(ValueError, match="parameter 'smoke' must be True or False, got 'maybe'"):
+        is_smoke("maybe")                       # used to mean False, silently
+    from ecgutils.config import set_seed
+
+    set_seed("3")
+    for bad in ("1.5", "abc", -1):
+        with pytest.raises(ValueError, match="parameter 'seed' must be an integer >= 0"):
+            set_seed(bad)
