@@ -33,7 +33,9 @@
 #
 # **Time to run.** About 2–3 minutes on a 2-core laptop CPU (33 records, 6 networks, the
 # ST classifier); about a minute in smoke mode. With `database="edb"` (the full
-# database, 90 two-hour records, downloaded from PhysioNet, about 1 GB) it takes hours.
+# database, 90 two-hour records, about 1 GB from PhysioNet: fetched by itself into the
+# default cache, or with `python -m ecgutils fetch edb` when `ECG_DATA_DIR` is set) it
+# takes hours.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:

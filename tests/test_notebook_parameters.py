@@ -126,3 +126,33 @@ def test_default_results_dir_is_the_repository_results_folder(name, monkeypatch,
     ns = _run(name, {"smoke": "True"}, monkeypatch, tmp_path, results_env=False)
     assert ns.get("__work_started__") and calls == ["results"]
     assert eu.results.find_repository_root(ROOT / "notebooks") == ROOT   # -> ROOT / "results"
+
+
+@requires_data
+@pytest.mark.parametrize("name", ["01_data_tour", "02_image_cnn"])
+def test_chapters_ask_for_exactly_the_cudb_record_they_use(name, monkeypatch, tmp_path):
+    # issue 15 item 11: chapter 02 used every local cudb record ("two recordings" in the
+    # prose: MIT-BIH 207 and cu01); a full cudb must not change the experiment
+    asked = []
+
+    def record_call(db, records=None, *args, **kwargs):
+        asked.append((db, None if records is None else list(records)))
+        return eu.data.database_dir(db)
+
+    real_list = eu.data.list_records
+    monkeypatch.setenv("ECG_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setattr(eu.data, "ensure_records", record_call)
+    monkeypatch.setattr(eu.data, "list_records", lambda db, *a, **k: (
+        ["cu01", "cu02", "cu03"] if db == "cudb" else real_list(db, *a, **k)))  # a full cudb
+    monkeypatch.chdir(ROOT / "notebooks")
+    params, checks = _cells(name)
+    ns = {}
+    exec(params, ns)
+    exec("smoke = True", ns)
+    exec(checks, ns)
+    assert ("cudb", ["cu01"]) in asked
+    assert all(db != "cudb" or recs == ["cu01"] for db, recs in asked)
+    if name == "02_image_cnn":
+        assert ns["cudb_records"] == ["cu01"]
+    source = (ROOT / "notebooks" / f"{name}.py").read_text()
+    assert 'list_records("cudb")' not in source
