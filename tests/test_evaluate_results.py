@@ -139,3 +139,15 @@ def test_unwritable_results_dir_fails_up_front(tmp_path, monkeypatch):
         eu.results.resolve_results_dir(locked)
     with pytest.raises(ValueError, match="parameter 'results_dir' must be a folder path, got 3"):
         eu.results.resolve_results_dir(3)
+
+
+def test_tests_never_write_to_the_repository_results():
+    # issue 15 item 10: the book build (a subprocess) inherits ECG_RESULTS_DIR from conftest
+    import os
+    from pathlib import Path
+
+    from conftest import ROOT, TEST_RESULTS_DIR
+
+    assert os.environ["ECG_RESULTS_DIR"] == TEST_RESULTS_DIR
+    assert ROOT.resolve() not in Path(TEST_RESULTS_DIR).resolve().parents
+    assert eu.results.resolve_results_dir() == Path(TEST_RESULTS_DIR).resolve()
