@@ -148,6 +148,14 @@ def list_records(db: str = "mitdb", root: str | Path | None = None) -> list[str]
 
 
 # --------------------------------------------------------------------------- loading
+def _records_list(records) -> list[str]:
+    """Record names as a list of str: ``100``, ``"100"`` and ``"['100', '208']"`` (papermill's
+    text) are understood; anything else is refused naming ``records``."""
+    from .config import parse_parameter
+
+    return parse_parameter("records", records, "list", item="str")
+
+
 def _record_base(record: str, db: str, root) -> Path:
     folder = database_dir(db, root)
     if not folder.is_dir():
@@ -458,7 +466,7 @@ def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,
     ValueError
         A record has no beat annotations, or a beat symbol has no class in ``mapping``.
     """
-    records = list_records(db, root) if records is None else [str(r) for r in records]
+    records = list_records(db, root) if records is None else _records_list(records)
     tables = []
     for record in records:
         ann = load_annotations(record, db, root)
@@ -724,6 +732,7 @@ def ensure_records(db: str, records=None, root: str | Path | None = None,
     """
     folder = database_dir(db, root)
     download = downloads_allowed(root) if download is None else bool(download)
+    records = None if records is None else _records_list(records)
     if not folder.is_dir():
         if not download:
             raise FileNotFoundError(_missing_data_message(db, folder))
@@ -737,7 +746,7 @@ def ensure_records(db: str, records=None, root: str | Path | None = None,
             return fetch_database(db, root=root)
         else:
             raise FileNotFoundError(_missing_data_message(db, folder))
-    records = [str(r) for r in records]
+    records = _records_list(records)
     _, sums = local_checksums(folder)
     missing = {r: m for r in records if (m := _record_problems(folder, r, sums))}
     damaged = {}

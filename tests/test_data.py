@@ -294,3 +294,16 @@ def test_header_with_byte_offset(make_record):
     dat.write_bytes(dat.read_bytes()[:-10])             # still caught when really truncated
     with pytest.raises(ValueError, match=rf"{name}\.dat is truncated"):
         eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+def test_records_given_as_text_or_number(make_record):
+    # issue 15 item 6: -p records 100 raised a TypeError inside data.py; a text list was
+    # iterated character by character
+    folder, name, _ = make_record(name="900")
+    make_record(name="901")
+    for records in (900, "900", "['900', '901']", ["900", 901]):
+        table = eu.data.beat_table("testdb", records, root=folder.parent)
+        assert set(table.record) <= {"900", "901"} and "900" in set(table.record)
+        assert eu.data.ensure_records("testdb", records, root=folder.parent) == folder
+    with pytest.raises(ValueError, match="parameter 'records' must be a list of texts"):
+        eu.data.beat_table("testdb", 9.5, root=folder.parent)
