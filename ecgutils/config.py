@@ -14,8 +14,8 @@ import random
 
 import numpy as np
 
-__all__ = ["PARAMETER_KINDS", "check_choice", "check_positive_int", "is_smoke",
-           "parse_parameter", "set_seed"]
+__all__ = ["PARAMETER_KINDS", "check_choice", "check_positive_int", "install_short_errors",
+           "is_smoke", "parse_parameter", "set_seed"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -279,3 +279,61 @@ def set_seed(seed: int) -> None:
 
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
+
+
+#: Errors that ``ecgutils`` and the chapters' checks raise with a message meant for the
+#: reader (naming the parameter, file or record and what to do).
+SHORT_ERRORS = (ValueError, FileNotFoundError, PermissionError, ConnectionError)
+
+
+def install_short_errors(shell=None) -> bool:
+    """In Jupyter/IPython, show the book's own errors as one line, without a traceback.
+
+    An error of :data:`SHORT_ERRORS` raised by ``ecgutils`` itself or by a notebook's own
+    code (its parameter checks) is shown as ``ValueError: parameter 'seed' must be ...``;
+    the cell still fails (papermill and the book build stop on it), and ``%tb`` still
+    prints the whole traceback. Errors raised inside other libraries keep their full
+    traceback. Called by ``import ecgutils`` inside a kernel; ``ECG_FULL_TRACEBACKS=1``
+    turns it off.
+
+    Returns
+    -------
+    bool
+        Whether a handler was installed (False outside IPython).
+    """
+    if os.environ.get("ECG_FULL_TRACEBACKS", "").strip().lower() in _TRUE:
+        return False
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    import sys
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+
+    def ours(tb) -> bool:
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is None:
+            return False
+        name = tb.tb_frame.f_code.co_filename
+        cells = getattr(getattr(shell, "compile", None), "_filename_map", {}) or {}
+        return (name.startswith(package) or name in cells or name.startswith("<ipython-input")
+                or "ipykernel_" in name)
+
+    def handler(self, etype, value, tb, tb_offset=None):
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %tb
+        if ours(tb):
+            stb = [f"{etype.__name__}: {value}"]
+        else:
+            stb = self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        self._showtraceback(etype, value, stb)
+        return stb
+
+    shell.set_custom_exc(SHORT_ERRORS, handler)
+    return True

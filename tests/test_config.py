@@ -79,3 +79,28 @@ def test_smoke_and_seed_are_parsed(monkeypatch):
     for bad in ("1.5", "abc", -1):
         with pytest.raises(ValueError, match="parameter 'seed' must be an integer >= 0"):
             set_seed(bad)
+
+
+def test_notebook_errors_are_one_line(capsys):
+    # issue 15: no traceback reaches the user; the cell still fails
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import ecgutils as eu
+
+    shell = InteractiveShell.instance()
+    try:
+        assert eu.config.install_short_errors(shell)
+        result = shell.run_cell("import ecgutils as eu\n"
+                                "seed = eu.config.parse_parameter('seed', 1.5, 'int')")
+        assert isinstance(result.error_in_exec, ValueError)
+        out = capsys.readouterr().out
+        assert out.strip() == "ValueError: parameter 'seed' must be an integer, got 1.5"
+        result = shell.run_cell("raise FileNotFoundError('record 999 is not in mitdb')")
+        assert capsys.readouterr().out.strip() == "FileNotFoundError: record 999 is not in mitdb"
+        result = shell.run_cell("import json\njson.loads('{')")       # another library's error
+        out = capsys.readouterr().out
+        assert result.error_in_exec is not None
+        assert len(out.strip().splitlines()) > 1
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
