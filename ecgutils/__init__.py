@@ -25,6 +25,8 @@ classifies one beat image.
 from . import (config, data, evaluate, explain, features, images, kachuee, models, plots,
                results, signal, stt)
 
+config.install_short_errors()  # inside Jupyter: the book's own errors as one line
+
 __version__ = "0.1.0"
 __all__ = ["config", "data", "evaluate", "explain", "features", "images", "kachuee", "models",
            "plots", "results", "signal", "stt"]

@@ -1,4 +1,8 @@
-"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each)."""
+"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each).
+
+``fetch`` is the one way to download into an ``ECG_DATA_DIR`` folder (chapters download by
+themselves only into the per-user cache). Errors give one ``error:`` line, no traceback.
+"""
 import argparse
 import sys
 
@@ -46,7 +50,7 @@ def main(argv=None) -> int:
         if args.command == "fetch":
             print(f"data root: {data_dir()}")
             for db in args.databases:
-                print(f"{db}: {ensure_records(db, args.records)}")
+                print(f"{db}: {ensure_records(db, args.records, download=True)}")
         elif args.command == "annotate":
             from .annotate import annotate_records
 
@@ -58,9 +62,15 @@ def main(argv=None) -> int:
             print(format_statistics(stats))
             if args.per_record:
                 print(per_record.to_string(float_format=lambda v: f"{v:.3f}"))
-    except (InputError, FileNotFoundError, ConnectionError) as err:
+    except KeyboardInterrupt:
+        raise
+    except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # one clear line, no traceback
+        print(f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,7 +8,11 @@ its own folder, exactly as ``wfdb.dl_database(slug, dl_dir=<root>/<slug>)`` lays
     <root>/qtdb/sele0104.hea, ...
 
 Missing databases or records are downloaded from PhysioNet by :func:`fetch_database`,
-which checks every file against PhysioNet's ``SHA256SUMS.txt`` before it is used.
+which checks every file against PhysioNet's ``SHA256SUMS.txt`` before it is used, and keeps
+that list in the database folder. Downloads happen by themselves only into the per-user
+cache; with ``ECG_DATA_DIR`` set, only ``python -m ecgutils fetch`` downloads. Files are
+checked against the folder's ``SHA256SUMS`` / ``SHA256SUMS.txt`` when it has one (each
+file hashed once per process), and annotation files also for their end marker.
 """
 from __future__ import annotations
 
@@ -30,9 +34,10 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
 
 __all__ = [
     "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "DATABASES", "DS1", "DS2", "PACED_RECORDS",
-    "ChecksumError", "aami_class", "beat_table", "check_disjoint", "data_dir",
-    "database_dir", "ensure_records", "fetch_database", "list_records", "load_annotations",
-    "load_record", "pick_lead", "split_records", "vf_episodes",
+    "ChecksumError", "aami_class", "beat_table", "check_annotation_file", "check_disjoint",
+    "data_dir", "database_dir", "ensure_records", "fetch_database", "list_records",
+    "downloads_allowed", "load_annotations", "load_record", "local_checksums", "pick_lead", "split_records",
+    "verify_file", "vf_episodes",
     "intersect_episodes", "rhythm_episodes", "split_records_covering",
 ]
 
@@ -40,18 +45,24 @@ __all__ = [
 DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
 PHYSIONET_URL = "https://physionet.org/files"
 
-#: AAMI EC57 classes and the MIT-BIH beat symbols that belong to each.
+#: AAMI EC57 classes and the WFDB beat symbols that belong to each: every symbol of
+#: :data:`BEAT_SYMBOLS` has a class, so records of any PhysioNet database (MIT-BIH
+#: Supraventricular Arrhythmia's ``B``, R-on-T ``r``, escape ``n``...) are classified.
+#: ``B`` (bundle branch block beat, unspecified) is N like ``L`` and ``R``; ``r``
+#: (R-on-T premature ventricular contraction) is V; ``n`` (supraventricular escape) is
+#: S; ``?`` (beat not classified during learning) is Q.
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 AAMI_MAP = {
-    **dict.fromkeys("NLRej", "N"),
-    **dict.fromkeys("AaJS", "S"),
-    **dict.fromkeys("VE", "V"),
+    **dict.fromkeys("NLRBej", "N"),
+    **dict.fromkeys("AaJSn", "S"),
+    **dict.fromkeys("VEr", "V"),
     "F": "F",
-    **dict.fromkeys("/fQ", "Q"),
+    **dict.fromkeys("/fQ?", "Q"),
 }
 #: Annotation symbols that mark a QRS complex (WFDB's ``isqrs`` table). Everything
 #: else (rhythm ``+``, noise ``~``, flutter waves ``!``, blocked P waves ``x``...) is not a beat.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+assert set(AAMI_MAP) == BEAT_SYMBOLS, "every WFDB beat symbol needs an AAMI class"
 #: Symbols WFDB knows. Anything outside this set in an annotation file is refused.
 KNOWN_SYMBOLS = frozenset(wfdb.io.annotation.ann_label_table["symbol"].dropna())
 
@@ -66,7 +77,7 @@ DS1, DS2 = tuple(DS1), tuple(DS2)
 
 
 class ChecksumError(ValueError):
-    """A downloaded file does not match PhysioNet's published SHA-256."""
+    """A data file does not match its published SHA-256, or is cut short."""
 
 
 # --------------------------------------------------------------------------- locations
@@ -102,7 +113,14 @@ def database_dir(db: str, root: str | Path | None = None) -> Path:
 
 
 def _missing_data_message(db: str, where: Path) -> str:
-    return (f"No '{db}' recordings in {where}. Point ECG_DATA_DIR at a folder that holds "
+    hint = ""
+    root = where.parent
+    if root.name in DATABASES or (root / "RECORDS").is_file():
+        hint = (f" {root} looks like a database folder itself: ECG_DATA_DIR must name the "
+                f"folder that holds it (here {root.parent}).")
+    elif os.environ.get("ECG_DATA_DIR") and not root.is_dir():
+        hint = f" The data root {root} (ECG_DATA_DIR) does not exist: check its spelling."
+    return (f"No '{db}' recordings in {where}.{hint} Point ECG_DATA_DIR at a folder that holds "
             f"'{db}/' (e.g. ECG_DATA_DIR=../shared/data), or download it with "
             f"`python -m ecgutils fetch {db}` (PhysioNet, checksums verified).")
 
@@ -130,6 +148,14 @@ def list_records(db: str = "mitdb", root: str | Path | None = None) -> list[str]
 
 
 # --------------------------------------------------------------------------- loading
+def _records_list(records) -> list[str]:
+    """Record names as a list of str: ``100``, ``"100"`` and ``"['100', '208']"`` (papermill's
+    text) are understood; anything else is refused naming ``records``."""
+    from .config import parse_parameter
+
+    return parse_parameter("records", records, "list", item="str")
+
+
 def _record_base(record: str, db: str, root) -> Path:
     folder = database_dir(db, root)
     if not folder.is_dir():
@@ -166,6 +192,8 @@ def load_record(record: str, db: str = "mitdb", root: str | Path | None = None,
                 f"{base.parent}. Re-download the record: "
                 f"eu.data.fetch_database('{db}', records=['{record}']).")
     _check_signal_size(base, header, db, record)
+    for fname in (f"{base.name}.hea", *dict.fromkeys(header.file_name or [])):
+        verify_file(base.parent / fname, db, record)  # hashed once per process
     try:
         rec = wfdb.rdrecord(str(base), channels=channels, sampfrom=sampfrom, sampto=sampto)
     except Exception as err:  # wfdb's own errors do not name the record
@@ -205,15 +233,17 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
     """Compare each signal file's size with what the header promises (catches truncation)."""
     if not header.sig_len:
         return
-    per_file: dict[str, float] = {}
+    per_file: dict[str, float] = {}    # bits per frame
+    offsets: dict[str, int] = {}       # bytes before the first sample (format "212+16")
     for fname, fmt, offset in zip(header.file_name, header.fmt,
                                   header.byte_offset or [0] * header.n_sig):
         bits = _BITS_PER_SAMPLE.get(str(fmt))
         if bits is None:  # compressed formats (508...) cannot be sized up front
             return
-        per_file[fname] = per_file.get(fname, (offset or 0) * 8) + bits
+        per_file[fname] = per_file.get(fname, 0) + bits
+        offsets[fname] = max(offsets.get(fname, 0), int(offset or 0))
     for fname, bits_per_frame in per_file.items():
-        expected = int(np.floor(bits_per_frame * header.sig_len / 8))
+        expected = offsets[fname] + int(np.floor(bits_per_frame * header.sig_len / 8))
         actual = (base.parent / fname).stat().st_size
         if actual < expected:
             raise ValueError(
@@ -222,15 +252,165 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
                 f"eu.data.fetch_database('{db}', records=['{record}']).")
 
 
+# --------------------------------------------------------------------------- integrity
+#: Checksum lists a database folder may hold: ours (``sha256sum`` output) and PhysioNet's.
+SUMS_FILES = ("SHA256SUMS", "SHA256SUMS.txt")
+_SUMS_CACHE: dict = {}     # folder -> (key of the sums files, (path, {name: digest}))
+_DIGEST_CACHE: dict = {}   # (path, mtime_ns, size) -> sha256: each file is hashed once
+_STREAM_CACHE: dict = {}   # (path, mtime_ns, size) -> None or the problem found
+
+
+def _file_key(path: Path) -> tuple:
+    st = path.stat()
+    return str(path.resolve()), st.st_mtime_ns, st.st_size
+
+
+def _parse_sums(text: str) -> dict[str, str]:
+    sums = {}
+    for line in text.splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and len(parts[0]) == 64:
+            sums[parts[1].strip().lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def local_checksums(folder: str | Path) -> tuple[Path | None, dict[str, str]]:
+    """The checksum list of a database folder: its ``SHA256SUMS`` or ``SHA256SUMS.txt``.
+
+    Returns ``(path of the list, {file name: sha256})``, or ``(None, {})`` without one.
+    Read once per process (again only if the list changes).
+    """
+    folder = Path(folder)
+    present = [folder / n for n in SUMS_FILES if (folder / n).is_file()]
+    key = tuple(_file_key(p) for p in present)
+    cached = _SUMS_CACHE.get(str(folder))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sums: dict[str, str] = {}
+    for p in reversed(present):  # SHA256SUMS wins over SHA256SUMS.txt
+        sums.update(_parse_sums(p.read_text(errors="replace")))
+    result = (present[0] if present else None, sums)
+    _SUMS_CACHE[str(folder)] = (key, result)
+    return result
+
+
+def _cached_sha256(path: Path) -> str:
+    key = _file_key(path)
+    if key not in _DIGEST_CACHE:
+        _DIGEST_CACHE[key] = _sha256(path)
+    return _DIGEST_CACHE[key]
+
+
+def _refetch_hint(db: str, record: str) -> str:
+    return (f"Delete it and download it again: `python -m ecgutils fetch {db} --records "
+            f"{record}` (or point ECG_DATA_DIR at an intact copy).")
+
+
+def verify_file(path: str | Path, db: str = "mitdb", record: str = "") -> bool:
+    """Check one data file against its folder's checksum list, if the list names it.
+
+    Each file is hashed at most once per process (keyed on path, mtime and size).
+
+    Returns
+    -------
+    bool
+        True if checked and intact; False if the folder has no checksum for it.
+
+    Raises
+    ------
+    ChecksumError
+        The file's SHA-256 differs from the list's (truncated, damaged or replaced).
+    """
+    path = Path(path)
+    sums_path, sums = local_checksums(path.parent)
+    digest = sums.get(path.name)
+    if digest is None:
+        return False
+    if _cached_sha256(path) != digest:
+        raise ChecksumError(
+            f"{path} does not match its SHA-256 in {sums_path} ({path.stat().st_size} bytes: "
+            f"truncated or damaged). {_refetch_hint(db, record or path.stem)}")
+    return True
+
+
+def _annotation_stream_problem(path: Path) -> str | None:
+    """Walk a WFDB (MIT format) annotation file; say what is wrong, or None.
+
+    Each annotation is a 16-bit little-endian word: 6 bits of code, 10 bits of interval.
+    Code 59 (SKIP) is followed by a 32-bit interval, code 63 (AUX) by its bytes (padded
+    to even); codes 60-62 set fields. The word 0 ends the stream, and must be the last.
+    """
+    key = _file_key(path)
+    if key in _STREAM_CACHE:
+        return _STREAM_CACHE[key]
+    data = path.read_bytes()
+    words = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<u2")
+    i, n, problem = 0, len(words), None
+    while i < n:
+        word = int(words[i])
+        if word == 0:
+            if 2 * (i + 1) != len(data):
+                problem = (f"holds {len(data) - 2 * (i + 1)} bytes after its end marker "
+                           f"(byte {2 * i})")
+            break
+        code, value = word >> 10, word & 0x3FF
+        i += 3 if code == 59 else 1 + (value + 1) // 2 if code == 63 else 1
+    else:
+        problem = (f"stops at byte {len(data)} without the end marker: it is truncated "
+                   f"(or not a WFDB annotation file)")
+    _STREAM_CACHE[key] = problem
+    return problem
+
+
+def check_annotation_file(path: str | Path, db: str = "mitdb", record: str = "") -> None:
+    """Check an annotation file before it is read: against the folder's ``SHA256SUMS``
+    (or ``SHA256SUMS.txt``) when it lists the file, and always for the stream's end marker.
+
+    Raises
+    ------
+    ChecksumError
+        The file differs from its checksum, or its stream is cut short or damaged.
+    """
+    path = Path(path)
+    verify_file(path, db, record)
+    problem = _annotation_stream_problem(path)
+    if problem:
+        raise ChecksumError(f"Annotation file {path} {problem}. "
+                            f"{_refetch_hint(db, record or path.stem)}")
+
+
 def load_annotations(record: str, db: str = "mitdb", root: str | Path | None = None,
                      extension: str = "atr") -> wfdb.Annotation:
-    """Read a record's annotation file (``.atr`` by default) with wfdb."""
+    """Read a record's annotation file (``.atr`` by default) with wfdb, checked first.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such record or annotation file.
+    ChecksumError
+        The file does not match the folder's checksum list, or is cut short (no end
+        marker): wfdb would silently return only the annotations before the cut.
+    ValueError
+        Annotations lie past the end of the signal (the file belongs to another record),
+        or use symbols WFDB does not know.
+    """
     base = _record_base(record, db, root)
     path = base.with_suffix(f".{extension}")
     if not path.is_file():
         raise FileNotFoundError(f"Record {db}/{record} has no annotation file {path.name} "
                                 f"in {base.parent}.")
-    ann = wfdb.rdann(str(base), extension)
+    check_annotation_file(path, db, record)
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as err:  # wfdb's own errors do not name the file
+        raise ValueError(f"wfdb could not read annotation file {path}: {err}. "
+                         f"{_refetch_hint(db, record)}") from err
+    sig_len = wfdb.rdheader(str(base)).sig_len
+    if sig_len and len(ann.sample) and int(np.max(ann.sample)) > sig_len:
+        raise ValueError(
+            f"Annotation file {path} has annotations up to sample {int(np.max(ann.sample))}, "
+            f"past the end of the signal ({sig_len} samples in {base.name}.hea): it belongs "
+            f"to another record or is damaged. {_refetch_hint(db, record)}")
     ann.aux_note = [a.rstrip("\x00") for a in ann.aux_note]
     unknown = sorted(set(ann.symbol) - KNOWN_SYMBOLS)
     if unknown:
@@ -256,10 +436,12 @@ def aami_class(symbols, mapping: dict[str, str] | None = None, where: str = "") 
     --------
     >>> aami_class(["N", "L", "A", "V", "F", "/"]).tolist()
     ['N', 'N', 'S', 'V', 'F', 'Q']
-    >>> aami_class(["B"])
+    >>> aami_class(["B", "r", "n", "?"]).tolist()
+    ['N', 'V', 'S', 'Q']
+    >>> aami_class(["N", "~"])
     Traceback (most recent call last):
     ...
-    ValueError: beat symbols without a class: ['B'] (1 beats). Pass mapping= to classify them.
+    ValueError: beat symbols without a class: ['~'] (1 beats). Pass mapping= to classify them.
     """
     mapping = AAMI_MAP if mapping is None else mapping
     symbols = np.asarray(symbols, dtype=object)
@@ -284,7 +466,7 @@ def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,
     ValueError
         A record has no beat annotations, or a beat symbol has no class in ``mapping``.
     """
-    records = list_records(db, root) if records is None else [str(r) for r in records]
+    records = list_records(db, root) if records is None else _records_list(records)
     tables = []
     for record in records:
         ann = load_annotations(record, db, root)
@@ -310,16 +492,41 @@ def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,
     return pd.concat(tables, ignore_index=True)
 
 
-def vf_episodes(ann: wfdb.Annotation) -> np.ndarray:
+def vf_episodes(ann: wfdb.Annotation, start: int = 0, end: int | None = None) -> np.ndarray:
     """Ventricular flutter/fibrillation episodes, ``[`` ... ``]``, as ``(start, end)`` samples.
 
-    An episode still open at the end of the annotations ends at the last annotation.
+    The marks are paired in time order. A record that starts inside an episode (its
+    first mark is ``]``) gives an episode from ``start`` (the record's first sample) to
+    that ``]``; an episode still open at the end ends at ``end`` (default: the last
+    annotation). A repeated ``[`` inside an open episode, or a ``]`` with none open
+    after the first episode, changes nothing.
+
+    Examples
+    --------
+    >>> ann = wfdb.Annotation("x", "atr", sample=np.array([50, 100, 300, 400]),
+    ...                       symbol=["]", "[", "]", "N"])
+    >>> vf_episodes(ann).tolist()
+    [[0, 50], [100, 300]]
     """
+    samples = np.asarray(ann.sample, dtype=np.int64)
     symbols = np.asarray(ann.symbol)
-    starts = np.asarray(ann.sample)[symbols == "["]
-    ends = np.asarray(ann.sample)[symbols == "]"]
-    ends = np.concatenate([ends, [ann.sample[-1]] * (len(starts) - len(ends))])
-    return np.stack([starts, ends[: len(starts)]], axis=1).astype(np.int64)
+    order = np.argsort(samples, kind="stable")
+    episodes, open_at, seen_mark = [], None, False
+    for s, sym in zip(samples[order], symbols[order]):
+        if sym == "[":
+            if open_at is None:
+                open_at = int(s)
+            seen_mark = True
+        elif sym == "]":
+            if open_at is not None:
+                episodes.append((open_at, int(s)))
+                open_at = None
+            elif not seen_mark:  # the record starts inside an episode
+                episodes.append((int(start), int(s)))
+            seen_mark = True
+    if open_at is not None:
+        episodes.append((open_at, int(samples.max() if end is None else end)))
+    return np.asarray(episodes, dtype=np.int64).reshape(-1, 2)
 
 
 # --------------------------------------------------------------------------- splits
@@ -412,6 +619,9 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
 
     Each file goes to ``<name>.part`` and gets its real name only once its SHA-256
     matches PhysioNet's ``SHA256SUMS.txt``; files already present and matching are kept.
+    The list itself is kept as ``<db>/SHA256SUMS.txt``, so that the files are checked
+    again offline (:func:`verify_file`). This always downloads; :func:`ensure_records`
+    calls it only where downloading is allowed.
 
     Parameters
     ----------
@@ -456,6 +666,13 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
         iterator = names
     for name in iterator:
         _fetch_one(folder, name, base_url, top_level[name])
+    # Keep PhysioNet's list next to the files, so later runs check them offline.
+    listing = folder / "SHA256SUMS.txt"
+    text = "".join(f"{d}  {n}\n" for n, d in sorted(top_level.items()))
+    if not listing.is_file() or listing.read_text() != text:
+        tmp = listing.with_name(listing.name + ".part")
+        tmp.write_text(text)
+        os.replace(tmp, listing)
     return folder
 
 
@@ -466,21 +683,96 @@ def _fetch_one(folder: Path, name: str, base_url: str, digest: str) -> None:
     _download(f"{base_url}/{name}", dest, digest)
 
 
-def ensure_records(db: str, records=None, root: str | Path | None = None) -> Path:
-    """Return the database folder, downloading it first if records are missing.
+def _record_problems(folder: Path, record: str, sums: dict[str, str]) -> list[str]:
+    """Files of ``record`` that are missing: its header, the signal files the header names,
+    and every file of the record the folder's checksum list names (e.g. its ``.atr``)."""
+    hea = folder / f"{record}.hea"
+    if not hea.is_file():
+        return [hea.name]
+    try:
+        names = list(wfdb.rdheader(str(folder / record)).file_name or [])
+    except Exception:  # an unreadable header: fetch the record again
+        return [hea.name]
+    names += [n for n in sums if n.rsplit(".", 1)[0] == record]
+    return [n for n in dict.fromkeys(names) if not (folder / n).is_file()]
 
-    With ``ECG_DATA_DIR`` pointing at a complete copy this never touches the network.
-    Without ``records``, a folder that already holds headers is used as it is.
+
+def downloads_allowed(root: str | Path | None = None) -> bool:
+    """Data are downloaded implicitly only into the default cache: not when
+    ``ECG_DATA_DIR`` is set (a typo there must not grow a new tree) nor for a given
+    ``root``. ``python -m ecgutils fetch`` downloads anywhere, since it is asked to."""
+    return root is None and not os.environ.get("ECG_DATA_DIR")
+
+
+def ensure_records(db: str, records=None, root: str | Path | None = None,
+                   download: bool | None = None) -> Path:
+    """Return the database folder once the records are complete, downloading if allowed.
+
+    A record is complete when its header, the signal files the header names, and every
+    file of it the folder's ``SHA256SUMS``/``SHA256SUMS.txt`` lists (its ``.atr``) are
+    present, and those the list names match their checksums (each hashed once per
+    process). Without ``records``, every record of the folder's ``RECORDS`` file is
+    checked, or a folder that only holds some headers (e.g. one cudb record) is used as
+    it is.
+
+    Parameters
+    ----------
+    download : bool, optional
+        Fetch missing or damaged files from PhysioNet. Default (None): only when the data
+        root is the per-user cache (``ECG_DATA_DIR`` unset and no ``root``). With
+        ``ECG_DATA_DIR`` set, nothing is created or downloaded: a missing ``<db>/``
+        folder or file is an error that says how to fix it.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or some files are missing and downloading is not allowed.
+    ChecksumError
+        A file differs from the folder's checksum list and downloading is not allowed.
     """
     folder = database_dir(db, root)
+    download = downloads_allowed(root) if download is None else bool(download)
+    records = None if records is None else _records_list(records)
+    if not folder.is_dir():
+        if not download:
+            raise FileNotFoundError(_missing_data_message(db, folder))
+        return fetch_database(db, records=records, root=root)
     if records is None:
         if (folder / "RECORDS").is_file():
             records = (folder / "RECORDS").read_text().split()
-        elif any(folder.glob("*.hea")):  # a partial local copy (e.g. one cudb record): use it
-            return folder
-    if records is not None and all((folder / f"{r}.hea").is_file() for r in records):
+        elif any(folder.glob("*.hea")):  # a partial local copy (e.g. one cudb record)
+            records = sorted(p.stem for p in folder.glob("*.hea"))
+        elif download:
+            return fetch_database(db, root=root)
+        else:
+            raise FileNotFoundError(_missing_data_message(db, folder))
+    records = _records_list(records)
+    _, sums = local_checksums(folder)
+    missing = {r: m for r in records if (m := _record_problems(folder, r, sums))}
+    damaged = {}
+    for r in records:
+        if r in missing:
+            continue
+        for name in sums:
+            if name.rsplit(".", 1)[0] == r:
+                try:
+                    verify_file(folder / name, db, r)
+                except ChecksumError as err:
+                    damaged[r] = str(err)
+                    break
+    bad = sorted(set(missing) | set(damaged))
+    if not bad:
         return folder
-    return fetch_database(db, records=records, root=root)
+    if download:
+        return fetch_database(db, records=bad, root=root)
+    if damaged:
+        raise ChecksumError(next(iter(damaged.values())))
+    shown = "; ".join(f"{r}: {', '.join(m)}" for r, m in list(missing.items())[:5])
+    more = f" (and {len(missing) - 5} more records)" if len(missing) > 5 else ""
+    raise FileNotFoundError(
+        f"'{db}' in {folder} lacks files of {len(missing)} record(s): {shown}{more}. "
+        f"Fetch them with `python -m ecgutils fetch {db} --records {' '.join(sorted(missing))}`"
+        f", or point ECG_DATA_DIR at a complete copy.")
 
 
 # --------------------------------------------------------------------------- episodes

@@ -24,8 +24,9 @@ __all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_choices", "c
 
 
 # --------------------------------------------------------------------------- checks
-def parse_list_parameter(value):
-    """A list given as text (``papermill -p records "['100', '208']"``) becomes a list.
+def parse_list_parameter(value, name: str = "value"):
+    """A list given as text (``papermill -p records "['100', '208']"``) becomes a list
+    (read by :func:`ecgutils.config.parse_parameter`); anything else is returned as is.
 
     Examples
     --------
@@ -33,12 +34,9 @@ def parse_list_parameter(value):
     (['100', '208'], 'ds1ds2')
     """
     if isinstance(value, str) and value.strip().startswith(("[", "(")):
-        import ast
+        from .config import parse_parameter
 
-        try:
-            return list(ast.literal_eval(value.strip()))
-        except (ValueError, SyntaxError):
-            raise ValueError(f"could not read {value!r} as a list") from None
+        return parse_parameter(name, value, "list")
     return value
 
 
@@ -54,7 +52,7 @@ def check_choices(name: str, values, allowed) -> list:
     ...
     ValueError: parameter 'protocols': unknown value 'dsx'; choose from ['ds1ds2']
     """
-    values = parse_list_parameter(values)
+    values = parse_list_parameter(values, name)
     if isinstance(values, str):
         values = [values]
     try:
@@ -81,7 +79,7 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
     FileNotFoundError
         Naming the missing record(s) and the folder looked in.
     """
-    records = parse_list_parameter(records)
+    records = parse_list_parameter(records, "records")
     if isinstance(records, (str, int)):
         records = [records]
     records = [str(r) for r in records]

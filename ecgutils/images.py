@@ -504,7 +504,9 @@ def load_image_file(path, image_size, color_mode: str = "grayscale"):
     The array has shape ``(height, width, channels)`` with values 0-255, as
     ``image_dataset_from_directory`` gives them (the model rescales). An image of another
     size is resized (bilinear) and one in colour is converted to grayscale (or the
-    reverse); ``notes`` says what was done, so the caller can show it.
+    reverse); transparent pixels are laid on white (the training images' background);
+    an image that is mostly dark (a light trace on black) is inverted; a blank image is
+    flagged. ``notes`` says what was done, so the caller can show it.
 
     Raises
     ------
@@ -536,10 +538,23 @@ def load_image_file(path, image_size, color_mode: str = "grayscale"):
     except (OSError, SyntaxError, ValueError) as err:
         raise ValueError(f"image {path} is damaged and cannot be decoded ({err})") from None
     notes = []
+    original_mode = image.mode
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        # Converting straight to grayscale drops the alpha channel: a trace drawn on a
+        # transparent background (often stored as transparent black) became all black.
+        rgba = image.convert("RGBA")
+        see_through = np.asarray(rgba)[..., 3] < 255
+        if see_through.any():
+            rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            notes.append(f"transparent pixels ({see_through.mean():.0%} of the image) were laid "
+                         f"on white, the background of the training images")
+        image = rgba.convert("RGB")
     target_mode = "L" if color_mode == "grayscale" else "RGB"
     if image.mode != target_mode:
-        notes.append(f"converted from {image.mode} to {'grayscale' if target_mode == 'L' else 'RGB'}")
         image = image.convert(target_mode)
+    if original_mode != target_mode:
+        notes.append(f"converted from {original_mode} to "
+                     f"{'grayscale' if target_mode == 'L' else 'RGB'}")
     if image.size != (width, height):
         notes.append(f"resized from {image.size[0]}x{image.size[1]} to {width}x{height} pixels "
                      f"(the model's input size)")
@@ -547,4 +562,14 @@ def load_image_file(path, image_size, color_mode: str = "grayscale"):
     array = np.asarray(image, dtype=np.float32)
     if array.ndim == 2:
         array = array[:, :, None]
+    brightness = array.mean(axis=2)
+    if brightness.max() - brightness.min() < 1:
+        notes.append(f"the image is blank (every pixel {brightness.flat[0]:.0f}): it holds no "
+                     f"trace, so the class it gets means nothing")
+    elif np.median(brightness) < 128:
+        # The model learnt dark traces on white (see beats_to_images): a light trace on a
+        # dark background would be read upside down.
+        array = 255 - array
+        notes.append("the image looked inverted (a light trace on a dark background); it was "
+                     "inverted to a dark trace on white, as the model was trained on")
     return array, notes

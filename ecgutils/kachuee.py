@@ -486,6 +486,9 @@ def beats_to_spectrograms(X, fs: float = FS_KAGGLE, nperseg: int = 32, noverlap:
     if not 0 <= noverlap < nperseg <= X.shape[1]:
         raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= "
                          f"beat length ({X.shape[1]})")
+    if not 1 <= n_freqs <= nperseg // 2 + 1:
+        raise ValueError(f"need 1 <= n_freqs ({n_freqs}) <= nperseg // 2 + 1 "
+                         f"({nperseg // 2 + 1}, the frequencies an STFT of {nperseg} samples has)")
     _, _, S = sps.spectrogram(X, fs=fs, nperseg=nperseg, noverlap=noverlap, axis=-1)
     S = S[:, :n_freqs]
     db = 10 * np.log10(S + 1e-12)

@@ -10,7 +10,9 @@ prints the predicted class and its confidence (the softmax probability), e.g.
 - The class names, image size and colour mode travel inside the ``.keras`` file (saved
   by :func:`ecgutils.images.save_image_model`), so nothing is guessed.
 - An image of another size is **resized** (bilinear) to the model's input size, and a
-  colour image is converted to grayscale; a ``note:`` line says so.
+  colour image is converted to grayscale; transparent pixels are laid on white (the
+  training images' background); a mostly dark image (light trace on black) is inverted;
+  a blank image is flagged. A ``note:`` line says each of these.
 - A missing or unreadable path, a file that is not an image, a damaged image, or a
   missing or unusable model gives one ``error:`` line on stderr and exit status 1 (2 for
   wrong arguments), never a traceback. The image and model file are checked before

@@ -23,6 +23,11 @@ Schema::
 
 The file is written to a temporary name and renamed, so a crash never leaves a
 half-written results file behind.
+
+Where: every chapter starts with ``results_dir = eu.results.resolve_results_dir(results_dir)``.
+The default ``"results"`` means ``<repository root>/results`` (the folder holding
+``_config.yml``), wherever the notebook runs, and ``ECG_RESULTS_DIR`` replaces that default
+(the tests point it at a temporary folder, so they never touch your results).
 """
 from __future__ import annotations
 
@@ -33,7 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PROTOCOLS", "make_run", "read_results", "validate_results", "write_results"]
+__all__ = ["DEFAULT_RESULTS_DIR", "PROTOCOLS", "find_repository_root", "make_run",
+           "read_results", "resolve_results_dir", "validate_results", "write_results"]
+
+#: The ``results_dir`` every chapter's parameters cell starts with.
+DEFAULT_RESULTS_DIR = "results"
 
 #: Evaluation protocols. ``beat_random``: stratified random split of beats (patients
 #: leak across splits, shown on purpose); ``patient_70_15_15``: records split 70/15/15,
@@ -41,6 +50,72 @@ __all__ = ["PROTOCOLS", "make_run", "read_results", "validate_results", "write_r
 #: detection, records split patient-wise; ``qrs_detection``: R-peak detection scored
 #: against reference beats over whole records (one class, ``beat``; accuracy is null).
 PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient", "qrs_detection")
+
+
+def find_repository_root(start=None) -> Path | None:
+    """The book's root folder (the one holding ``_config.yml``), walking up from ``start``
+    (default: the current folder); ``None`` if there is none."""
+    start = Path.cwd() if start is None else Path(start)
+    for folder in (start, *start.parents):
+        if (folder / "_config.yml").is_file():
+            return folder
+    return None
+
+
+def resolve_results_dir(results_dir=DEFAULT_RESULTS_DIR) -> Path:
+    """The absolute folder a chapter writes its results to, created and checked writable.
+
+    - ``ECG_RESULTS_DIR``, when set, replaces the default ``"results"`` (or ``None``); a
+      ``results_dir`` given explicitly (``-p results_dir PATH``) wins over it.
+    - A relative path is taken from the repository root (the folder holding
+      ``_config.yml``, found walking up from the current folder), else from the current
+      folder: ``results`` is ``<repo>/results`` whether the notebook runs in the root or
+      in ``notebooks/``.
+    - The folder is created, and a file is written to it and removed, before any work, so
+      an unwritable folder stops the chapter at once and not after training.
+
+    Raises
+    ------
+    ValueError
+        ``results_dir`` is not a path.
+    PermissionError
+        The folder cannot be created or written to; the message names it and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     resolve_results_dir(Path(tmp) / "out") == (Path(tmp) / "out").resolve()
+    True
+    """
+    env = os.environ.get("ECG_RESULTS_DIR", "").strip()
+    if results_dir is None or (isinstance(results_dir, str) and
+                               results_dir.strip() in ("", DEFAULT_RESULTS_DIR)):
+        results_dir = env or DEFAULT_RESULTS_DIR
+    if not isinstance(results_dir, (str, os.PathLike)):
+        raise ValueError(f"parameter 'results_dir' must be a folder path, got {results_dir!r}")
+    folder = Path(results_dir).expanduser()
+    if not folder.is_absolute():
+        folder = (find_repository_root() or Path.cwd()) / folder
+    folder = folder.resolve()
+    what_to_do = ("Pass a folder you can write to (papermill: -p results_dir PATH) or set "
+                  "ECG_RESULTS_DIR.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise PermissionError(f"results_dir {folder} exists but is not a folder. "
+                              f"{what_to_do}") from None
+    except OSError as err:
+        raise PermissionError(f"results_dir {folder} cannot be created ({err.strerror or err}). "
+                              f"{what_to_do}") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise PermissionError(f"results_dir {folder} is not writable ({err.strerror or err}). "
+                              f"{what_to_do}") from None
+    return folder
 
 
 def make_run(protocol: str, model: str, classes, metrics: dict, timing: dict | None = None,

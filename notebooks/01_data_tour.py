@@ -58,13 +58,20 @@ import pandas as pd
 
 import ecgutils as eu
 
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
 smoke = eu.config.is_smoke(smoke)
+seed = eu.config.parse_parameter("seed", seed, "int", minimum=0)
+records = eu.config.parse_parameter("records", records, "list", item="str", allow_none=True)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 eu.config.set_seed(seed)
 if records is None and smoke:
     records = ["100", "106", "119", "207", "208"]
-for db, recs in (("mitdb", records), ("qtdb", None), ("cudb", None)):
+if records is not None:
+    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
+CUDB_RECORDS = ["cu01"]  # the Creighton record this chapter shows, on every machine
+for db, recs in (("mitdb", records), ("qtdb", None), ("cudb", CUDB_RECORDS)):
     eu.data.ensure_records(db, recs)  # downloads (checksummed) only what is missing
-records = [str(r) for r in (records or eu.data.list_records("mitdb"))]
+records = records or eu.data.list_records("mitdb")
 print(f"data root: {eu.data.data_dir()}  |  smoke mode: {smoke}  |  {len(records)} MIT-BIH records")
 
 # %% [markdown]
@@ -78,16 +85,17 @@ print(f"data root: {eu.data.data_dir()}  |  smoke mode: {smoke}  |  {len(records
 import wfdb
 
 
-def describe(db):
+def describe(db, records=None):
     rows = []
-    for r in eu.data.list_records(db):
+    for r in records or eu.data.list_records(db):
         h = wfdb.rdheader(str(eu.data.database_dir(db) / r))
         rows.append({"record": r, "leads": ", ".join(h.sig_name), "fs (Hz)": h.fs,
                      "minutes": round(h.sig_len / h.fs / 60, 1)})
     return pd.DataFrame(rows)
 
 
-overview = {db: describe(db) for db in ("mitdb", "qtdb", "cudb")}
+overview = {db: describe(db, CUDB_RECORDS if db == "cudb" else None)
+            for db in ("mitdb", "qtdb", "cudb")}
 summary = pd.DataFrame({
     db: {"records": len(t), "leads": t["leads"].value_counts().idxmax(),
          "fs (Hz)": t["fs (Hz)"].iloc[0], "minutes each": t["minutes"].median(),

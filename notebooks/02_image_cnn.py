@@ -80,18 +80,20 @@ import ecgutils as eu
 import ecgutils.images
 
 start_all = time.perf_counter()
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
+P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
+seed = P("seed", seed, "int", minimum=0)
 for name in ("epochs", "batch_size", "image_size", "line_width", "cap_per_class", "patience"):
-    globals()[name] = eu.config.check_positive_int(name, globals()[name])
-for name in ("before_s", "after_s", "vf_step_s"):
-    value = globals()[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-            name == "vf_step_s" and value <= 0):
-        raise ValueError(f"parameter '{name}' must be a number of seconds "
-                         f"({'> 0' if name == 'vf_step_s' else '>= 0'}), got {value!r}")
+    globals()[name] = P(name, globals()[name], "int", minimum=1)
+before_s = P("before_s", before_s, "float", minimum=0)
+after_s = P("after_s", after_s, "float", minimum=0)
+vf_step_s = P("vf_step_s", vf_step_s, "float", minimum=0.01)
+records = P("records", records, "list", item="str", allow_none=True)
 if before_s + after_s < 0.1:
     raise ValueError(f"the window before_s + after_s = {before_s + after_s} s is too short "
                      f"to hold a beat; use at least 0.1 s")
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 if smoke:
     epochs, cap_per_class = 1, min(cap_per_class, 150)
 eu.config.set_seed(seed)
@@ -99,17 +101,14 @@ eu.config.set_seed(seed)
 if records is None and smoke:
     records = ["109", "118", "119", "207", "208", "212", "214", "231"]
 if records is not None:
-    records = [str(r) for r in records]
-    listing = eu.data.database_dir("mitdb") / "RECORDS"
-    unknown = sorted(set(records) - set(listing.read_text().split())) if listing.is_file() else []
-    if unknown:
-        raise ValueError(f"parameter 'records': {unknown} are not MIT-BIH records "
-                         f"(see {listing})")
+    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
 if records is None:
     records = [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]
-eu.data.ensure_records("cudb")          # every local Creighton record (downloads all if none)
-cudb_records = eu.data.list_records("cudb")
+# The VF windows come from MIT-BIH 207 and this one Creighton record, on every machine
+# (a full local cudb, or `make data` on a fresh one, must not change the experiment).
+cudb_records = ["cu01"]
+eu.data.ensure_records("cudb", cudb_records)
 image_root = Path(results_dir) / "02_images"
 print(f"smoke: {smoke} | {len(records)} MIT-BIH records + cudb {cudb_records} | "
       f"{epochs} epochs | images {image_size}x{image_size} under {image_root}")

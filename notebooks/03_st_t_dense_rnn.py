@@ -33,7 +33,9 @@
 #
 # **Time to run.** About 2–3 minutes on a 2-core laptop CPU (33 records, 6 networks, the
 # ST classifier); about a minute in smoke mode. With `database="edb"` (the full
-# database, 90 two-hour records, downloaded from PhysioNet, about 1 GB) it takes hours.
+# database, 90 two-hour records, about 1 GB from PhysioNet: fetched by itself into the
+# default cache, or with `python -m ecgutils fetch edb` when `ECG_DATA_DIR` is set) it
+# takes hours.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -78,28 +80,24 @@ from threadpoolctl import threadpool_limits
 import ecgutils as eu
 import ecgutils.stt as stt
 
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
+P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
-epochs = eu.config.check_positive_int("epochs", epochs)
-batch_size = eu.config.check_positive_int("batch_size", batch_size)
-st_folds = eu.config.check_positive_int("st_folds", st_folds)
-if st_folds < 2:
-    raise ValueError(f"parameter 'st_folds' must be >= 2 (cross-validation), got {st_folds}")
-if database not in ("qtdb", "edb"):
-    raise ValueError(f"parameter 'database' must be 'qtdb' or 'edb', got {database!r}")
-if not (isinstance(window_s, (int, float)) and 0.04 <= window_s <= 2):
-    raise ValueError(f"parameter 'window_s' must be a number of seconds in [0.04, 2], "
-                     f"got {window_s!r}")
+seed = P("seed", seed, "int", minimum=0)
+database = P("database", database, "str", choices=("qtdb", "edb"))
+records = P("records", records, "list", item="str", allow_none=True)
+epochs = P("epochs", epochs, "int", minimum=1)
+batch_size = P("batch_size", batch_size, "int", minimum=1)
+window_s = P("window_s", window_s, "float", minimum=0.04, maximum=2)
+st_folds = P("st_folds", st_folds, "int", minimum=2)   # cross-validation needs 2 folds
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203", "sele0411",
                           "sele0509", "sele0606", "sele0609"],
                  "edb": ["e0103", "e0104", "e0105", "e0106", "e0107", "e0108"]}
 if records is None and smoke:
     records = SMOKE_RECORDS.get(database)
 if records is not None:
-    records = [str(r) for r in records]
-    folder = eu.data.database_dir(database)
-    missing = [r for r in records if folder.is_dir() and not (folder / f"{r}.hea").is_file()]
-    if missing:
-        raise FileNotFoundError(f"parameter 'records': {missing} not in {folder}")
+    records = eu.features.check_records_exist(records, database)  # a typo is named, not fetched
 eu.data.ensure_records(database, records)   # downloads (checksummed) only what is missing
 available = stt.european_st_records(database)
 if records is None:

@@ -74,20 +74,30 @@ import ecgutils.explain
 import ecgutils.features
 
 notebook_start = time.perf_counter()
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
+P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
 CLASSES = np.array(["N", "S", "V"])
 PROTOCOL_CHOICES = ("patient_70_15_15", "ds1ds2")
 SMOKE_RECORDS = ["106", "118", "201", "209", "223", "100", "200", "232"]
-if records is None:
-    records = SMOKE_RECORDS if smoke else eu.data.list_records("mitdb")
-epochs, protocols, records = eu.features.check_experiment(
-    epochs, protocols, records, PROTOCOL_CHOICES, db="mitdb")
-image_size = eu.config.check_positive_int("image_size", image_size)
-max_train_n = eu.config.check_positive_int("max_train_n", max_train_n)
-spread_seeds = [int(s) for s in eu.features.parse_list_parameter(spread_seeds)]
+seed = P("seed", seed, "int", minimum=0)
+epochs = P("epochs", epochs, "int", minimum=1)
+protocols = eu.features.check_choices(
+    "protocols", P("protocols", protocols, "list", item="str", choices=PROTOCOL_CHOICES),
+    PROTOCOL_CHOICES)                                       # at least one
+records = P("records", records, "list", item="str", allow_none=True)
+image_size = P("image_size", image_size, "int", minimum=1)
+max_train_n = P("max_train_n", max_train_n, "int", minimum=1)
+spread_seeds = P("spread_seeds", spread_seeds, "list", item="int", minimum=0)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
+if records is None and smoke:
+    records = SMOKE_RECORDS
+if records is not None:
+    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
 if smoke:
     epochs, max_train_n, spread_seeds = 1, min(max_train_n, 300), []
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
+records = records or eu.data.list_records("mitdb")
 
 tf = eu.models.import_tensorflow()
 import keras

@@ -77,11 +77,27 @@ import ecgutils.kachuee as ek
 # wfdb 4.3 calls a pandas API that pandas 3 deprecates; nothing we can act on.
 warnings.filterwarnings("ignore", module="wfdb")
 
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
+P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
-eu.config.set_seed(seed)
+seed = P("seed", seed, "int", minimum=0)
 for name in ("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"):
-    globals()[name] = eu.config.check_positive_int(name, globals()[name])
-r_peaks = eu.config.check_choice("r_peaks", r_peaks, ek.R_PEAK_SOURCES)
+    globals()[name] = P(name, globals()[name], "int", minimum=1)
+# a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other defaults
+SPECTROGRAM_KEYS = {"nperseg": "int", "noverlap": "int", "n_freqs": "int",
+                    "dynamic_range_db": "float"}
+spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
+               **P("spectrogram", spectrogram, "dict", choices=tuple(SPECTROGRAM_KEYS))}
+spectrogram = {k: P(f"spectrogram['{k}']", v, SPECTROGRAM_KEYS[k], minimum=0 if k == "noverlap"
+                    else 1) for k, v in spectrogram.items()}
+try:  # the same checks as the real run, on one dummy beat, before any work
+    ek.beats_to_spectrograms(np.zeros((1, ek.BEAT_LENGTH), np.float32), **spectrogram)
+except ValueError as err:
+    raise ValueError(f"parameter 'spectrogram' {spectrogram}: {err}") from None
+r_peaks = P("r_peaks", r_peaks, "str", choices=ek.R_PEAK_SOURCES)
+csv_dir = P("csv_dir", csv_dir, "str", allow_none=True)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
+eu.config.set_seed(seed)
 if smoke:
     epochs, max_per_class, smote_target = 1, 1500, 600
 records = (["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"] if smoke

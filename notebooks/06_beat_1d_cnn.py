@@ -85,17 +85,21 @@ import ecgutils.kachuee as ek
 # wfdb 4.3 calls a pandas API that pandas 3 deprecates; nothing we can act on.
 warnings.filterwarnings("ignore", module="wfdb")
 
+# papermill passes -p values as text: each is parsed, and a bad one stops here, named
+P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
+seed = P("seed", seed, "int", minimum=0)
+for name in ("epochs", "epochs_ds1ds2", "epochs_transfer", "batch_size"):
+    globals()[name] = P(name, globals()[name], "int", minimum=1)
+class_weight_power = P("class_weight_power", class_weight_power, "float", minimum=0, maximum=1)
+normal_fraction = P("normal_fraction", normal_fraction, "float", minimum=0, maximum=1)
+if normal_fraction == 0:
+    raise ValueError("parameter 'normal_fraction' must be a number > 0 and <= 1, got 0.0")
+r_peaks = P("r_peaks", r_peaks, "str", choices=ek.R_PEAK_SOURCES)
+csv_dir = P("csv_dir", csv_dir, "str", allow_none=True)
+ptb_dir = P("ptb_dir", ptb_dir, "str", allow_none=True)
+results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 eu.config.set_seed(seed)
-epochs = eu.config.check_positive_int("epochs", epochs)
-epochs_ds1ds2 = eu.config.check_positive_int("epochs_ds1ds2", epochs_ds1ds2)
-epochs_transfer = eu.config.check_positive_int("epochs_transfer", epochs_transfer)
-batch_size = eu.config.check_positive_int("batch_size", batch_size)
-if not 0 <= float(class_weight_power) <= 1:
-    raise ValueError(f"parameter 'class_weight_power' must be in [0, 1], got {class_weight_power!r}")
-if not 0 < float(normal_fraction) <= 1:
-    raise ValueError(f"parameter 'normal_fraction' must be in (0, 1], got {normal_fraction!r}")
-r_peaks = eu.config.check_choice("r_peaks", r_peaks, ek.R_PEAK_SOURCES)
 if smoke:
     epochs = epochs_ds1ds2 = epochs_transfer = 1
 # smoke: a few records that still hold every class, on both sides of DS1/DS2

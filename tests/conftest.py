@@ -27,6 +27,17 @@ if os.environ.get("ECG_DATA_DIR"):
     os.environ["ECG_DATA_DIR"] = str((_p if _p.is_absolute() else ROOT / _p).resolve()) \
         if (_p if _p.is_absolute() else ROOT / _p).exists() else str(_p.resolve())
 REAL_DATA = os.environ.get("ECG_DATA_DIR")
+
+# Whatever a test runs (notebooks, the book build, subprocesses) writes its results to a
+# temporary folder, never to the user's <repo>/results (issue 15 item 10): chapters
+# resolve their default results_dir through ECG_RESULTS_DIR.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+TEST_RESULTS_DIR = tempfile.mkdtemp(prefix="ecg-book-test-results-")
+os.environ["ECG_RESULTS_DIR"] = TEST_RESULTS_DIR
+atexit.register(shutil.rmtree, TEST_RESULTS_DIR, ignore_errors=True)
 requires_data = pytest.mark.skipif(
     not REAL_DATA,
     reason="ECG_DATA_DIR is not set: real-data test skipped (set ECG_DATA_DIR=../shared/data)")

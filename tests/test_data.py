@@ -72,10 +72,18 @@ def test_unknown_annotation_symbol(make_record, custom_labels):
 
 def test_beat_symbol_without_class(make_record):
     folder, name, _ = make_record(symbols=["N", "B", "N"])
+    no_b = {k: v for k, v in eu.data.AAMI_MAP.items() if k != "B"}
     with pytest.raises(ValueError, match=r"record testdb/900: beat symbols without a class: \['B'\]"):
-        eu.data.beat_table("testdb", root=folder.parent)
-    table = eu.data.beat_table("testdb", root=folder.parent, mapping={**eu.data.AAMI_MAP, "B": "N"})
-    assert table.aami.tolist() == ["N", "N", "N"]
+        eu.data.beat_table("testdb", root=folder.parent, mapping=no_b)
+
+
+def test_every_wfdb_beat_symbol_has_an_aami_class(make_record):
+    # issue 15 item 5: B (MIT-BIH Supraventricular Arrhythmia), r, n and ? used to be refused
+    assert set(eu.data.AAMI_MAP) == set(eu.data.BEAT_SYMBOLS)
+    assert eu.data.aami_class(["B", "r", "n", "?"]).tolist() == ["N", "V", "S", "Q"]
+    folder, name, _ = make_record(symbols=["N", "B", "r", "n", "?", "N"])
+    table = eu.data.beat_table("testdb", root=folder.parent)
+    assert table.aami.tolist() == ["N", "N", "V", "S", "Q", "N"]
 
 
 def test_nan_signal(make_record):
@@ -87,8 +95,8 @@ def test_nan_signal(make_record):
 
 def test_aami_mapping_is_ec57():
     groups = {c: sorted(s for s, k in eu.data.AAMI_MAP.items() if k == c) for c in "NSVFQ"}
-    assert groups == {"N": sorted("NLRej"), "S": sorted("AaJS"), "V": ["E", "V"], "F": ["F"],
-                      "Q": sorted("/fQ")}
+    assert groups == {"N": sorted("NLRBej"), "S": sorted("AaJSn"), "V": sorted("EVr"),
+                      "F": ["F"], "Q": sorted("/fQ?")}
     assert not {"+", "~", "!", "x", "|", "[", "]", '"'} & set(eu.data.BEAT_SYMBOLS)
 
 
@@ -139,6 +147,22 @@ def test_real_mitdb_beats():
 
 
 @requires_data
+def test_real_qtdb_every_labelled_record_through_beat_table():
+    # issue 15 item 5: the whole QT Database (six source databases); 81 records have an .atr
+    folder = eu.data.database_dir("qtdb")
+    records = eu.data.list_records("qtdb")
+    labelled = [r for r in records if (folder / f"{r}.atr").is_file()]
+    assert len(records) == 105 and len(labelled) >= 80
+    table = eu.data.beat_table("qtdb", labelled)
+    assert set(table.record) == set(labelled)
+    assert set(table.aami) <= set(eu.data.AAMI_CLASSES)
+    assert table.groupby("record").size().min() > 0
+    unlabelled = sorted(set(records) - set(labelled))[0]
+    with pytest.raises(FileNotFoundError, match=rf"qtdb/{unlabelled} has no annotation file"):
+        eu.data.beat_table("qtdb", [unlabelled])
+
+
+@requires_data
 def test_real_leads_and_episodes():
     rec = eu.data.load_record("114", "mitdb", sampto=3600)
     assert rec.sig_name == ["V5", "MLII"] and eu.data.pick_lead(rec)[1] == "MLII"
@@ -159,3 +183,127 @@ def test_ensure_records_never_downloads_when_present(monkeypatch):
     monkeypatch.setattr(eu.data, "fetch_database", no_network)
     assert eu.data.ensure_records("mitdb", ["100", "101"]).name == "mitdb"
     assert eu.data.ensure_records("cudb").name == "cudb"
+
+
+# ----------------------------------------------------------------- integrity (issue 15 item 1)
+def _write_sums(folder, name="SHA256SUMS"):
+    import hashlib
+
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
+             for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("SHA")]
+    (folder / name).write_text("\n".join(lines) + "\n")
+
+
+def test_truncated_atr_without_checksums_is_refused(make_record):
+    folder, name, peaks = make_record()
+    atr = folder / f"{name}.atr"
+    atr.write_bytes(atr.read_bytes()[: atr.stat().st_size // 2])
+    with pytest.raises(eu.data.ChecksumError,
+                       match=rf"Annotation file .*{name}\.atr stops at byte \d+ without the end "
+                             rf"marker.*fetch testdb --records {name}"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+@pytest.mark.parametrize("sums_name", ["SHA256SUMS", "SHA256SUMS.txt"])
+def test_atr_checked_against_the_folders_checksums(make_record, sums_name):
+    folder, name, _ = make_record()
+    _write_sums(folder, sums_name)
+    assert len(eu.data.beat_table("testdb", root=folder.parent)) > 0
+    atr = folder / f"{name}.atr"
+    data = bytearray(atr.read_bytes())
+    data[0] ^= 1                                  # still a valid stream, one interval off
+    atr.write_bytes(bytes(data))
+    with pytest.raises(eu.data.ChecksumError,
+                       match=rf"{name}\.atr does not match its SHA-256 in .*{sums_name}"):
+        eu.data.load_annotations(name, "testdb", root=folder.parent)
+
+
+def test_checksums_are_computed_once_per_file(make_record, monkeypatch):
+    folder, name, _ = make_record()
+    _write_sums(folder)
+    calls = []
+    real = eu.data._sha256
+    monkeypatch.setattr(eu.data, "_sha256", lambda p: calls.append(p.name) or real(p))
+    for _ in range(3):
+        eu.data.beat_table("testdb", root=folder.parent)
+        eu.data.load_record(name, "testdb", root=folder.parent)
+    assert sorted(calls) == sorted({f"{name}.atr", f"{name}.dat", f"{name}.hea"})
+
+
+def test_annotations_past_the_signal_end(make_record):
+    folder, name, _ = make_record(seconds=20, extra_annotations=[(20 * 360 + 500, "N", "")])
+    with pytest.raises(ValueError, match=rf"up to sample 7700, past the end of the signal "
+                                         rf"\(7200 samples in {name}\.hea\)"):
+        eu.data.beat_table("testdb", root=folder.parent)
+
+
+def test_signal_file_checked_against_checksums(make_record):
+    folder, name, _ = make_record()
+    _write_sums(folder)
+    dat = folder / f"{name}.dat"
+    data = bytearray(dat.read_bytes())
+    data[100] ^= 0xFF                              # same size: the size check cannot see it
+    dat.write_bytes(bytes(data))
+    with pytest.raises(eu.data.ChecksumError, match=rf"{name}\.dat does not match its SHA-256"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+@requires_data
+def test_real_truncated_100_atr(tmp_path):
+    # the issue's case: 100.atr cut from 4,558 to 3,000 bytes gave 1,495 beats, silently
+    src = eu.data.database_dir("mitdb")
+    for with_sums in (True, False):
+        folder = tmp_path / str(with_sums) / "mitdb"
+        folder.mkdir(parents=True)
+        for ext in ("hea", "dat", "atr"):
+            (folder / f"100.{ext}").write_bytes((src / f"100.{ext}").read_bytes())
+        if with_sums:
+            sums = [ln for ln in (src / "SHA256SUMS").read_text().splitlines()
+                    if ln.split()[-1].startswith("100.")]
+            (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+        assert len(eu.data.beat_table("mitdb", ["100"], root=folder.parent)) == 2273
+        atr = folder / "100.atr"
+        atr.write_bytes(atr.read_bytes()[:3000])
+        with pytest.raises(eu.data.ChecksumError, match=r"100\.atr (does not match|stops at)"):
+            eu.data.beat_table("mitdb", ["100"], root=folder.parent)
+
+
+def test_vf_episodes_record_starting_inside_vf(make_record):
+    # issue 15 item 2: "]" before "[" gave [[100, 50]] and lost the real episode
+    folder, name, _ = make_record(extra_annotations=[(50, "]", ""), (100, "[", ""),
+                                                     (900, "]", ""), (950, "]", ""),
+                                                     (2000, "[", ""), (2100, "[", ""),
+                                                     (3000, "]", "")])
+    ann = eu.data.load_annotations(name, "testdb", root=folder.parent)
+    episodes = eu.data.vf_episodes(ann)
+    assert episodes.tolist() == [[0, 50], [100, 900], [2000, 3000]]
+    assert (episodes[:, 1] > episodes[:, 0]).all()
+    assert eu.data.vf_episodes(ann, start=10).tolist()[0] == [10, 50]
+
+
+def test_header_with_byte_offset(make_record):
+    # issue 15 item 3: format "212+16" was refused as truncated (offset x signal length)
+    folder, name, _ = make_record()
+    plain = eu.data.load_record(name, "testdb", root=folder.parent).p_signal
+    dat, hea = folder / f"{name}.dat", folder / f"{name}.hea"
+    dat.write_bytes(b"\x00" * 16 + dat.read_bytes())
+    hea.write_text(hea.read_text().replace(" 212 ", " 212+16 "))
+    assert hea.read_text().count("212+16") == 2
+    rec = eu.data.load_record(name, "testdb", root=folder.parent)
+    assert np.array_equal(rec.p_signal, plain)
+    dat.write_bytes(dat.read_bytes()[:-10])             # still caught when really truncated
+    with pytest.raises(ValueError, match=rf"{name}\.dat is truncated"):
+        eu.data.load_record(name, "testdb", root=folder.parent)
+
+
+def test_records_given_as_text_or_number(make_record):
+    # issue 15 item 6: -p records 100 raised a TypeError inside data.py; a text list was
+    # iterated character by character
+    folder, name, _ = make_record(name="900")
+    make_record(name="901")
+    for records in (900, "900", "['900', '901']", ["900", 901]):
+        table = eu.data.beat_table("testdb", records, root=folder.parent)
+        assert set(table.record) <= {"900", "901"} and "900" in set(table.record)
+        assert eu.data.ensure_records("testdb", records, root=folder.parent) == folder
+    with pytest.raises(ValueError, match="parameter 'records' must be a list of texts"):
+        eu.data.beat_table("testdb", 9.5, root=folder.parent)

@@ -70,9 +70,10 @@ def test_fetch_good_checksums(physionet, tmp_path):
     url, release, _ = physionet
     dest = eu.data.fetch_database("testdb", root=tmp_path / "root", base_url=url, progress=False)
     assert _files(dest) == ["900.atr", "900.dat", "900.hea", "901.atr", "901.dat", "901.hea",
-                            "RECORDS"]
-    for name in _files(dest):
+                            "RECORDS", "SHA256SUMS.txt"]   # the list is kept, for offline checks
+    for name in _files(dest)[:-1]:
         assert (dest / name).read_bytes() == (release / name).read_bytes()
+    assert "sub/ignored.txt" not in (dest / "SHA256SUMS.txt").read_text()   # top level only
     rec = eu.data.load_record("901", "testdb", root=tmp_path / "root")
     assert rec.p_signal.shape[1] == 2
 
@@ -81,7 +82,7 @@ def test_fetch_some_records_only(physionet, tmp_path):
     url, _, _ = physionet
     dest = eu.data.fetch_database("testdb", records=["901"], root=tmp_path / "r", base_url=url,
                                   progress=False)
-    assert _files(dest) == ["901.atr", "901.dat", "901.hea"]
+    assert _files(dest) == ["901.atr", "901.dat", "901.hea", "SHA256SUMS.txt"]
 
 
 def test_fetch_bad_checksum_names_file_and_keeps_nothing(physionet, tmp_path):
@@ -129,9 +130,60 @@ def test_physionet_url_override(physionet, tmp_path, monkeypatch):
     url, _, _ = physionet
     monkeypatch.setitem(eu.data.DATABASES, "testdb", "1.0.0")
     monkeypatch.setenv("ECG_PHYSIONET_URL", url.rsplit("/testdb", 1)[0])
-    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ECG_DATA_DIR", raising=False)   # the default cache: downloads allowed
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     folder = eu.data.ensure_records("testdb", ["900"])
+    assert folder == tmp_path / "cache" / "ecgutils" / "testdb"
     assert (folder / "900.hea").is_file()
+    # ensure_records checks .dat and .atr too, not only .hea (issue 15 item 1): a lost
+    # .atr or a damaged .dat is fetched again into the cache
+    (folder / "900.atr").unlink()
+    (folder / "900.dat").write_bytes(b"garbage")
+    eu.data.ensure_records("testdb", ["900"])
+    assert eu.data.beat_table("testdb", ["900"], root=folder.parent).shape[0] > 0
+    assert eu.data.load_record("900", "testdb", root=folder.parent).p_signal.shape[1] == 2
+
+
+def test_ecg_data_dir_typo_creates_nothing_and_downloads_nothing(tmp_path, monkeypatch):
+    # issue 15 item 7: a misspelled ECG_DATA_DIR, or one pointing at mitdb/ itself
+    def no_network(*a, **k):
+        raise AssertionError("tried to download")
+
+    monkeypatch.setattr(eu.data, "fetch_database", no_network)
+    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "shraed" / "data"))
+    with pytest.raises(FileNotFoundError, match=r"No 'mitdb' recordings in .*shraed.*does not "
+                                                r"exist: check its spelling"):
+        eu.data.ensure_records("mitdb", ["100"])
+    assert not (tmp_path / "shraed").exists()
+    (tmp_path / "data" / "mitdb").mkdir(parents=True)
+    (tmp_path / "data" / "mitdb" / "RECORDS").write_text("100\n")
+    monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "data" / "mitdb"))
+    with pytest.raises(FileNotFoundError, match=r"looks like a database folder itself: "
+                                                r"ECG_DATA_DIR must name the folder that holds it"):
+        eu.data.ensure_records("mitdb")
+    assert not (tmp_path / "data" / "mitdb" / "mitdb").exists()
+
+
+def test_ecg_data_dir_with_missing_files_names_them(make_record, monkeypatch):
+    def no_network(*a, **k):
+        raise AssertionError("tried to download")
+
+    monkeypatch.setattr(eu.data, "fetch_database", no_network)
+    folder, name, _ = make_record(name="900")
+    monkeypatch.setenv("ECG_DATA_DIR", str(folder.parent))
+    assert eu.data.ensure_records("testdb", ["900"]) == folder
+    (folder / "900.dat").unlink()                      # the header is there, the signal is not
+    with pytest.raises(FileNotFoundError, match=r"lacks files of 1 record\(s\): 900: 900\.dat\. "
+                                                r"Fetch them with `python -m ecgutils fetch "
+                                                r"testdb --records 900`"):
+        eu.data.ensure_records("testdb", ["900"])
+    make_record(name="901")
+    (folder / "SHA256SUMS").write_text("0" * 64 + "  901.atr\n")
+    with pytest.raises(eu.data.ChecksumError, match=r"901\.atr does not match its SHA-256"):
+        eu.data.ensure_records("testdb", ["901"])
+    (folder / "901.atr").unlink()                      # listed in SHA256SUMS: must be there
+    with pytest.raises(FileNotFoundError, match=r"901: 901\.atr"):
+        eu.data.ensure_records("testdb", ["901"])
 
 
 def test_cli_fetch(physionet, tmp_path, monkeypatch, capsys):
@@ -141,6 +193,12 @@ def test_cli_fetch(physionet, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(eu.data.DATABASES, "testdb", "1.0.0")
     monkeypatch.setenv("ECG_PHYSIONET_URL", url.rsplit("/testdb", 1)[0])
     monkeypatch.setenv("ECG_DATA_DIR", str(tmp_path / "cli"))
-    main(["fetch", "testdb", "--records", "901"])
+    main(["fetch", "testdb", "--records", "901"])       # asked: downloads into ECG_DATA_DIR
     assert (tmp_path / "cli" / "testdb" / "901.dat").is_file()
     assert "testdb:" in capsys.readouterr().out
+    monkeypatch.setenv("ECG_PHYSIONET_URL", "http://127.0.0.1:9")
+    with pytest.raises(SystemExit) as exit_:
+        main(["fetch", "testdb", "--records", "900"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.startswith("error: could not fetch the checksum list")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

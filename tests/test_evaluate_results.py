@@ -93,3 +93,61 @@ def test_smoke_switch(monkeypatch):
     assert eu.config.is_smoke(None) and not eu.config.is_smoke(False)
     monkeypatch.setenv("ECG_SMOKE", "0")
     assert not eu.config.is_smoke(None) and eu.config.is_smoke("True")
+
+
+# ---------------------------------------------------------------- where results go (issue 15)
+def test_results_dir_is_resolved_against_the_repository_root(tmp_path, monkeypatch):
+    # items 9-10: chapters run in notebooks/, but "results" means <repo>/results
+    (tmp_path / "_config.yml").write_text("title: x\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.delenv("ECG_RESULTS_DIR", raising=False)
+    assert eu.results.resolve_results_dir("results") == tmp_path.resolve() / "results"
+    assert (tmp_path / "results").is_dir() and not (tmp_path / "notebooks" / "results").exists()
+    assert eu.results.resolve_results_dir("out/x") == tmp_path.resolve() / "out" / "x"
+    assert eu.results.resolve_results_dir(tmp_path / "abs") == tmp_path.resolve() / "abs"
+    monkeypatch.chdir(tmp_path.parent)          # no _config.yml above: the current folder
+    if eu.results.find_repository_root() is None:
+        assert eu.results.resolve_results_dir("r15") == tmp_path.parent.resolve() / "r15"
+
+
+def test_ecg_results_dir_replaces_the_default_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ECG_RESULTS_DIR", str(tmp_path / "elsewhere"))
+    assert eu.results.resolve_results_dir() == tmp_path.resolve() / "elsewhere"
+    assert eu.results.resolve_results_dir("results") == tmp_path.resolve() / "elsewhere"
+    assert eu.results.resolve_results_dir(None) == tmp_path.resolve() / "elsewhere"
+    assert eu.results.resolve_results_dir(tmp_path / "mine") == tmp_path.resolve() / "mine"
+
+
+def test_unwritable_results_dir_fails_up_front(tmp_path, monkeypatch):
+    # item 8: found before any work, with the folder named and what to do
+    monkeypatch.delenv("ECG_RESULTS_DIR", raising=False)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(PermissionError, match=rf"results_dir {blocker}/r cannot be created.*"
+                                              r"-p results_dir PATH"):
+        eu.results.resolve_results_dir(blocker / "r")
+    with pytest.raises(PermissionError, match="exists but is not a folder"):
+        eu.results.resolve_results_dir(blocker)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setattr(eu.results.tempfile, "mkstemp",
+                        lambda **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(PermissionError, match=rf"results_dir {locked} is not writable "
+                                              r"\(Permission denied\)"):
+        eu.results.resolve_results_dir(locked)
+    with pytest.raises(ValueError, match="parameter 'results_dir' must be a folder path, got 3"):
+        eu.results.resolve_results_dir(3)
+
+
+def test_tests_never_write_to_the_repository_results():
+    # issue 15 item 10: the book build (a subprocess) inherits ECG_RESULTS_DIR from conftest
+    import os
+    from pathlib import Path
+
+    from conftest import ROOT, TEST_RESULTS_DIR
+
+    assert os.environ["ECG_RESULTS_DIR"] == TEST_RESULTS_DIR
+    assert ROOT.resolve() not in Path(TEST_RESULTS_DIR).resolve().parents
+    assert eu.results.resolve_results_dir() == Path(TEST_RESULTS_DIR).resolve()

@@ -185,8 +185,39 @@ def test_load_image_file_resizes_and_converts(tmp_path):
     assert np.allclose(array, 200, atol=1)
     assert any("resized from 48x32 to 16x16" in n for n in notes)
     assert any("grayscale" in n for n in notes)
-    Image.fromarray(np.zeros((16, 16), np.uint8)).save(path)
+    beat = np.full((16, 16), 255, np.uint8)
+    beat[8, 2:14] = 0                                   # a dark trace on white
+    Image.fromarray(beat).save(path)
     assert ei.load_image_file(path, 16)[1] == []
+
+
+def _trace(size=16):
+    beat = np.full((size, size), 255, np.uint8)
+    beat[size // 2, 2:-2] = 0
+    beat[3:size // 2, size // 2] = 0
+    return beat
+
+
+def test_load_image_file_transparent_background(tmp_path):
+    # issue 15 item 4: a trace on a transparent background became an all-zero image
+    rgba = np.zeros((16, 16, 4), np.uint8)             # transparent black everywhere...
+    rgba[_trace() == 0] = (0, 0, 0, 255)                # ...but the opaque black trace
+    path = tmp_path / "transparent.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    array, notes = ei.load_image_file(path, 16)
+    assert np.array_equal(array[..., 0], _trace().astype(np.float32))
+    assert any("transparent pixels" in n and "laid on white" in n for n in notes), notes
+    assert "converted from RGBA to grayscale" in notes
+
+
+def test_load_image_file_inverted_and_blank(tmp_path):
+    path = tmp_path / "inverted.png"
+    Image.fromarray(255 - _trace()).save(path)          # white trace on black
+    array, notes = ei.load_image_file(path, 16)
+    assert np.array_equal(array[..., 0], _trace().astype(np.float32))
+    assert any("looked inverted" in n for n in notes), notes
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(path)
+    assert any("blank (every pixel 0)" in n for n in ei.load_image_file(path, 16)[1])
 
 
 def test_load_image_file_bad_input(tmp_path):
@@ -282,7 +313,10 @@ def test_cli_prints_class_and_confidence(tiny_model, tmp_path):
     proc = _cli(png, "--model", tiny_model[1])
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    assert proc.stdout.strip() == "bright (confidence 0.993)"
+    assert proc.stdout.splitlines() == [
+        "bright (confidence 0.993)",
+        "note: the image is blank (every pixel 255): it holds no trace, so the class it gets "
+        "means nothing"]
 
 
 def test_cli_resizes_other_sizes_and_says_so(tiny_model, tmp_path, capsys):
