@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import check_html
+import readme
 from conftest import ROOT, requires_data
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
@@ -68,3 +69,4 @@ def test_chapter_wrote_smoke_results(smoke_build, name):
     assert path.is_file(), f"{name} wrote no {path} (does it honour ECG_RESULTS_DIR?)"
     obj = eu.results.read_results(path)
     assert obj["notebook"] == name and obj["parameters"]["smoke"] is True
+    readme.headline(name, obj)  # the README's headline for this chapter finds its numbers
