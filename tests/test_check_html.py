@@ -61,6 +61,11 @@ def test_a_good_site_passes(site):
     (lambda h: (h / "index.html").write_text('<a href="notebooks/01_a.html#nowhere">x</a>'),
      "no anchor 'nowhere'"),
     (lambda h: (h / "intro.html").unlink(), "intro.html missing"),
+    (lambda h: (h / "intro.html").write_text(
+        '<link rel="canonical" href="https://ecg-book.github.io/ecg-book/gone.html">'),
+     "gone.html: no such file"),
+    (lambda h: (h / "intro.html").write_text('<a href="https://github.com/other/repo">x</a>'),
+     "outside https://github.com/ecg-book/ecg-book"),
 ])
 def test_each_fault_is_named(site, fault, expected):
     root, html = site

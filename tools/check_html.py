@@ -60,11 +60,20 @@ def _ids(path: Path, cache: dict) -> set[str]:
     return cache[path]
 
 
-def check_links(html: Path, page: Path, soup: BeautifulSoup, ids: dict) -> list[str]:
-    """Relative ``href``/``src`` of one page that point at no file or no anchor."""
+def check_links(html: Path, page: Path, soup: BeautifulSoup, ids: dict, repo: str = "",
+                baseurl: str = "") -> list[str]:
+    """Links of one page that point at no file or no anchor: relative ones, the published
+    URL's (``baseurl``, e.g. canonical links), and GitHub links outside ``repo``."""
     out = []
     for tag in soup.find_all(["a", "img", "link", "script"]):
         ref = tag.get("href") or tag.get("src")
+        if ref and baseurl and ref.startswith(baseurl):
+            ref = (Path(*[".."] * (len(page.relative_to(html).parts) - 1)) /
+                   ref[len(baseurl):]).as_posix()  # the published copy of this build
+        elif ref and repo and ref.startswith("https://github.com/") and \
+                not (ref == repo or ref.startswith(repo + "/")):
+            out.append(f"{page.relative_to(html)}: GitHub link {ref} outside {repo}")
+            continue
         if not ref or re.match(r"[a-z][a-z0-9+.-]*:|//", ref, re.I):
             continue  # external (checked in tests/test_links.py), mailto:, data:...
         parts = urlsplit(ref)
@@ -88,6 +97,7 @@ def check(html: Path, root: Path = ROOT, min_figures: int = MIN_FIGURES) -> list
     cfg = yaml.safe_load((root / "_config.yml").read_text())
     repo, branch = cfg["repository"]["url"].rstrip("/"), cfg["repository"].get("branch", "main")
     slug = repo.removeprefix("https://github.com/")
+    baseurl = cfg.get("html", {}).get("baseurl", "")
     problems, ids = [], {}
     for doc in toc_pages(root):
         if not (html / f"{doc}.html").is_file():
@@ -127,7 +137,7 @@ def check(html: Path, root: Path = ROOT, min_figures: int = MIN_FIGURES) -> list
     for page in sorted(html.rglob("*.html")):
         if "_static" in page.parts or "_sources" in page.parts:
             continue
-        problems += check_links(html, page, _soup(page), ids)
+        problems += check_links(html, page, _soup(page), ids, repo, baseurl)
     return problems
 
 
