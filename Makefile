@@ -1,16 +1,27 @@
 # ecg-book: two commands for a fresh machine.
 #   make book   create .venv, install, fetch missing data, build the book (real profile)
 #   make test   create or update .venv and run the whole test suite
+# Also: test-fast (unit tests, nothing executed), smoke-book + check-html (what CI runs on
+# pull requests), readme (the README's chapter table from results/*.json),
+# sync-repository (the Colab cells from _config.yml), lint-workflows.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BUILD  ?= _build
+# The smoke build has its own output and execution cache: smoke outputs never reach the
+# real book's cache (jupyter-cache keys on code only, not on ECG_SMOKE).
+SMOKE  := $(BUILD)/smoke
+HTML   ?= $(BUILD)/html
+# -W: warnings are errors; -n: every internal link and cross-reference must resolve.
+JB     := $(VENV)/bin/jupyter-book build book -W -n
 # Notebooks run in notebooks/: hand them an absolute data root.
 ifneq ($(strip $(ECG_DATA_DIR)),)
 export ECG_DATA_DIR := $(abspath $(ECG_DATA_DIR))
 endif
 
-.PHONY: install data book test smoke-book clean
+.PHONY: install data book test test-fast smoke-book check-html readme sync-repository \
+        lint-workflows clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,13 +40,34 @@ data: $(STAMP)
 	$(PY) -m ecgutils fetch cudb --records cu01
 
 book: data
-	$(VENV)/bin/jupyter-book build book -W
+	$(JB)
 
+# Every chapter in smoke mode, once: $(SMOKE)/_build/html; results to $(SMOKE)/results.
 smoke-book: $(STAMP)
-	ECG_SMOKE=1 $(VENV)/bin/jupyter-book build book -W
+	ECG_SMOKE=1 ECG_RESULTS_DIR=$(abspath $(SMOKE))/results $(JB) --path-output $(SMOKE)
 
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Unit tests only: no notebook executed, no book built.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+# The built HTML: every chapter page, its figures, no error output, internal links resolve.
+# After smoke-book: make check-html HTML=_build/smoke/_build/html
+check-html:
+	$(PY) tools/check_html.py $(HTML)
+
+# Rewrite the README's chapter table from results/*.json (ECG_RESULTS_DIR if set).
+readme:
+	$(PY) tools/readme.py
+
+# Write _config.yml's repository into every chapter's Colab install cell.
+sync-repository:
+	$(PY) tools/sync_repository.py
+
+lint-workflows:
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
 clean:
-	rm -rf _build results
+	rm -rf $(BUILD) results

@@ -94,3 +94,8 @@ def make_record(tmp_path):
 @pytest.fixture
 def custom_labels():
     return pd.DataFrame({"label_store": [42], "symbol": ["Z"], "description": ["not a code"]})
+
+# The repository's own scripts (tools/*.py) are imported by the tests.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))

@@ -1,20 +1,15 @@
 """Every chapter notebook: paired with its .py, committed clean, one parameters cell,
-Colab install from the configured repository, and it runs in smoke mode under papermill."""
-import json
-import os
+Colab install from the configured repository. Executing the chapters (smoke mode, once
+each) is tests/test_book.py's book build."""
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT, requires_data
+from conftest import ROOT
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-BIN = Path(sys.executable).parent
 
 
 def _config():
@@ -61,27 +56,3 @@ def test_skeleton_parameters_and_colab_cell(name):
     for heading in ("overview", "prerequisites", "time to run", "summary", "what's next",
                     "references"):
         assert heading in text, f"{name}: skeleton lacks '{heading}'"
-
-
-@requires_data
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_in_smoke_mode(name, tmp_path):
-    out = tmp_path / f"{name}.ipynb"
-    results = tmp_path / "results"
-    cmd = [str(BIN / "papermill"), "-k", "python3", "--cwd", str(ROOT / "notebooks"),
-           str(ROOT / "notebooks" / f"{name}.ipynb"), str(out),
-           "-p", "smoke", "True", "-p", "results_dir", str(results)]
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # keep inline figures
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    nb = nbformat.read(out, as_version=4)
-    stderr = [o.get("text", "")[:200] for c in nb.cells for o in c.get("outputs", [])
-              if o.get("name") == "stderr"]
-    assert not stderr, f"{name} wrote to stderr (it would show on the page): {stderr}"
-    figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-    assert figures >= 3, f"{name}: only {figures} figures in the executed notebook"
-    import ecgutils as eu
-
-    obj = eu.results.read_results(results / f"{name}.json")
-    assert obj["notebook"] == name and obj["parameters"]["smoke"] is True
