@@ -90,6 +90,8 @@ def _scalar(value, kind):
             return value
         if isinstance(value, (int, np.integer)):  # papermill turns -p records 100 into 100
             return str(value)
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
         raise _Refused
     raise ValueError(f"unknown parameter kind {kind!r}; use one of {PARAMETER_KINDS}")
 

@@ -22,6 +22,7 @@ from ecgutils.config import check_choice, check_positive_int, is_smoke, parse_pa
     ("{'nperseg': 32, 'noverlap': 22}", "dict", {}, {"nperseg": 32, "noverlap": 22}),
     ({"a": 1}, "dict", {"choices": ("a", "b")}, {"a": 1}),
     (None, "list", {"allow_none": True}, None), ("None", "str", {"allow_none": True}, None),
+    (__import__("pathlib").Path("/data/csv"), "str", {}, "/data/csv"),
 ])
 def test_parse_parameter_accepts(value, kind, kw, expected):
     assert parse_parameter("p", value, kind, **kw) == expected

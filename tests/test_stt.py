@@ -243,5 +243,5 @@ def test_notebook_refuses_an_unknown_database(tmp_path):
                           "-p", "database", "mimic", "-p", "results_dir", str(tmp_path)],
                          capture_output=True, text=True, cwd=ROOT / "notebooks", timeout=300)
     assert out.returncode != 0
-    assert "parameter 'database' must be 'qtdb' or 'edb'" in out.stdout + out.stderr
+    assert "parameter 'database' must be one of ('qtdb', 'edb'), got 'mimic'" in out.stdout + out.stderr
     assert not (tmp_path / "03_st_t_dense_rnn.json").exists()
