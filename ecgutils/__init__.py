@@ -14,19 +14,26 @@ Modules:
 - ``images``: beats drawn as line images, image folders (chapter 02)
 - ``kachuee``: 187-sample beats in the Kaggle/Kachuee format, CSV I/O, SMOTE (05, 06)
 - ``stt``: European ST-T records, binary labels, ST/T episodes (chapter 03)
+- ``rr``: RR features relative to the patient's rhythm; ``interpatient``: beats of new
+  patients, the two-branch model, the external QT Database records (chapter 07)
+- ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
+  WFDB record (``python -m ecgutils annotate`` / ``score``)
+- ``experiment``: class weights, majority subsampling, training with selection on
+  validation, model files that carry their preprocessing, ``glue`` for the prose
 - ``models``: the Keras models (TensorFlow is imported only when one is built)
 - ``explain``: Grad-CAM
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks
 
-``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils.predict_image``
-classifies one beat image.
+``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
+the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (config, data, evaluate, explain, features, images, kachuee, models, plots,
-               results, signal, stt)
+from . import (annotate, config, data, ec57, evaluate, experiment, explain, features, images,
+               interpatient, kachuee, models, plots, results, rr, signal, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["config", "data", "evaluate", "explain", "features", "images", "kachuee", "models",
-           "plots", "results", "signal", "stt"]
+__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain", "features",
+           "images", "interpatient", "kachuee", "models", "plots", "results", "rr", "signal",
+           "stt"]

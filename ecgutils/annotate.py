@@ -194,24 +194,40 @@ def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: flo
         predicted += p
         names += [base.name] * len(r)
     stats = ec57.gross_statistics(reference, predicted)
-    ref_arr, pred_arr = np.asarray(reference), np.asarray(predicted)
-    tp = int(np.sum((ref_arr != ec57.MISSING) & (pred_arr != ec57.MISSING)))
-    stats["qrs"] = {"tp": tp, "fn": int(np.sum(pred_arr == ec57.MISSING)),
-                    "fp": int(np.sum(ref_arr == ec57.MISSING))}
-    stats["qrs"]["se"] = round(tp / max(tp + stats["qrs"]["fn"], 1), 4)
-    stats["qrs"]["ppv"] = round(tp / max(tp + stats["qrs"]["fp"], 1), 4)
+    if "qrs" not in stats:  # every beat matched
+        n = int(np.sum(np.asarray(reference) != ec57.MISSING))
+        stats["qrs"] = {"tp": n, "fn": 0, "fp": 0, "se": 1.0, "ppv": 1.0}
     return stats, ec57.per_record_statistics(reference, predicted, names)
 
 
+def _pct(x) -> str:
+    return "n/a" if x is None or x != x else f"{x:.2%}"
+
+
+def _num(x) -> str:
+    return "n/a" if x is None or x != x else f"{x:.3f}"
+
+
 def format_statistics(stats: dict) -> str:
-    """The gross statistics as a few aligned lines of text."""
-    lines = [f"beats scored: {stats['n_beats']}   QRS Se {stats['qrs']['se']:.2%}  "
-             f"+P {stats['qrs']['ppv']:.2%}" if "qrs" in stats else
-             f"beats scored: {stats['n_beats']}"]
+    """The gross statistics as a few aligned lines of text (n/a: no beat to count).
+
+    Examples
+    --------
+    >>> print(format_statistics(ec57.gross_statistics(list("NNSV"), list("NNNV"))))
+    beats scored: 4
+    N: Se 100.00%  +P 66.67%  F1 0.800  (TP 2, FN 0, FP 1)
+    S: Se 0.00%  +P n/a  F1 0.000  (TP 0, FN 1, FP 0)
+    V: Se 100.00%  +P 100.00%  F1 1.000  (TP 1, FN 0, FP 0)
+    accuracy 75.00%  kappa 0.556  j n/a  jk n/a
+    """
+    head = f"beats scored: {stats['n_beats']}"
+    if "qrs" in stats:
+        head += f"   QRS Se {_pct(stats['qrs']['se'])}  +P {_pct(stats['qrs']['ppv'])}"
+    lines = [head]
     for c in ("N", "S", "V"):
         s = stats[c]
-        lines.append(f"{c}: Se {s['se']:.2%}  +P {s['ppv']:.2%}  F1 {s['f1']:.3f}  "
+        lines.append(f"{c}: Se {_pct(s['se'])}  +P {_pct(s['ppv'])}  F1 {_num(s['f1'])}  "
                      f"(TP {s['tp']}, FN {s['fn']}, FP {s['fp']})")
-    lines.append(f"accuracy {stats['accuracy']:.2%}  kappa {stats['kappa']:.3f}  "
-                 f"j {stats['j_index']:.3f}  jk {stats['jk_index']:.3f}")
+    lines.append(f"accuracy {_pct(stats['accuracy'])}  kappa {_num(stats['kappa'])}  "
+                 f"j {_num(stats['j_index'])}  jk {_num(stats['jk_index'])}")
     return "\n".join(lines)

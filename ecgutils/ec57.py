@@ -66,8 +66,9 @@ def gross_statistics(reference, predicted) -> dict:
     -------
     dict
         ``{"N": {"se", "ppv", "f1", "tp", "fn", "fp"}, "S": ..., "V": ...,
-        "accuracy", "kappa", "j_index", "jk_index", "n_beats", "fusion_as_v"}``.
-        A ratio with an empty denominator is NaN.
+        "accuracy", "kappa", "j_index", "jk_index", "n_beats", "fusion_as_v"}``, and
+        ``"qrs": {"tp", "fn", "fp", "se", "ppv"}`` (beat detection, all classes, Q too)
+        when some beats are unmatched. A ratio with an empty denominator is NaN.
 
     Examples
     --------
@@ -105,6 +106,11 @@ def gross_statistics(reference, predicted) -> dict:
     out["jk_index"] = round(out["kappa"] / 2 + out["j_index"] / 8, 4)
     out["n_beats"] = int(scored.sum())
     out["fusion_as_v"] = int(np.sum((ref == "F") & (pred == "V")))
+    if MISSING in reference or MISSING in predicted:  # beats came from a detector
+        tp = int(np.sum((reference != MISSING) & (predicted != MISSING)))
+        fn, fp = int(np.sum(predicted == MISSING)), int(np.sum(reference == MISSING))
+        out["qrs"] = {"tp": tp, "fn": fn, "fp": fp, "se": _ratio(tp, tp + fn),
+                      "ppv": _ratio(tp, tp + fp)}
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["class_weights", "load_model", "save_model", "subsample_majority",
+__all__ = ["class_weights", "glue", "load_model", "save_model", "subsample_majority",
            "train_and_evaluate"]
 
 #: Name of the preprocessing record stored inside a ``.keras`` file (a zip archive).
@@ -110,6 +110,8 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     train, val, test : tuple ``(inputs, y)``
         ``inputs`` as ``model.fit`` takes them (an array, or a list for several inputs);
         ``y`` holds integer class indices. ``test`` is only predicted, after training.
+        ``val`` None: train exactly ``epochs`` epochs, no selection (a refit on all the
+        training data once the number of epochs has been chosen).
     score : callable ``(y_true, y_pred) -> float``, optional
         What selection maximises on the validation set (default: accuracy). The
         weights of the best epoch are restored; training stops after ``patience``
@@ -129,14 +131,19 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     if score is None:
         def score(y_true, y_pred):
             return float(np.mean(np.asarray(y_true) == y_pred))
-    selector = _selection_callback(keras, val[0], np.asarray(val[1]), score, patience)
+    callbacks, validation = [], None
+    if val is not None:
+        selector = _selection_callback(keras, val[0], np.asarray(val[1]), score, patience)
+        callbacks, validation = [selector], (val[0], np.asarray(val[1]))
     start = time.perf_counter()
-    history = model.fit(train[0], np.asarray(train[1]), validation_data=(val[0], np.asarray(val[1])),
+    history = model.fit(train[0], np.asarray(train[1]), validation_data=validation,
                         epochs=epochs, batch_size=batch_size, class_weight=class_weight,
-                        callbacks=[selector], verbose=0)
+                        callbacks=callbacks, verbose=0)
     train_s = time.perf_counter() - start
-    out = {"model": model, "history": history.history, "best_epoch": selector.best_epoch + 1,
-           "timing": {"train_s": round(train_s, 1), "epochs_run": len(selector.scores)}}
+    epochs_run = len(history.history.get("loss", []))
+    best_epoch = selector.best_epoch + 1 if val is not None else epochs_run
+    out = {"model": model, "history": history.history, "best_epoch": best_epoch,
+           "timing": {"train_s": round(train_s, 1), "epochs_run": epochs_run}}
     if test is not None:
         start = time.perf_counter()
         proba = model.predict(test[0], batch_size=1024, verbose=0)
@@ -145,8 +152,9 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
         out["timing"].update(predict_s=round(predict_s, 2),
                              predict_beats_per_s=round(len(proba) / max(predict_s, 1e-9)))
     if verbose:
-        print(f"{label or model.name}: {len(selector.scores)} epochs in {train_s:.0f} s, "
-              f"best validation score {selector.best:.3f} at epoch {selector.best_epoch + 1}")
+        chosen = (f"best validation score {selector.best:.3f} at epoch {best_epoch}"
+                  if val is not None else "no selection (fixed epochs)")
+        print(f"{label or model.name}: {epochs_run} epochs in {train_s:.0f} s, {chosen}")
     return out
 
 
@@ -208,4 +216,22 @@ def load_model(path, expect: str | None = None):
     import_tensorflow()
     import keras
 
-    return keras.models.load_model(path), preprocessing
+    # compile=False: the model only predicts here (and no optimizer state to restore)
+    return keras.models.load_model(path, compile=False), preprocessing
+
+
+def glue(name: str, value, display: bool = False):
+    """Hand a number computed by the run to the prose (myst-nb's ``glue``); return it.
+
+    The page's text then quotes it with ``{glue:text}`name:.3f``` instead of a typed
+    number that goes stale. Outside a Jupyter Book build (Colab, papermill without
+    myst-nb) the value is only returned.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return value
+    _glue(name, value, display=display)
+    return value

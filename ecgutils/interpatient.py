@@ -211,7 +211,7 @@ def build_beats(records, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec
 def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters=(16, 32, 64),
                              kernel_size: int = 7, rr_units: int = 32, dense_units: int = 64,
                              dropout: float = 0.3, learning_rate: float = 1e-3,
-                             flatten: bool = True, noise: float = 0.0):
+                             flatten: bool = True, noise: float = 0.0, morph_units: int | None = None):
     """Two-branch Keras model: a 1D CNN over the beat window, a dense branch over RR.
 
     The RR branch starts with a ``Normalization`` layer adapted to ``rr_train`` (the
@@ -240,6 +240,9 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
     # Flatten keeps where things happen in the window (QRS width, P before R); averaging
     # over time would throw that away.
     h = layers.Flatten()(h) if flatten else layers.GlobalAveragePooling1D()(h)
+    if morph_units:  # a narrow summary of the waveform, so the rhythm keeps its say
+        h = layers.Dropout(dropout)(h)
+        h = layers.Dense(morph_units, activation="relu")(h)
     norm = layers.Normalization(name="rr_normalization")
     if rr_train is not None:
         norm.adapt(np.asarray(rr_train, dtype="float32"))
@@ -288,13 +291,15 @@ def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
     return np.array([lookup.get(c, -1) for c in beats.label])
 
 
-def train_classifier(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), seed: int = 0,
+def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatSpec(), seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
-    Selection keeps the epoch with the best mean F1 of S and V on the validation records.
-    Beats of other classes (F, Q) are left out of training and selection.
+    Selection keeps the epoch with the best mean F1 of S and V on the validation records;
+    with ``val`` None the model trains exactly ``epochs`` epochs (the refit on all
+    training records once selection has chosen the number of epochs). Beats of other
+    classes (F, Q) are left out of training and selection.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from sklearn.metrics import f1_score
@@ -306,7 +311,8 @@ def train_classifier(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), 
 
     keras.utils.set_random_seed(seed)
     train = train.subset(class_indices(train, spec) >= 0)
-    val = val.subset(class_indices(val, spec) >= 0)
+    if val is not None:
+        val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
     targets = [spec.classes.index(c) for c in ("S", "V") if c in spec.classes]
 
@@ -316,7 +322,8 @@ def train_classifier(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), 
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
     return experiment.train_and_evaluate(
         model, (model_inputs(train), class_indices(train, spec)),
-        (model_inputs(val), class_indices(val, spec)), epochs=epochs, batch_size=batch_size,
+        None if val is None else (model_inputs(val), class_indices(val, spec)),
+        epochs=epochs, batch_size=batch_size,
         class_weight=weights, patience=patience, score=s_and_v_f1, label=label)
 
 

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn import metrics as skm
 
-__all__ = ["plot_beats", "plot_confusion_matrix", "plot_ecg_strip", "plot_pr_curves",
-           "plot_roc_curves", "plot_training_curves"]
+__all__ = ["plot_beats", "plot_confusion_matrix", "plot_ecg_strip", "plot_per_record",
+           "plot_pr_curves", "plot_roc_curves", "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
 CLASS_COLORS = {"N": "tab:blue", "S": "tab:orange", "V": "tab:red", "F": "tab:purple",
@@ -176,4 +176,33 @@ def plot_training_curves(history, metrics=("loss", "accuracy"), axes=None):
         ax.set_xlabel("epoch")
         ax.set_ylabel(m)
         ax.legend(fontsize=8)
+    return fig
+
+
+def plot_per_record(table, metrics=("S Se", "S +P", "V Se", "V +P"), ax=None,
+                    title: str | None = None):
+    """Dots per record (rows of ``table``) for each metric; records without the class are
+    left blank. ``table`` is :func:`ecgutils.ec57.per_record_statistics`'s DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"S Se": [1.0, np.nan], "V Se": [0.5, 0.9]}, index=["100", "232"])
+    >>> len(plot_per_record(t, ("S Se", "V Se")).axes[0].collections)
+    2
+    """
+    fig, ax = _axes(ax, (9, 3.2))
+    x = np.arange(len(table))
+    markers = dict(zip(metrics, "o^sv"))
+    for i, m in enumerate(metrics):
+        color = CLASS_COLORS.get(m.split()[0], None)
+        ax.scatter(x + (i - (len(metrics) - 1) / 2) * 0.12, table[m], s=22, color=color,
+                   marker=markers[m], alpha=0.6 if "+P" in m else 1.0, label=m)
+    ax.set_xticks(x, table.index, rotation=90, fontsize=8)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("record")
+    ax.legend(fontsize=8, ncol=len(metrics), loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    if title:
+        ax.set_title(title)
     return fig

@@ -48,8 +48,12 @@ DEFAULT_RESULTS_DIR = "results"
 #: leak across splits, shown on purpose); ``patient_70_15_15``: records split 70/15/15,
 #: seeded; ``ds1ds2``: de Chazal 2004 inter-patient; ``st_episode_patient``: ST-episode
 #: detection, records split patient-wise; ``qrs_detection``: R-peak detection scored
-#: against reference beats over whole records (one class, ``beat``; accuracy is null).
-PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient", "qrs_detection")
+#: against reference beats over whole records (one class, ``beat``; accuracy is null);
+#: ``ds1ds2_detected``: DS1 -> DS2 on R peaks found by the book's detector, scored beat by
+#: beat against the reference (EC57 matching); ``external_qtdb``: trained on MIT-BIH DS1,
+#: scored on the QT Database records from other databases (never used to train or select).
+PROTOCOLS = ("beat_random", "patient_70_15_15", "ds1ds2", "st_episode_patient", "qrs_detection",
+             "ds1ds2_detected", "external_qtdb")
 
 
 def find_repository_root(start=None) -> Path | None:
@@ -170,7 +174,9 @@ def _jsonable(x):
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
     if isinstance(x, np.generic):
-        return x.item()
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None  # JSON has no NaN: an undefined ratio (no beat of the class) is null
     if isinstance(x, Path):
         return str(x)
     return x

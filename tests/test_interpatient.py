@@ -104,7 +104,7 @@ def test_record_inputs_at_any_rate_give_the_same_shapes_and_rr():
         x, peaks = synthetic_ecg(fs, 30)
         windows, rr = record_inputs(x, fs, peaks, spec)
         assert windows.shape == (len(peaks), spec.window_length, spec.n_channels)
-        assert rr.shape == (len(peaks), len(RR_FEATURES))
+        assert rr.shape == (len(peaks), len(spec.rr_features))
         assert np.isfinite(windows).all() and np.isfinite(rr).all()
         # the R peak sits at the same place of every window, scaled to about 1
         r = round(spec.before_s * spec.fs)
