@@ -603,8 +603,10 @@ pd.DataFrame([{"protocol": r["protocol"], "model": r["model"], "accuracy": r["me
 #
 # ## What's next
 #
-# Chapter 05 turns the same beats into spectrograms for a 2D CNN and balances the classes
-# with SMOTE instead of class weights.
+# Chapter 07 asks what does carry over to new patients: RR intervals measured against
+# each patient's own rhythm, a beat window that keeps the P wave, and selection on
+# held-out training patients only. (Chapter 05 turns these beats into spectrograms for a
+# 2D CNN and balances the classes with SMOTE instead of class weights.)
 #
 # ## References
 #

@@ -58,6 +58,13 @@ HEADLINES = {
         ("DS1→DS2", "ds1ds2", {"model": "cnn1d"}, "metrics.accuracy", "f3"),
         ("macro-F1", "ds1ds2", {"model": "cnn1d"}, "metrics.macro_f1", "f3"),
     ],
+    "07_new_patients": [
+        ("DS1→DS2 S F1", "ds1ds2", {"model": "interpatient_cnn_seed_mean"},
+         "metrics.gross_mean.S F1", "f3"),
+        ("V F1", "ds1ds2", {"model": "interpatient_cnn_seed_mean"},
+         "metrics.gross_mean.V F1", "f3"),
+        ("other databases: accuracy", "external_qtdb", {}, "metrics.accuracy", "f3"),
+    ],
 }
 
 #: What each chapter shows, in a few words (chapters missing here show their title only).
@@ -74,6 +81,10 @@ ABOUT = {
                                 "training split only, ablation SMOTE / class weights / neither",
     "06_beat_1d_cnn": "the Kaggle/Kachuee 187-sample beats rebuilt from MIT-BIH, a 1D CNN, "
                       "beat-random against DS1→DS2, transfer to European ST-T beats",
+    "07_new_patients": "an inter-patient N/S/V classifier: RR relative to the patient's "
+                       "rhythm, a window with the P wave, a two-branch CNN and a random "
+                       "forest, DS1→DS2 in EC57 terms, five other databases; "
+                       "`python -m ecgutils annotate` for any WFDB record",
 }
 
 #: How a protocol is named in a default headline.

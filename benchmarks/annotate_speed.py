@@ -1,0 +1,96 @@
+"""How long `python -m ecgutils annotate` takes on a database of 30-min records at 128 Hz.
+
+Writes ``n_records`` synthetic two-lead WFDB records (30 min, 128 Hz, 60-100 bpm with
+premature beats), saves an untrained chapter-07 model (speed does not depend on the
+weights), and times ``annotate_records`` on all of them in one call, as the command does
+(model loaded once). Prints the total and the median per record, and the share of time
+in detection, inputs and prediction for one record.
+
+    .venv/bin/python benchmarks/annotate_speed.py [n_records]
+"""
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import ecgutils as eu
+from ecgutils.annotate import MODEL_KIND, annotate_records, classify_signal, read_lead
+from ecgutils.interpatient import BeatSpec, build_interpatient_model, record_inputs
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import wfdb
+
+FS, MINUTES = 128, 30
+
+
+def synthetic_record(folder: Path, name: str, rng) -> None:
+    """A 30-min ECG: one beat template added at each R time (no per-beat loop)."""
+    n = FS * 60 * MINUTES
+    rr = 60 / rng.uniform(60, 100) * (1 + 0.05 * rng.standard_normal(n // FS * 2))
+    early = rng.random(rr.size) < 0.05
+    rr[early] *= 0.65
+    r = np.cumsum(rr)
+    r = (r[r < n / FS - 1] * FS).astype(int)
+    t = np.arange(-0.3, 0.5, 1 / FS)
+    template = (0.15 * np.exp(-((t + 0.16) / 0.025) ** 2) + np.exp(-(t / 0.012) ** 2)
+                - 0.2 * np.exp(-((t - 0.03) / 0.01) ** 2) + 0.3 * np.exp(-((t - 0.3) / 0.05) ** 2))
+    spikes = np.zeros(n)
+    spikes[r] = 1
+    x = np.convolve(spikes, template, mode="same") + 0.02 * rng.standard_normal(n)
+    sig = np.stack([x, 0.5 * x], axis=1)
+    wfdb.wrsamp(name, fs=FS, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=sig,
+                fmt=["212", "212"], adc_gain=[200, 200], baseline=[0, 0], write_dir=str(folder))
+
+
+def main(n_records: int = 48) -> None:
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "holter"
+        db.mkdir()
+        for i in range(n_records):
+            synthetic_record(db, f"{i:03d}", rng)
+        spec = BeatSpec()
+        model = build_interpatient_model(spec, rr_train=np.ones((8, len(spec.rr_features)),
+                                                                  "float32"))
+        model_path = eu.experiment.save_model(model, Path(tmp) / "m.keras",
+                                              {"kind": MODEL_KIND, "spec": spec.to_dict()})
+        per_record = []
+        start = time.perf_counter()
+        last = [start]
+
+        def progress(line):
+            now = time.perf_counter()
+            per_record.append(now - last[0])
+            last[0] = now
+
+        annotate_records([db / f"{i:03d}" for i in range(n_records)], model_path,
+                         Path(tmp) / "out", progress=progress)
+        total = time.perf_counter() - start
+        print(f"{n_records} records of {MINUTES} min at {FS} Hz: {total:.1f} s in all "
+              f"(model loaded once), median {np.median(per_record):.2f} s per record")
+        # where one record's time goes (median of 3)
+        x, fs, _ = read_lead(db / "000")
+        loaded, _ = eu.experiment.load_model(model_path)
+        parts = {"detect": [], "inputs": [], "predict": []}
+        for _ in range(3):
+            t0 = time.perf_counter()
+            peaks = eu.signal.detect_r_peaks(x, fs)
+            t1 = time.perf_counter()
+            w, rr = record_inputs(x, fs, peaks, spec)
+            t2 = time.perf_counter()
+            loaded.predict([w, rr], batch_size=2048, verbose=0)
+            t3 = time.perf_counter()
+            parts["detect"].append(t1 - t0)
+            parts["inputs"].append(t2 - t1)
+            parts["predict"].append(t3 - t2)
+        print(f"one record ({len(peaks)} beats), medians: " +
+              ", ".join(f"{k} {np.median(v):.2f} s" for k, v in parts.items()))
+        classify_signal(loaded, spec, x, fs)  # the command's own path runs too
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 48)
