@@ -123,6 +123,7 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     -------
     dict
         ``model``, ``history`` (per-epoch logs, with ``val_selection``), ``best_epoch``,
+        ``best_score`` (the validation score kept),
         ``timing`` (``train_s``, ``predict_s``, ``epochs_run``, ``predict_beats_per_s``),
         and for the test set ``y_score`` (probabilities) and ``y_pred`` (indices).
     """
@@ -143,6 +144,7 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     epochs_run = len(history.history.get("loss", []))
     best_epoch = selector.best_epoch + 1 if val is not None else epochs_run
     out = {"model": model, "history": history.history, "best_epoch": best_epoch,
+           "best_score": float(selector.best) if val is not None else None,
            "timing": {"train_s": round(train_s, 1), "epochs_run": epochs_run}}
     if test is not None:
         start = time.perf_counter()

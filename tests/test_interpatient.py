@@ -4,6 +4,7 @@ import pytest
 
 import ecgutils as eu
 from ecgutils import ec57
+from ecgutils import interpatient as ip
 from ecgutils.interpatient import BeatSpec, build_beats, record_inputs
 from ecgutils.rr import RR_FEATURES, rr_features
 from conftest import requires_data, synthetic_ecg
@@ -126,3 +127,63 @@ def test_ds1_ds2_beats_have_the_published_counts():
     counts = build_beats(eu.data.DS2).counts().sum()
     # de Chazal et al. (2004), table: DS2 holds 44,259 N, 1,837 S, 3,221 V, 388 F, 7 Q
     assert counts.to_dict() == {"F": 388, "N": 44259, "Q": 7, "S": 1837, "V": 3221}
+
+
+# ----------------------------------------------------------------- the protocol
+def _beatset(records, per_record=30):
+    from ecgutils.interpatient import BeatSet
+
+    n = per_record * len(records)
+    labels = np.tile(np.array(["N"] * (per_record - 10) + ["S"] * 5 + ["V"] * 5), len(records))
+    return BeatSet(np.zeros((n, 90, 2), "float32"), np.ones((n, 5), "float32"), labels,
+                   np.repeat([str(r) for r in records], per_record), np.arange(n),
+                   np.full(n, "mitdb"))
+
+
+def test_select_records_refuses_any_ds2_record():
+    beats = _beatset(list(eu.data.DS1[:8]) + ["232"])
+    with pytest.raises(ValueError, match=r"\['232'\].*never reach"):
+        ip.select_records(beats)
+
+
+def test_select_records_splits_patients_and_covers_s_and_v():
+    beats = _beatset(eu.data.DS1)
+    splits = ip.select_records(beats, 0.3, seed=1, min_count=5)
+    assert not set(splits["train"]) & set(splits["val"])
+    assert sorted(splits["train"] + splits["val"]) == sorted(eu.data.DS1)
+    assert len(splits["val"]) == round(0.3 * len(eu.data.DS1))
+    val = beats.subset(beats.records_mask(splits["val"]))
+    assert {"S", "V"} <= set(val.label)
+
+
+def test_qtdb_sources_and_no_mitdb_excerpt_in_the_external_set():
+    assert ip.qtdb_source("sel232") == "mitdb" and ip.qtdb_source("sel17152") == "other"
+    assert ip.qtdb_source("sel14046") == "ltdb" and ip.qtdb_source("sel30") == "sddb"
+
+
+@requires_data
+def test_external_records_are_the_67_labelled_ones_from_other_databases():
+    records = ip.external_records()
+    assert len(records) == 67
+    assert not [r for r in records if ip.qtdb_source(r) in ("mitdb", "sddb")]
+
+
+def test_train_and_evaluate_selects_on_validation_and_predicts_test_once():
+    from ecgutils.models import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    out = eu.experiment.train_and_evaluate(model, (x[:120], y[:120]), (x[120:160], y[120:160]),
+                                           (x[160:], y[160:]), epochs=4, batch_size=32,
+                                           patience=10, verbose=False)
+    assert 1 <= out["best_epoch"] <= 4 and out["timing"]["epochs_run"] == 4
+    assert out["best_score"] == max(out["history"]["val_selection"])
+    assert out["y_score"].shape == (40, 2) and out["y_pred"].shape == (40,)
+    refit = eu.experiment.train_and_evaluate(model, (x, y), None, epochs=2, verbose=False)
+    assert refit["best_epoch"] == 2 and refit["best_score"] is None
