@@ -90,8 +90,13 @@ def data_dir() -> Path:
 
     Examples
     --------
-    >>> data_dir().is_absolute() or "ECG_DATA_DIR" in os.environ
-    True
+    >>> saved = os.environ.pop("ECG_DATA_DIR", None)
+    >>> data_dir().name                            # the per-user cache
+    'ecgutils'
+    >>> os.environ["ECG_DATA_DIR"] = "/data/physionet"
+    >>> str(data_dir())
+    '/data/physionet'
+    >>> _ = os.environ.pop("ECG_DATA_DIR") if saved is None else os.environ.update(ECG_DATA_DIR=saved)
     """
     env = os.environ.get("ECG_DATA_DIR")
     if env:

@@ -14,7 +14,7 @@ __all__ = ["RR_FEATURES", "rr_features"]
 #: Column order of :func:`rr_features`: three intervals in seconds, then the same three
 #: divided by the average RR (the whole record's, or a running average of past beats).
 RR_FEATURES = ("pre_rr", "post_rr", "local_rr", "pre_rr_norm", "post_rr_norm", "local_rr_norm",
-               "pre_to_local", "irregularity")
+               "pre_to_local", "irregularity", "irregularity_long")
 
 
 def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -26,7 +26,7 @@ def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "record",
-                running_beats: int = 250) -> np.ndarray:
+                running_beats: int = 250, long_beats: int = 50) -> np.ndarray:
     """Pre-RR, post-RR, local RR and each divided by the average RR, per beat.
 
     Parameters
@@ -45,15 +45,19 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
         arrives (plus one beat for the post-RR), usable in a live monitor.
     running_beats : int
         Window of the causal average (250 beats: about 3-4 minutes).
+    long_beats : int
+        Window of the long irregularity (the rhythm of the last minute or so: atrial
+        fibrillation, or sinus rhythm with a few early beats).
 
     Returns
     -------
-    ndarray, shape (n_beats, 8), float32
+    ndarray, shape (n_beats, 9), float32
         Columns :data:`RR_FEATURES`: three intervals in seconds; the same divided by the
         average RR; pre-RR over local RR (premature for the moment); and irregularity, the
         median change between successive intervals over the last ``local_beats``, over
         the average RR (high in atrial fibrillation, low in a regular run of early
-        beats). The first beat takes its post-RR as pre-RR, the last its pre-RR as post-RR.
+        beats), and the same over the last ``long_beats``. The first beat takes its
+        post-RR as pre-RR, the last its pre-RR as post-RR.
 
     Examples
     --------
@@ -82,7 +86,9 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
     else:
         average = _trailing_mean(pre, int(running_beats))
     change = np.abs(np.diff(pre, prepend=pre[0]))
-    irregularity = ndimage.median_filter(change, size=int(local_beats), origin=(int(local_beats) - 1) // 2,
-                                         mode="nearest")
+    irregularity, irregularity_long = (
+        ndimage.median_filter(change, size=int(n), origin=(int(n) - 1) // 2, mode="nearest")
+        for n in (local_beats, long_beats))  # trailing windows: past beats only
     return np.stack([pre, post, local, pre / average, post / average, local / average,
-                     pre / local, irregularity / average], axis=1).astype(np.float32)
+                     pre / local, irregularity / average, irregularity_long / average],
+                    axis=1).astype(np.float32)

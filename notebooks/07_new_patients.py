@@ -100,6 +100,8 @@ if smoke:
 seed_list = list(range(seed, seed + seeds))
 spec = ip.BeatSpec(normalise=normalise)
 started = time.perf_counter()
+eu.data.ensure_records("mitdb", eu.data.DS1 + eu.data.DS2)  # downloads (checksummed) only
+eu.data.ensure_records("qtdb")                              # into the default cache
 
 # %% [markdown]
 # ## The beats of new patients

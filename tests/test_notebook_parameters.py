@@ -11,7 +11,7 @@ import pytest
 import ecgutils as eu
 from conftest import ROOT, requires_data
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-6]_*.py"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-7]_*.py"))
 
 
 class WorkStarted(Exception):
