@@ -57,8 +57,9 @@ class BeatSpec:
     classes: tuple = ("N", "S", "V")
     # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
     # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
+    # tools/ch07_design_cv.py compares these choices by cross-validation over DS1 records.
     rr_features: tuple = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local",
-                          "irregularity")
+                          "irregularity", "irregularity_long")
 
     @property
     def window_length(self) -> int:
@@ -143,7 +144,7 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     >>> x = np.exp(-((t[:, None] - beats) / 0.01) ** 2).sum(1)
     >>> w, rr = record_inputs(x, fs, (beats * fs).astype(int))
     >>> w.shape, rr.shape, round(float(rr[5, 0]), 2), round(float(rr[5, 3]), 2)
-    ((37, 90, 2), (37, 5), 1.0, 1.0)
+    ((37, 90, 2), (37, 6), 1.0, 1.0)
     """
     x = np.asarray(x, dtype=np.float64)
     r_samples = np.asarray(r_samples, dtype=np.int64)
@@ -220,9 +221,9 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
 
     Examples
     --------
-    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 5), "float32"))
+    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 6), "float32"))
     >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
-    ([(None, 90, 2), (None, 5)], (None, 3))
+    ([(None, 90, 2), (None, 6)], (None, 3))
     """
     from .models import import_tensorflow
 

@@ -135,7 +135,7 @@ def _beatset(records, per_record=30):
 
     n = per_record * len(records)
     labels = np.tile(np.array(["N"] * (per_record - 10) + ["S"] * 5 + ["V"] * 5), len(records))
-    return BeatSet(np.zeros((n, 90, 2), "float32"), np.ones((n, 5), "float32"), labels,
+    return BeatSet(np.zeros((n, 90, 2), "float32"), np.ones((n, 6), "float32"), labels,
                    np.repeat([str(r) for r in records], per_record), np.arange(n),
                    np.full(n, "mitdb"))
 

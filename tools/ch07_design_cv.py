@@ -1,0 +1,64 @@
+"""Chapter 07's design choices, compared on DS1 alone (DS2 never touched).
+
+Three-fold cross-validation over DS1 *records* (each fold holds S and V beats): for each
+variant, train on two folds for a fixed 6 epochs, predict the third, pool the three and
+print gross S and V Se/+P/F1 (``eu.ec57``). About 80 s a variant on 2 cores.
+
+    .venv/bin/python tools/ch07_design_cv.py                 # every variant
+    .venv/bin/python tools/ch07_design_cv.py base "no template"
+
+The chapter's defaults (``eu.interpatient.BeatSpec`` and ``build_interpatient_model``)
+are the variant "base"; the others change one thing each.
+"""
+import sys
+import time
+from dataclasses import replace
+
+import ecgutils as eu
+from ecgutils import ec57
+from ecgutils import interpatient as ip
+
+DEFAULT = ip.BeatSpec()
+SECONDS = ("pre_rr", "post_rr", "local_rr")
+VARIANTS = {
+    "base": dict(spec=DEFAULT),
+    "no long irregularity": dict(spec=replace(DEFAULT, rr_features=DEFAULT.rr_features[:-1])),
+    "with intervals in seconds": dict(
+        spec=replace(DEFAULT, rr_features=SECONDS + DEFAULT.rr_features)),
+    "no template": dict(spec=replace(DEFAULT, template_channel=False)),
+    "flatten head": dict(flatten=True),
+    "class weights power 1": dict(power=1.0),
+    "class weights power 0.25": dict(power=0.25),
+}
+
+
+def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
+    beats = ip.build_beats(eu.data.DS1, spec=spec)
+    counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
+    folds, _, _ = eu.data.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
+                                                 min_count=20, names=("a", "b", "c"),
+                                                 strict=False)
+    reference, predicted = [], []
+    for records in folds.values():
+        held_out = beats.records_mask(records)
+        fit = ip.train_classifier(beats.subset(~held_out), None, spec, seed=seed,
+                                  epochs=epochs, class_weight_power=power, label="fold",
+                                  **model_args)
+        reference += list(beats.label[held_out])
+        predicted += list(ip.predict_beats(fit["model"], beats.subset(held_out), spec)[0])
+    return ec57.gross_statistics(reference, predicted)
+
+
+def main(names):
+    for name in names or VARIANTS:
+        v = dict(VARIANTS[name])
+        start = time.perf_counter()
+        g = cross_validate(v.pop("spec", DEFAULT), v.pop("power", 0.5), **v)
+        s_, v_ = g["S"], g["V"]
+        print(f"{name:28s} S Se/+P {s_['se']:.3f}/{s_['ppv']:.3f} F1 {s_['f1']:.3f} | "
+              f"V Se/+P {v_['se']:.3f}/{v_['ppv']:.3f} F1 {v_['f1']:.3f} "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
