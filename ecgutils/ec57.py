@@ -21,7 +21,7 @@ import pandas as pd
 from .signal import match_beats
 
 __all__ = ["MISSING", "confusion_table", "gross_statistics", "match_annotations",
-           "per_record_statistics"]
+           "per_record_statistics", "summary_row"]
 
 #: Label of a reference beat with no detection, or of a detection with no reference beat.
 MISSING = "-"
@@ -112,6 +112,22 @@ def gross_statistics(reference, predicted) -> dict:
         out["qrs"] = {"tp": tp, "fn": fn, "fp": fp, "se": _ratio(tp, tp + fn),
                       "ppv": _ratio(tp, tp + fp)}
     return out
+
+
+def summary_row(stats: dict) -> dict:
+    """The headline of :func:`gross_statistics` as one flat row (for a table).
+
+    Examples
+    --------
+    >>> row = summary_row(gross_statistics(list("NNSV"), list("NNSV")))
+    >>> list(row)[:3], row["accuracy"]
+    (['S Se', 'S +P', 'S F1'], 1.0)
+    """
+    row = {f"{c} {name}": stats[c][key] for c in ("S", "V", "N")
+           for name, key in (("Se", "se"), ("+P", "ppv"), ("F1", "f1"))}
+    row.update({"accuracy": stats["accuracy"], "kappa": stats["kappa"],
+                "j index": stats["j_index"], "jk index": stats["jk_index"]})
+    return row
 
 
 def _kappa(ref, pred) -> float:

@@ -52,13 +52,13 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 smoke = None              # None: follow ECG_SMOKE; True: one seed, one epoch (CI)
 seed = 0                  # the first seed; the run uses seeds seed, seed + 1, ...
-seeds = 3                 # trainings of the headline model (each: its own validation records and initial weights)
+seeds = 3                 # trainings of the headline model (own validation records, own weights)
 results_dir = "results"
 epochs = 8                # at most; the epoch with the best validation S/V F1 is kept
 batch_size = 256
 class_weight_power = 0.5  # class weights: the balanced ones to this power (0 none, 1 full)
 val_fraction = 0.3        # share of the DS1 records held out for model selection
-normalise = "record"      # RR divided by the record's mean RR ("record") or a running mean of past beats ("causal")
+normalise = "record"      # RR over the record's mean RR ("record") or a running mean ("causal")
 forest_trees = 200        # the random-forest baseline
 
 # %% [markdown]
@@ -157,7 +157,8 @@ def pre_rr_table(beats, normalise):
     for record in np.unique(beats.record):
         m = beats.record == record
         f = rr_features(beats.sample[m], 360, normalise=normalise)
-        rows.append(pd.DataFrame({"seconds": f[:, 0], "relative": f[:, 3], "label": beats.label[m]}))
+        rows.append(pd.DataFrame({"seconds": f[:, 0], "relative": f[:, 3],
+                                  "label": beats.label[m]}))
     return pd.concat(rows)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
@@ -255,13 +256,9 @@ def gross(labels, beats=ds2):
     return ec57.gross_statistics(beats.label, labels)
 
 per_seed = pd.DataFrame({
-    s: {"S Se": g["S"]["se"], "S +P": g["S"]["ppv"], "S F1": g["S"]["f1"],
-        "V Se": g["V"]["se"], "V +P": g["V"]["ppv"], "V F1": g["V"]["f1"],
-        "N Se": g["N"]["se"], "N +P": g["N"]["ppv"], "accuracy": g["accuracy"],
-        "j index": g["j_index"], "jk index": g["jk_index"],
-        "best epoch": fits[s]["best_epoch"], "flatten": float(pooling[s] == "flatten"),
-        "train s": fits[s]["timing"]["train_s"]}
-    for s, g in ((s, gross(predictions[s][0])) for s in seed_list)}).T
+    s: {**ec57.summary_row(gross(predictions[s][0])), "best epoch": fits[s]["best_epoch"],
+        "flatten": float(pooling[s] == "flatten"), "train s": fits[s]["timing"]["train_s"]}
+    for s in seed_list}).T
 per_seed.index.name = "seed"
 summary = per_seed.agg(["mean", "std"]).T
 per_seed.style.format("{:.3f}").format("{:.0f}", subset=["best epoch", "flatten", "train s"])
@@ -341,8 +338,8 @@ def forest_features(beats):
 
 trainable = np.isin(ds1.label, spec.classes)
 start = time.perf_counter()
-forest = RandomForestClassifier(forest_trees, min_samples_leaf=10, class_weight="balanced_subsample",
-                                n_jobs=-1, random_state=seed)
+forest = RandomForestClassifier(forest_trees, min_samples_leaf=10, n_jobs=-1, random_state=seed,
+                                class_weight="balanced_subsample")
 forest.fit(forest_features(ds1)[trainable], ds1.label[trainable])
 forest_s = time.perf_counter() - start
 forest_pred = forest.predict(forest_features(ds2))
@@ -367,18 +364,15 @@ fit_other = ip.train_classifier(train, val, spec_other, seed=first, epochs=epoch
                                 batch_size=batch_size, class_weight_power=class_weight_power,
                                 flatten=(pooling[first] == "flatten"),
                                 label=f"{other} normalisation")
-g_other = gross(ip.predict_beats(fit_other["model"], ds2_other, spec_other)[0])
+other_pred = ip.predict_beats(fit_other["model"], ds2_other, spec_other)[0]
+g_other = gross(other_pred)
 g_first = gross(predictions[first][0])
-variants = pd.DataFrame({f"{spec.normalise} (seed {first})": g_first,
-                         f"{other} (seed {first})": g_other,
-                         f"ensemble of {len(seed_list)} seeds": g_ensemble,
-                         "random forest": g_forest}).T
-table = pd.DataFrame({f"{c} {k}": variants[c].map(lambda d: d[key])
-                      for c in ("S", "V") for k, key in (("Se", "se"), ("+P", "ppv"), ("F1", "f1"))})
-table["accuracy"] = variants["accuracy"]
+variants = {f"{spec.normalise} (seed {first})": g_first, f"{other} (seed {first})": g_other,
+            f"ensemble of {len(seed_list)} seeds": g_ensemble, "random forest": g_forest}
+table = pd.DataFrame({name: ec57.summary_row(g) for name, g in variants.items()}).T
 glue("other_normalise", other)
 glue("other_s_f1", g_other["S"]["f1"]), glue("other_v_f1", g_other["V"]["f1"])
-table.style.format("{:.3f}")
+table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format("{:.3f}")
 
 # %% [markdown]
 # With {glue:text}`other_normalise` normalisation the first seed reaches S F1
@@ -392,30 +386,20 @@ table.style.format("{:.3f}")
 # first five minutes are scored), so differences of a point or two mean little.
 
 # %% tags=["hide-input"]
-published = pd.DataFrame([
-    ("de Chazal et al. 2004, linear discriminants", 0.759, 0.385, None, 0.777, 0.819, None),
-    ("Saenz-Cogollo & Agelli 2020, random forest on 6 features", None, None, 0.73, None, None, 0.91),
-    ("Niu et al. 2020, symbolic CNN", None, None, 0.77, None, None, 0.90),
-    ("Xu et al. 2022", None, None, 0.83, None, None, 0.92),
-    ("Zhang J. et al. 2021, adversarial CNN", None, None, 0.84, None, None, 0.93),
-], columns=["method", "S Se", "S +P", "S F1", "V Se", "V +P", "V F1"]).set_index("method")
-dc = published.loc["de Chazal et al. 2004, linear discriminants"]
-published.loc["de Chazal et al. 2004, linear discriminants", "S F1"] = 2 * dc["S Se"] * dc["S +P"] / (dc["S Se"] + dc["S +P"])
-published.loc["de Chazal et al. 2004, linear discriminants", "V F1"] = 2 * dc["V Se"] * dc["V +P"] / (dc["V Se"] + dc["V +P"])
-ours = {c: mean[c] for c in published.columns}
-published.loc[f"this chapter: two-branch CNN, mean of {len(seed_list)} seeds"] = ours
-published.loc["this chapter: random forest baseline"] = {
-    f"{c} {k}": g_forest[c][key] for c in ("S", "V") for k, key in (("Se", "se"), ("+P", "ppv"), ("F1", "f1"))}
+published = ip.PUBLISHED_DS2.copy()
+published.loc[f"this chapter: two-branch CNN, mean of {len(seed_list)} seeds"] = mean
+published.loc["this chapter: random forest"] = pd.Series(ec57.summary_row(g_forest))
+
 def verdict(value, low, high):
     return ("above that range" if value > high else "within that range" if value >= low
             else "below it")
 
 glue("v_verdict", verdict(mean["V F1"], 0.90, 0.93))
 glue("s_verdict", verdict(mean["S F1"], 0.73, 0.84))
-published.style.format("{:.3f}", na_rep="–")
+published[ip.PUBLISHED_DS2.columns].style.format("{:.3f}", na_rep="–")
 
 # %% [markdown]
-# (de Chazal's F1 is computed here from the Se and +P the paper reports.)
+# (de Chazal's F1 is computed from the Se and +P the paper reports.)
 #
 # ## Other databases: patients from elsewhere
 #
@@ -450,7 +434,8 @@ g_ext = ec57.gross_statistics(np.tile(ext.label, len(seed_list)), np.concatenate
     [ip.predict_beats(fits[s]["model"], ext, spec)[0] for s in seed_list]))
 glue("ext_records", len(set(ext.record))), glue("ext_acc", g_ext["accuracy"])
 glue("ext_v_f1", g_ext["V"]["f1"]), glue("ext_s_f1", g_ext["S"]["f1"])
-external_table.style.format("{:.3f}").format("{:.0f}", subset=["records", "N beats", "S beats", "V beats"])
+counts_columns = ["records", "N beats", "S beats", "V beats"]
+external_table.style.format("{:.3f}").format("{:.0f}", subset=counts_columns)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
@@ -537,31 +522,30 @@ def metrics_of(labels, beats=ds2):
     m["ec57"] = ec57.gross_statistics(beats.label, labels)
     return m
 
-runs = [eu.results.make_run("ds1ds2", "interpatient_cnn", spec.classes,
-                            metrics_of(predictions[s][0]), fits[s]["timing"], seed=s,
-                            validation_records=splits[s]["val"], best_epoch=fits[s]["best_epoch"],
-                            head=pooling[s], validation_score=fits[s]["best_score"])
-        for s in seed_list]
-runs.append(eu.results.make_run("ds1ds2", "interpatient_cnn_ensemble", spec.classes,
-                                metrics_of(ensemble), {}, seeds=seed_list))
-runs.append(eu.results.make_run("ds1ds2", "random_forest", spec.classes, metrics_of(forest_pred),
-                                {"train_s": round(forest_s, 1)}, seed=seed))
-runs.append(eu.results.make_run("ds1ds2", f"interpatient_cnn_{other}_rr", spec.classes,
-                                metrics_of(ip.predict_beats(fit_other["model"], ds2_other, spec_other)[0], ds2_other),
-                                fit_other["timing"], seed=first))
-summary_run = eu.results.make_run(
-    "ds1ds2", "interpatient_cnn_seed_mean", spec.classes,
-    {"accuracy": float(mean["accuracy"]), "macro_f1": float(np.mean([r["metrics"]["macro_f1"] for r in runs[:len(seed_list)]])),
-     "per_class": {}, "gross_mean": mean.to_dict(), "gross_sd": sd.to_dict()},
-    {"total_s": round(time.perf_counter() - started, 1)}, seeds=seed_list)
-runs.append(summary_run)
-runs.append(eu.results.make_run("external_qtdb", "interpatient_cnn", spec.classes,
-                                {"accuracy": g_ext["accuracy"], "macro_f1": None, "per_class": {},
-                                 "ec57": g_ext, "per_database": external_table.to_dict("index")},
-                                {}, seeds=seed_list, records=sorted(set(ext.record))))
-runs.append(eu.results.make_run("ds1ds2_detected", "interpatient_cnn", spec.classes,
-                                {"accuracy": g_detected["accuracy"], "macro_f1": None,
-                                 "per_class": {}, "ec57": g_detected}, {}, seed=best_seed))
+def run(protocol, model, labels, beats=ds2, timing=None, **extra):
+    return eu.results.make_run(protocol, model, spec.classes, metrics_of(labels, beats),
+                               timing, **extra)
+
+runs = [run("ds1ds2", "interpatient_cnn", predictions[s][0], timing=fits[s]["timing"], seed=s,
+            validation_records=splits[s]["val"], best_epoch=fits[s]["best_epoch"],
+            head=pooling[s], validation_score=fits[s]["best_score"]) for s in seed_list]
+runs += [
+    run("ds1ds2", "interpatient_cnn_ensemble", ensemble, seeds=seed_list),
+    run("ds1ds2", "random_forest", forest_pred, timing={"train_s": round(forest_s, 1)}, seed=seed),
+    run("ds1ds2", f"interpatient_cnn_{other}_rr", other_pred, ds2_other, fit_other["timing"],
+        seed=first),
+    eu.results.make_run("ds1ds2", "interpatient_cnn_seed_mean", spec.classes,
+                        {"accuracy": float(mean["accuracy"]), "macro_f1": None, "per_class": {},
+                         "gross_mean": mean.to_dict(), "gross_sd": sd.to_dict()},
+                        {"total_s": round(time.perf_counter() - started, 1)}, seeds=seed_list),
+    eu.results.make_run("external_qtdb", "interpatient_cnn", spec.classes,
+                        {"accuracy": g_ext["accuracy"], "macro_f1": None, "per_class": {},
+                         "ec57": g_ext, "per_database": external_table.to_dict("index")},
+                        seeds=seed_list, records=sorted(set(ext.record))),
+    eu.results.make_run("ds1ds2_detected", "interpatient_cnn", spec.classes,
+                        {"accuracy": g_detected["accuracy"], "macro_f1": None, "per_class": {},
+                         "ec57": g_detected}, seed=best_seed),
+]
 parameters = dict(smoke=smoke, seed=seed, seeds=seeds, epochs=epochs, batch_size=batch_size,
                   class_weight_power=class_weight_power, val_fraction=val_fraction,
                   normalise=normalise, forest_trees=forest_trees, spec=spec.to_dict())
