@@ -15,7 +15,7 @@ import random
 import numpy as np
 
 __all__ = ["PARAMETER_KINDS", "check_choice", "check_positive_int", "install_short_errors",
-           "is_smoke", "parse_parameter", "set_seed"]
+           "is_smoke", "parse_parameter", "parse_parameters", "set_seed"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -213,6 +213,26 @@ def parse_parameter(name: str, value, kind: str, *, choices=None, minimum=None, 
     except _Refused:
         what = _describe(kind, choices, minimum, maximum, allow_none, item)
         raise ValueError(f"parameter '{name}' must be {what}, got {original!r}") from None
+
+
+def parse_parameters(values: dict, kinds: dict) -> dict:
+    """:func:`parse_parameter` for many parameters at once: ``{name: parsed value}``.
+
+    ``kinds`` maps each name to its kind, or to ``(kind, {options})``; ``values`` is where
+    the raw values are (a notebook passes ``globals()``). The first bad value raises.
+
+    Examples
+    --------
+    >>> parse_parameters({"seed": "2", "fraction": 0.3, "mode": "record"},
+    ...                  {"seed": ("int", {"minimum": 0}), "fraction": "float",
+    ...                   "mode": ("str", {"choices": ("record", "causal")})})
+    {'seed': 2, 'fraction': 0.3, 'mode': 'record'}
+    """
+    parsed = {}
+    for name, kind in kinds.items():
+        kind, options = (kind, {}) if isinstance(kind, str) else kind
+        parsed[name] = parse_parameter(name, values[name], kind, **options)
+    return parsed
 
 
 def is_smoke(smoke=None) -> bool:

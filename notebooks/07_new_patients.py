@@ -86,14 +86,14 @@ from ecgutils.experiment import glue
 warnings.filterwarnings("ignore", module="wfdb")
 
 # papermill passes -p values as text: each is parsed, and a bad one stops here, named
-P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
-seed = P("seed", seed, "int", minimum=0)
-for name in ("seeds", "epochs", "batch_size", "forest_trees"):
-    globals()[name] = P(name, globals()[name], "int", minimum=1)
-class_weight_power = P("class_weight_power", class_weight_power, "float", minimum=0, maximum=1)
-val_fraction = P("val_fraction", val_fraction, "float", minimum=0.1, maximum=0.5)
-normalise = P("normalise", normalise, "str", choices=("record", "causal"))
+at_least_1 = ("int", {"minimum": 1})
+globals().update(eu.config.parse_parameters(globals(), {
+    "seed": ("int", {"minimum": 0}), "seeds": at_least_1, "epochs": at_least_1,
+    "batch_size": at_least_1, "forest_trees": at_least_1,
+    "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
+    "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
+    "normalise": ("str", {"choices": ("record", "causal")})}))
 results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 if smoke:
     seeds, epochs, forest_trees = 1, 1, 20
