@@ -122,11 +122,15 @@ eu.data.ensure_records("qtdb")                              # into the default c
 ds1 = ip.build_beats(eu.data.DS1, spec=spec)
 ds2 = ip.build_beats(eu.data.DS2, spec=spec)
 counts = pd.concat({"DS1": ds1.counts().sum(), "DS2": ds2.counts().sum()}, axis=1).T
+glue("ds1_f", int(counts.loc["DS1", "F"])), glue("ds1_s", int(counts.loc["DS1", "S"]))
+glue("ds1_n_per_s", float(counts.loc["DS1", "N"] / counts.loc["DS1", "S"]))
+glue("ds2_s", int(counts.loc["DS2", "S"]))
+glue("ds2_s_232", int(((ds2.record == "232") & (ds2.label == "S")).sum()))
 counts[list(eu.data.AAMI_CLASSES)]
 
 # %% [markdown]
-# We train on N, S and V. F (fusion) beats are few (415 in DS1, most of them in one
-# record) and Q beats almost absent, so they are left out of training; they stay in the
+# We train on N, S and V. F (fusion) beats are few ({glue:text}`ds1_f` in DS1, most of
+# them in one record) and Q beats almost absent, so they are left out of training; they stay in the
 # test set and count against +P when called S or V.
 
 # %% tags=["hide-input"]
@@ -209,10 +213,11 @@ for s, split in splits.items():
 # filters found but not exactly where, which may carry better to new patients. Each
 # seed trains both and keeps the one with the better validation score.
 #
-# DS1 holds about 49 N beats for every S beat. We use **class weights**, the balanced
-# ones (`compute_class_weight`) to the power 0.5: full balance would weight each S beat
-# about 50 times an N beat and teach the model that any short RR is S, which atrial
-# fibrillation (N beats, irregular RR) then punishes; no weights leave S under-found.
+# DS1 holds {glue:text}`ds1_n_per_s:.0f` N beats for every S beat. We use **class
+# weights**, the balanced ones (`compute_class_weight`) to the power 0.5: full balance
+# would weight each S beat that many times an N beat and teach the model that any short
+# RR is S, which atrial fibrillation (N beats, irregular RR) then punishes; no weights
+# leave S under-found (both compared in `tools/ch07_design_cv.py`).
 # Class weights keep every beat, unlike subsampling N, and need no new loss, unlike a
 # focal loss. The epoch kept is the one with the best mean F1 of S and V on the
 # validation records.
@@ -319,7 +324,8 @@ per_record.style.format("{:.3f}", subset=["S Se", "S +P", "V Se", "V +P", "accur
                         na_rep="–")
 
 # %% [markdown]
-# Most DS2 S beats are in one record, 232 (1,382 of 1,837): its S Se weighs on the pooled
+# Most DS2 S beats are in one record, 232 ({glue:text}`ds2_s_232` of
+# {glue:text}`ds2_s`): its S Se weighs on the pooled
 # figure more than all other records together. In this run 232's S Se is
 # {glue:text}`s_se_232:.3f`, and the N beats called S come mostly from records
 # {glue:text}`n_as_s_records` ({glue:text}`n_as_s_share:.0%` of them): where those are
@@ -563,13 +569,13 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   on the same features {glue:text}`rf_s_f1:.3f` and {glue:text}`rf_v_f1:.3f`. Against
 #   the published pure inter-patient results (S F1 0.73–0.84, V F1 0.90–0.93), its V
 #   detection is {glue:text}`v_verdict` and its S detection {glue:text}`s_verdict`.
-# - What carries across patients is what is measured against the patient: RR intervals
-#   over the patient's own mean, amplitude and polarity per record, the beat against the
-#   patient's median beat.
+# - Every input is measured against the patient, with no label of that patient: RR
+#   intervals over the patient's own mean RR, amplitude and polarity per record, the
+#   beat against the patient's median beat.
 # - S beats are the hard class: an S beat differs from an N beat mostly in timing, and
 #   atrial fibrillation makes N beats irregular and early too; one DS2 record holds
-#   three quarters of the S beats, and DS1 holds few S beats (944), most in a handful
-#   of records, so which records train the model moves S F1 a lot (the spread over
+#   three quarters of the S beats, and DS1 holds few S beats ({glue:text}`ds1_s`), most
+#   in a handful of records, so which records train the model moves S F1 a lot (the spread over
 #   seeds above).
 # - On other databases the DS1-trained models keep V detection better than S
 #   detection; the lead recorded, the sampling rate and the annotation habits all
