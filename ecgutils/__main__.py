@@ -9,7 +9,7 @@ import sys
 from .data import DATABASES, data_dir, ensure_records
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ecgutils",
                                      description="ecg-book's tools: fetch data, annotate "
                                                  "records with a saved model, score annotations.")
@@ -66,13 +66,12 @@ def main(argv=None) -> int:
         raise
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        sys.exit(2)
     except Exception as err:  # one clear line, no traceback
         print(f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
               file=sys.stderr)
-        return 1
-    return 0
+        sys.exit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .signal import match_beats
 
-__all__ = ["MISSING", "confusion_table", "gross_statistics", "match_annotations",
+__all__ = ["MISSING", "confusion_table", "gross_statistics", "json_ready", "match_annotations",
            "per_record_statistics", "summary_row"]
 
 #: Label of a reference beat with no detection, or of a detection with no reference beat.
@@ -128,6 +128,24 @@ def summary_row(stats: dict) -> dict:
     row.update({"accuracy": stats["accuracy"], "kappa": stats["kappa"],
                 "j index": stats["j_index"], "jk index": stats["jk_index"]})
     return row
+
+
+def json_ready(obj):
+    """``obj`` with every NaN (an undefined ratio: no beat of the class) as None, for a
+    results file (which refuses NaN, so that a broken metric cannot pass unseen).
+
+    Examples
+    --------
+    >>> json_ready({"S": {"se": float("nan"), "tp": 0}, "rows": [1.5, float("nan")]})
+    {'S': {'se': None, 'tp': 0}, 'rows': [1.5, None]}
+    """
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and np.isnan(obj):
+        return None
+    return obj
 
 
 def _kappa(ref, pred) -> float:

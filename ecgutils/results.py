@@ -174,9 +174,7 @@ def _jsonable(x):
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
     if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None  # JSON has no NaN: an undefined ratio (no beat of the class) is null
+        return x.item()
     if isinstance(x, Path):
         return str(x)
     return x

@@ -525,7 +525,7 @@ def metrics_of(labels, beats=ds2):
     m = eu.evaluate.classification_metrics(beats.label[np.isin(beats.label, spec.classes)],
                                            labels[np.isin(beats.label, spec.classes)],
                                            spec.classes)
-    m["ec57"] = ec57.gross_statistics(beats.label, labels)
+    m["ec57"] = ec57.json_ready(ec57.gross_statistics(beats.label, labels))
     return m
 
 def run(protocol, model, labels, beats=ds2, timing=None, **extra):
@@ -541,16 +541,18 @@ runs += [
     run("ds1ds2", f"interpatient_cnn_{other}_rr", other_pred, ds2_other, fit_other["timing"],
         seed=first),
     eu.results.make_run("ds1ds2", "interpatient_cnn_seed_mean", spec.classes,
-                        {"accuracy": float(mean["accuracy"]), "macro_f1": None, "per_class": {},
-                         "gross_mean": mean.to_dict(), "gross_sd": sd.to_dict()},
+                        ec57.json_ready({"accuracy": float(mean["accuracy"]), "macro_f1": None,
+                                         "per_class": {}, "gross_mean": mean.to_dict(),
+                                         "gross_sd": sd.to_dict()}),
                         {"total_s": round(time.perf_counter() - started, 1)}, seeds=seed_list),
     eu.results.make_run("external_qtdb", "interpatient_cnn", spec.classes,
-                        {"accuracy": g_ext["accuracy"], "macro_f1": None, "per_class": {},
-                         "ec57": g_ext, "per_database": external_table.to_dict("index")},
+                        ec57.json_ready({"accuracy": g_ext["accuracy"], "macro_f1": None,
+                                         "per_class": {}, "ec57": g_ext,
+                                         "per_database": external_table.to_dict("index")}),
                         seeds=seed_list, records=sorted(set(ext.record))),
     eu.results.make_run("ds1ds2_detected", "interpatient_cnn", spec.classes,
-                        {"accuracy": g_detected["accuracy"], "macro_f1": None, "per_class": {},
-                         "ec57": g_detected}, seed=best_seed),
+                        ec57.json_ready({"accuracy": g_detected["accuracy"], "macro_f1": None,
+                                         "per_class": {}, "ec57": g_detected}), seed=best_seed),
 ]
 parameters = dict(smoke=smoke, seed=seed, seeds=seeds, epochs=epochs, batch_size=batch_size,
                   class_weight_power=class_weight_power, val_fraction=val_fraction,
