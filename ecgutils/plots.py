@@ -24,7 +24,7 @@ def _axes(ax, figsize=(8, 3)):
 
 def plot_ecg_strip(x, fs: float, samples=None, symbols=None, start_s: float = 0.0,
                    duration_s: float = 10.0, ax=None, title: str | None = None,
-                   unit: str = "mV", detected=None):
+                   unit: str = "mV", detected=None, predicted=None):
     """An ECG strip on ECG paper-like axes, with beat symbols above their R peaks.
 
     Parameters
@@ -35,6 +35,9 @@ def plot_ecg_strip(x, fs: float, samples=None, symbols=None, start_s: float = 0.
         Annotation positions (samples) and their symbols.
     detected : array, optional
         Detected R peaks, drawn as markers.
+    predicted : array of str, optional
+        A second label per annotation (e.g. a model's), written below the trace; a label
+        that differs from the annotation's is in bold.
 
     Examples
     --------
@@ -48,12 +51,21 @@ def plot_ecg_strip(x, fs: float, samples=None, symbols=None, start_s: float = 0.
     t = np.arange(lo, hi) / fs
     ax.plot(t, x[lo:hi], color="k", lw=0.8)
     ymax = x[lo:hi].max() if hi > lo else 1
+    ymin = x[lo:hi].min() if hi > lo else 0
     if samples is not None:
         samples = np.asarray(samples)
         shown = (samples >= lo) & (samples < hi)
         for s, sym in zip(samples[shown], np.asarray(symbols)[shown]):
             ax.text(s / fs, ymax * 1.08, sym, ha="center", va="bottom", fontsize=9,
                     color="tab:red" if sym not in ("N", "·") else "tab:blue")
+        if predicted is not None:
+            pairs = zip(samples[shown], np.asarray(symbols)[shown],
+                        np.asarray(predicted)[shown])
+            for s, sym, pred in pairs:
+                ax.text(s / fs, ymin - 0.08 * (ymax - ymin), pred, ha="center", va="top",
+                        fontsize=9, fontweight="bold" if pred != sym else "normal",
+                        color="tab:red" if pred != "N" else "tab:blue")
+            ax.set_ylim(bottom=ymin - 0.3 * (ymax - ymin))
     if detected is not None:
         detected = np.asarray(detected)
         d = detected[(detected >= lo) & (detected < hi)]

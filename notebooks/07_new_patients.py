@@ -182,7 +182,9 @@ axes[1].legend(fontsize=8);
 # offline analysis (a Holter recording read after the fact). A live monitor knows only
 # the past: `normalise="causal"` divides by the mean of the last 250 intervals instead
 # (the post-RR still waits one beat). We train the headline model with the first and
-# compare the second below.
+# compare the second below. Only the RR features become causal there: the amplitude,
+# the polarity and the median beat of the template channel still come from the whole
+# record, so a live monitor would also have to take those from a running window.
 #
 # ## Selection on DS1 records only
 #
@@ -332,6 +334,25 @@ per_record.style.format("{:.3f}", subset=["S Se", "S +P", "V Se", "V +P", "accur
 # 202, 219, 221 or 222, the cause is atrial fibrillation or flutter, whose N beats are
 # irregular and some of them early. DS1 holds only two such records (201, 203).
 #
+# What that looks like on the trace (first seed): reference labels above, the model's
+# below, in bold where they differ. Record 232 with its runs of S beats between long
+# pauses, and record 222 in atrial flutter or fibrillation:
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(2, 1, figsize=(12, 5.6), layout="constrained")
+for ax, record in zip(axes, ("232", "222")):
+    rec = eu.data.load_record(record)
+    x, _ = eu.data.pick_lead(rec)
+    m = ds2.record == record
+    wrong = np.flatnonzero((ds2.label[m] != predictions[first][0][m])
+                           & np.isin(ds2.label[m], spec.classes))
+    start = ds2.sample[m][wrong[len(wrong) // 2]] / rec.fs - 5 if len(wrong) else 60.0
+    eu.plots.plot_ecg_strip(eu.signal.bandpass_filter(x, rec.fs), rec.fs, ds2.sample[m],
+                            ds2.label[m], start_s=max(start, 0), duration_s=10, ax=ax,
+                            predicted=predictions[first][0][m],
+                            title=f"record {record}: reference above, model below")
+
+# %% [markdown]
 # ## A classical baseline on the same features
 #
 # A random forest, after Saenz-Cogollo & Agelli (2020): the same five relative RR
