@@ -54,6 +54,7 @@ class BeatSpec:
     running_beats: int = 250               # window of the causal running mean
     leads: tuple = ("MLII", "II", "ML2")   # lead preference; else the record's first lead
     template_channel: bool = True          # 2nd channel: beat minus the record's median beat
+    template_beats: str = "all"            # median of "all" beats, or of "on_time" ones only
     classes: tuple = ("N", "S", "V")
     # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
     # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
@@ -160,10 +161,17 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     polarity = 1.0 if np.median(y[r]) >= 0 else -1.0
     y = y * (polarity / max(amplitude, 1e-6))
     windows, _ = _signal.segment_beats(y, r, spec.fs, spec.before_s, spec.after_s)
+    rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
     channels = [windows]
     if spec.template_channel:
-        channels.append(windows - np.median(windows, axis=0, keepdims=True))
-    rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
+        usual = np.ones(len(windows), bool)
+        if spec.template_beats == "on_time":
+            # the patient's usual beat: one that is not early (premature beats, even a
+            # majority of them as in MIT-BIH 232, are not the reference)
+            usual = rr[:, RR_FEATURES.index("pre_rr_norm")] >= 0.9
+            if usual.sum() < 20:
+                usual[:] = True
+        channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
     rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
     return np.stack(channels, axis=-1).astype(np.float32), rr
 

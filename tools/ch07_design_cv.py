@@ -26,6 +26,7 @@ VARIANTS = {
     "with intervals in seconds": dict(
         spec=replace(DEFAULT, rr_features=SECONDS + DEFAULT.rr_features)),
     "no template": dict(spec=replace(DEFAULT, template_channel=False)),
+    "template of on-time beats": dict(spec=replace(DEFAULT, template_beats="on_time")),
     "flatten head": dict(flatten=True),
     "class weights power 1": dict(power=1.0),
     "class weights power 0.25": dict(power=0.25),
