@@ -1,6 +1,6 @@
 """Beat windows -> spectrogram images: our vectorised way vs the reference project's way.
 
-Ours: ``eu.features.beat_spectrograms`` over all beats at once (scipy.signal.spectrogram
+Ours: ``eu.spectrograms.beat_spectrograms`` over all beats at once (scipy.signal.spectrogram
 in blocks of 1,024 beats, dB, crop < 45 Hz, per-image standardisation).
 Reference: a Python loop over beats, one ``scipy.signal.stft`` each, drawn with
 matplotlib, written to a PNG, read back and shrunk to the same image size.
@@ -27,7 +27,7 @@ from PIL import Image  # noqa: E402
 from scipy import signal as sps  # noqa: E402
 
 import ecgutils as eu  # noqa: E402
-import ecgutils.features  # noqa: E402,F401
+import ecgutils.spectrograms  # noqa: E402,F401
 
 
 def reference_way(windows, fs, size=(32, 32), max_hz=45.0):
@@ -62,10 +62,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for name in ("slow_beats", "repeats"):
         eu.config.check_positive_int(name.replace("_", "-"), getattr(args, name))
-    records = eu.features.check_records_exist(args.records, "mitdb")
+    records = eu.data.check_records_exist(args.records, "mitdb")
 
     t = time.perf_counter()
-    parts = [eu.features.extract_record_beats(r) for r in records]
+    parts = [eu.spectrograms.extract_record_beats(r) for r in records]
     cut_s = time.perf_counter() - t
     windows = np.concatenate([p["windows"] for p in parts])
     fs = parts[0]["fs"]
@@ -73,11 +73,11 @@ def main(argv=None):
     print(f"{n:,} beats from records {records}; filter + detect + label + cut "
           f"(shared by both ways): {cut_s:.2f} s")
 
-    eu.features.beat_spectrograms(windows[:2048], fs)  # warm-up (first scipy call)
+    eu.spectrograms.beat_spectrograms(windows[:2048], fs)  # warm-up (first scipy call)
     ours = []
     for _ in range(args.repeats):
         t = time.perf_counter()
-        eu.features.beat_spectrograms(windows, fs)
+        eu.spectrograms.beat_spectrograms(windows, fs)
         ours.append(time.perf_counter() - t)
     ours_s = statistics.median(ours)
 

@@ -10,10 +10,13 @@ Modules:
 
 - ``data``: data root, loading, AAMI labels, splits, verified PhysioNet download
 - ``signal``: filters, wavelet denoising, R-peak detection and scoring, segmentation
-- ``features``: beat spectrograms, detections labelled against the reference (chapter 04)
+- ``spectrograms``: beat spectrograms, the spectrogram dataset of chapter 04, and the
+  spectrograms of Kaggle-format beats (chapter 05)
 - ``images``: beats drawn as line images, image folders (chapter 02)
-- ``kachuee``: 187-sample beats in the Kaggle/Kachuee format, CSV I/O, SMOTE (05, 06)
-- ``stt``: European ST-T records, binary labels, ST/T episodes (chapter 03)
+- ``kaggle_beats``: 187-sample beats in the Kaggle format (Kachuee et al. 2018), CSV I/O,
+  scaling, SMOTE (chapters 05, 06)
+- ``stt``: European ST-T records, binary labels, ST/T episodes, Kaggle-format ST-T beats
+  (chapter 03)
 - ``rr``: RR features relative to the patient's rhythm; ``interpatient``: beats of new
   patients, the two-branch model, the external QT Database records (chapter 07)
 - ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
@@ -28,12 +31,12 @@ Modules:
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (annotate, config, data, ec57, evaluate, experiment, explain, features, images,
-               interpatient, kachuee, models, plots, results, rr, signal, stt)
+from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
+               interpatient, kaggle_beats, models, plots, results, rr, signal, spectrograms, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain", "features",
-           "images", "interpatient", "kachuee", "models", "plots", "results", "rr", "signal",
-           "stt"]
+__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
+           "images", "interpatient", "kaggle_beats", "models", "plots", "results", "rr", "signal",
+           "spectrograms", "stt"]

@@ -32,14 +32,15 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = [
-    "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "DATABASES", "DS1", "DS2", "PACED_RECORDS",
-    "ChecksumError", "aami_class", "beat_table", "check_annotation_file", "check_disjoint",
-    "data_dir", "database_dir", "ensure_records", "fetch_database", "list_records",
-    "downloads_allowed", "load_annotations", "load_record", "local_checksums", "pick_lead", "split_records",
-    "verify_file", "vf_episodes",
-    "intersect_episodes", "rhythm_episodes", "split_records_covering",
-]
+from . import config as _config
+
+__all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
+           "check_annotation_file", "check_disjoint", "check_records_exist", "ChecksumError",
+           "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
+           "ensure_records", "fetch_database", "intersect_episodes", "list_records",
+           "load_annotations", "load_record", "local_checksums", "PACED_RECORDS",
+           "pick_lead", "rhythm_episodes", "split_records", "split_records_covering",
+           "verify_file", "vf_episodes"]
 
 #: PhysioNet versions of the databases the book uses.
 DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
@@ -881,3 +882,34 @@ def split_records_covering(counts: pd.DataFrame, fractions=(0.7, 0.15, 0.15), se
                          f"least {min_count} beats of every class; best (seed {best[2]}) "
                          f"misses {best[3]}. Use more records or a smaller min_count.")
     return best[1], best[2], best[3]
+
+
+def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
+    """Return ``records`` as strings, or raise if one is not a record of ``db``.
+
+    The names are checked against the database's ``RECORDS`` list when the database is
+    present locally (a name missing there is a typo, not a download to make); with no
+    local copy, :func:`ecgutils.data.ensure_records` checks them against PhysioNet.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the missing record(s) and the folder looked in.
+    """
+    records = _config.parse_list_parameter(records, "records")
+    if isinstance(records, (str, int)):
+        records = [records]
+    records = [str(r) for r in records]
+    if not records:
+        raise ValueError("parameter 'records' is empty")
+    if len(set(records)) != len(records):
+        raise ValueError(f"parameter 'records' repeats records: {records}")
+    folder = database_dir(db, root)
+    if folder.is_dir():
+        known = set(list_records(db, root))
+        missing = [r for r in records if r not in known]
+        if missing:
+            raise FileNotFoundError(
+                f"record(s) {missing} are not in database '{db}' at {folder} "
+                f"(see its RECORDS file; e.g. {sorted(known)[:3]}...)")
+    return records

@@ -47,7 +47,7 @@ def grad_cam(model, images, layer_name: str, class_index=None, batch_size: int =
     tf = import_tensorflow()
     import keras
 
-    from .features import resize_images
+    from .spectrograms import resize_images
 
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 3:

@@ -10,8 +10,8 @@ import pywt
 from scipy import ndimage
 from scipy import signal as sps
 
-__all__ = ["bandpass_filter", "detect_r_peaks", "resample_signal", "score_detections",
-           "segment_beats", "wavelet_denoise", "zscore"]
+__all__ = ["bandpass_filter", "detect_r_peaks", "label_detections", "resample_signal",
+           "score_detections", "segment_beats", "wavelet_denoise", "zscore"]
 
 
 def bandpass_filter(x, fs: float, low_hz: float = 0.5, high_hz: float = 40.0,
@@ -319,3 +319,44 @@ def segment_beats(x, peaks, fs: float, before_s: float = 0.25, after_s: float = 
     kept = np.arange(peaks.size) if edge == "pad" else np.flatnonzero(inside)
     idx = np.clip(idx[kept], 0, x.shape[0] - 1)
     return x[idx], kept
+
+
+def label_detections(detected, ref_samples, ref_labels, fs: float,
+                     tolerance_s: float = 0.15, unmatched: str = "") -> tuple[np.ndarray, dict]:
+    """Give each detected beat the label of the reference beat within ``tolerance_s``.
+
+    Detections and reference beats are paired one to one (mutually nearest, within the
+    tolerance, as in :func:`ecgutils.signal.match_beats`). A detection without a partner
+    gets ``unmatched`` (a false detection); a reference beat without one is missed.
+
+    Returns
+    -------
+    labels : ndarray of str, shape (n_detected,)
+    counts : dict
+        ``detections``, ``reference``, ``matched``, ``unmatched_detections``,
+        ``missed_beats`` and ``missed_by_class`` (reference label -> count).
+
+    Examples
+    --------
+    >>> labels, counts = label_detections([100, 460, 900], [102, 455, 700], ["N", "V", "S"], 360)
+    >>> labels.tolist(), counts["unmatched_detections"], counts["missed_by_class"]
+    (['N', 'V', ''], 1, {'S': 1})
+    """
+    detected = np.asarray(detected, dtype=np.int64)
+    ref_samples = np.asarray(ref_samples, dtype=np.int64)
+    ref_labels = np.asarray(ref_labels).astype(str)
+    if ref_samples.shape != ref_labels.shape:
+        raise ValueError(f"ref_samples ({ref_samples.shape}) and ref_labels "
+                         f"({ref_labels.shape}) must have the same length")
+    ref_to_det, det_to_ref = match_beats(detected, ref_samples, fs, tolerance_s)
+    width = max([len(unmatched), *(len(s) for s in ref_labels)], default=1)
+    labels = np.full(detected.size, unmatched, dtype=f"<U{max(width, 1)}")
+    ok = det_to_ref >= 0
+    labels[ok] = ref_labels[det_to_ref[ok]]
+    missed = ref_labels[ref_to_det < 0]
+    names, n = np.unique(missed, return_counts=True)
+    counts = {"detections": int(detected.size), "reference": int(ref_samples.size),
+              "matched": int(ok.sum()), "unmatched_detections": int((~ok).sum()),
+              "missed_beats": int(missed.size),
+              "missed_by_class": {str(k): int(v) for k, v in zip(names, n)}}
+    return labels, counts

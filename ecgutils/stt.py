@@ -25,17 +25,16 @@ import pandas as pd
 
 from . import data as _data
 from . import signal as _signal
+from .kaggle_beats import PTB_CLASSES, BeatSet, extract_kachuee_beats, label_beats
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = [
-    "BINARY_CLASSES", "EDB_BINARY_MAP", "ST_FEATURES", "beats_to_episodes",
-    "binary_beat_labels", "european_st_records", "load_record_beats", "match_episodes",
-    "merge_intervals", "samples_in_episodes", "sensitivity_specificity", "st_episodes",
-    "st_features",
-]
+__all__ = ["beats_to_episodes", "binary_beat_labels", "BINARY_CLASSES", "build_st_t_beats",
+           "EDB_BINARY_MAP", "european_st_records", "load_record_beats", "match_episodes",
+           "merge_intervals", "samples_in_episodes", "sensitivity_specificity",
+           "st_episodes", "st_features", "ST_FEATURES", "st_t_episodes"]
 
 #: The two classes of the beat task, in a fixed order (index 1 is the positive class).
 BINARY_CLASSES = ("normal", "abnormal")
@@ -432,3 +431,65 @@ def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = N
     info = {"fs": fs, "sig_len": int(rec.sig_len), "sig_name": list(rec.sig_name[:2]),
             "comments": list(rec.comments), "episodes": episodes}
     return beats.astype(np.float32), table, info
+
+
+# --------------------------------------------------------------------------- beats in the Kaggle format
+
+
+def st_t_episodes(aux_notes, samples, sig_len: int, signal: int = 0) -> np.ndarray:
+    """ST and T episodes of one signal from European ST-T annotations, as ``(start, end)``.
+
+    The annotations mark an episode's start with an aux note ``(ST1+`` / ``(T1-`` ... and
+    its end with ``ST1+)`` / ``T1-)``; the digit is the signal, counted from 1 (so
+    ``signal=0`` reads ``ST1``/``T1``). An episode whose start (end) lies outside the
+    excerpt starts at 0 (ends at ``sig_len - 1``). Peak marks (``AST1+100``) are ignored.
+
+    Examples
+    --------
+    >>> st_t_episodes(["", "(ST1+", "AST1+100", "ST1+)", "T1-)", "(T2+"],
+    ...               [5, 100, 150, 400, 600, 700], sig_len=1000).tolist()
+    [[100, 400], [0, 600]]
+    """
+    aux = np.asarray(aux_notes, dtype=str)
+    samples = np.asarray(samples, dtype=np.int64)
+    lead = str(int(signal) + 1)
+    body = np.char.lstrip(np.char.rstrip(aux, ")"), "(")
+    ours = np.char.startswith(body, "ST" + lead) | np.char.startswith(body, "T" + lead)
+    starts = ours & np.char.startswith(aux, "(")
+    ends = ours & np.char.endswith(aux, ")")
+    opened, spans = {}, []
+    for i in np.flatnonzero(starts | ends):  # a few marks per record, not per beat
+        if starts[i]:
+            opened[body[i]] = samples[i]
+        else:
+            spans.append((opened.pop(body[i], 0), samples[i]))
+    spans += [(start, sig_len - 1) for start in opened.values()]
+    return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
+                     tolerance_s: float = 0.15) -> BeatSet:
+    """Kachuee-format beats of the European ST-T excerpts, normal (0) vs abnormal (1).
+
+    Signal ``signal`` of each record goes through :func:`extract_kachuee_beats`; beats
+    that match an annotated beat are kept, and a beat is *abnormal* when it lies inside
+    an ST or T episode of that signal (:func:`st_t_episodes`), *normal* otherwise.
+    Default records: the ``sele*`` excerpts of the QT Database.
+    """
+    if records is None:
+        records = [r for r in _data.list_records(db, root) if r.startswith("sele")]
+    records = [str(r) for r in records]
+    table = _data.beat_table(db, records, root, mapping={s: "N" for s in _data.BEAT_SYMBOLS})
+    parts = []
+    for record in records:
+        rec = _data.load_record(record, db, root)
+        ann = _data.load_annotations(record, db, root)
+        beats, r_samples = extract_kachuee_beats(rec.p_signal[:, signal], rec.fs)
+        ref = table.loc[table.record == record, "sample"].to_numpy()
+        ok = label_beats(r_samples, ref, np.zeros(len(ref), np.int64), rec.fs, tolerance_s) >= 0
+        spans = st_t_episodes(ann.aux_note, ann.sample, rec.sig_len, signal)
+        r_ok = r_samples[ok]
+        inside = ((r_ok[:, None] >= spans[:, 0]) & (r_ok[:, None] <= spans[:, 1])).any(axis=1)
+        parts.append((beats[ok], inside.astype(np.int64), np.full(ok.sum(), record), r_ok))
+    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
+    return BeatSet(X, y, rec_names.astype(str), samples.astype(np.int64), PTB_CLASSES)

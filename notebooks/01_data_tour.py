@@ -67,7 +67,7 @@ eu.config.set_seed(seed)
 if records is None and smoke:
     records = ["100", "106", "119", "207", "208"]
 if records is not None:
-    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
+    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
 CUDB_RECORDS = ["cu01"]  # the Creighton record this chapter shows, on every machine
 for db, recs in (("mitdb", records), ("qtdb", None), ("cudb", CUDB_RECORDS)):
     eu.data.ensure_records(db, recs)  # downloads (checksummed) only what is missing

@@ -101,7 +101,7 @@ eu.config.set_seed(seed)
 if records is None and smoke:
     records = ["109", "118", "119", "207", "208", "212", "214", "231"]
 if records is not None:
-    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
+    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
 if records is None:
     records = [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]

@@ -97,7 +97,7 @@ SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203", "sele0
 if records is None and smoke:
     records = SMOKE_RECORDS.get(database)
 if records is not None:
-    records = eu.features.check_records_exist(records, database)  # a typo is named, not fetched
+    records = eu.data.check_records_exist(records, database)  # a typo is named, not fetched
 eu.data.ensure_records(database, records)   # downloads (checksummed) only what is missing
 available = stt.european_st_records(database)
 if records is None:

@@ -71,7 +71,7 @@ import pandas as pd
 
 import ecgutils as eu
 import ecgutils.explain
-import ecgutils.features
+import ecgutils.spectrograms
 
 notebook_start = time.perf_counter()
 # papermill passes -p values as text: each is parsed, and a bad one stops here, named
@@ -82,7 +82,7 @@ PROTOCOL_CHOICES = ("patient_70_15_15", "ds1ds2")
 SMOKE_RECORDS = ["106", "118", "201", "209", "223", "100", "200", "232"]
 seed = P("seed", seed, "int", minimum=0)
 epochs = P("epochs", epochs, "int", minimum=1)
-protocols = eu.features.check_choices(
+protocols = eu.config.check_choices(
     "protocols", P("protocols", protocols, "list", item="str", choices=PROTOCOL_CHOICES),
     PROTOCOL_CHOICES)                                       # at least one
 records = P("records", records, "list", item="str", allow_none=True)
@@ -93,7 +93,7 @@ results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; wri
 if records is None and smoke:
     records = SMOKE_RECORDS
 if records is not None:
-    records = eu.features.check_records_exist(records, "mitdb")  # a typo is named, not fetched
+    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
 if smoke:
     epochs, max_train_n, spread_seeds = 1, min(max_train_n, 300), []
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
@@ -114,7 +114,7 @@ print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | "
 # 1. band-pass 0.5–40 Hz (zero-phase Butterworth, `eu.signal.bandpass_filter`);
 # 2. R peaks from `eu.signal.detect_r_peaks` on the MLII lead (`eu.data.pick_lead`);
 # 3. each detection takes the AAMI class of the reference beat within 150 ms
-#    (`eu.features.label_detections`, built on `eu.signal.match_beats`). Detections with no
+#    (`eu.signal.label_detections`, built on `eu.signal.match_beats`). Detections with no
 #    reference beat, and reference beats no detection found, are counted below;
 # 4. a 2-s window centred on each R peak, z-scored;
 # 5. the STFT magnitude in dB (`scipy.signal.spectrogram`, Hann window of 64 samples =
@@ -128,7 +128,7 @@ print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | "
 
 # %%
 t0 = time.perf_counter()
-data = eu.features.build_spectrogram_dataset(records, "mitdb", window_s=2.0, keep_windows=True,
+data = eu.spectrograms.build_spectrogram_dataset(records, "mitdb", window_s=2.0, keep_windows=True,
                                              size=(image_size, image_size))
 preprocessing_s = time.perf_counter() - t0
 images, labels, beat_record = data["images"], data["labels"], data["records"]
@@ -600,12 +600,12 @@ segment = lead_signal[start:stop]
 peaks = eu.signal.detect_r_peaks(segment, rec.fs)
 windows, kept = eu.signal.segment_beats(eu.signal.bandpass_filter(segment, rec.fs), peaks,
                                         rec.fs, before_s=1.0, after_s=1.0, edge="drop")
-new_images, _, _ = eu.features.beat_spectrograms(eu.signal.zscore(windows, axis=1), rec.fs,
+new_images, _, _ = eu.spectrograms.beat_spectrograms(eu.signal.zscore(windows, axis=1), rec.fs,
                                                  size=(image_size, image_size))
 probs = reloaded.predict(new_images[..., None], verbose=0)
 ref = eu.data.beat_table("mitdb", [new_record])
 ref = ref[(ref["sample"] >= start) & (ref["sample"] < stop)]
-truth, _ = eu.features.label_detections(peaks[kept], ref["sample"].to_numpy() - start,
+truth, _ = eu.signal.label_detections(peaks[kept], ref["sample"].to_numpy() - start,
                                         ref["aami"].to_numpy(), rec.fs)
 pd.DataFrame({"R peak (s)": (600 + peaks[kept] / rec.fs).round(2),
               "predicted": CLASSES[probs.argmax(1)], "p(N)": probs[:, 0].round(3),

@@ -72,7 +72,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
 import ecgutils as eu
-import ecgutils.kachuee as ek
+import ecgutils.kaggle_beats as ek
 
 # wfdb 4.3 calls a pandas API that pandas 3 deprecates; nothing we can act on.
 warnings.filterwarnings("ignore", module="wfdb")
@@ -91,7 +91,7 @@ spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
 spectrogram = {k: P(f"spectrogram['{k}']", v, SPECTROGRAM_KEYS[k], minimum=0 if k == "noverlap"
                     else 1) for k, v in spectrogram.items()}
 try:  # the same checks as the real run, on one dummy beat, before any work
-    ek.beats_to_spectrograms(np.zeros((1, ek.BEAT_LENGTH), np.float32), **spectrogram)
+    eu.spectrograms.beats_to_spectrograms(np.zeros((1, ek.BEAT_LENGTH), np.float32), **spectrogram)
 except ValueError as err:
     raise ValueError(f"parameter 'spectrogram' {spectrogram}: {err}") from None
 r_peaks = P("r_peaks", r_peaks, "str", choices=ek.R_PEAK_SOURCES)
@@ -111,7 +111,7 @@ print(f"smoke mode: {smoke} | epochs {epochs} | training cap {max_per_class}/cla
 # %% [markdown]
 # ## The beats
 #
-# `eu.kachuee.load_kaggle_beats` rebuilds the Kaggle-format beats from the MIT-BIH
+# `eu.kaggle_beats.load_kaggle_beats` rebuilds the Kaggle-format beats from the MIT-BIH
 # records (Kachuee's recipe: 125 Hz, 10-s windows normalised to [0, 1], 1.2 times the
 # median RR from each R peak, zero-padded to 187), or reads your own Kaggle CSVs with
 # `csv_dir`. This chapter keeps the paper's literal peak finder (local maxima ≥ 0.9,
@@ -150,7 +150,7 @@ pd.Series(names[beats.y]).value_counts().reindex(CLASSES).to_frame("beats").T
 #    beats there would grade the model on its own inventions. A class with no more
 #    beats than `k_neighbors` is oversampled with fewer neighbours (the lowered value is
 #    printed), and one with a single beat is refused with a clear error
-#    (`eu.kachuee.smote_oversample`).
+#    (`eu.kaggle_beats.smote_oversample`).
 
 # %%
 def prepare(train_idx, test_idx, oversample=True):
@@ -191,7 +191,7 @@ distribution
 # %% [markdown]
 # ## From beats to spectrograms
 #
-# `eu.kachuee.beats_to_spectrograms` runs `scipy.signal.spectrogram` on the whole stack
+# `eu.spectrograms.beats_to_spectrograms` runs `scipy.signal.spectrogram` on the whole stack
 # of beats at once: 32-sample Hann windows (0.26 s) moved 10 samples at a time give 16
 # frames, of which the lowest 16 frequency bins (0–58 Hz) are kept. Power goes to dB,
 # is clipped 60 dB below each spectrogram's maximum and scaled to [0, 1]. A 16 × 16
@@ -199,7 +199,7 @@ distribution
 
 # %%
 start = time.perf_counter()
-images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in prepared.items()
+images = {k: eu.spectrograms.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in prepared.items()
           if k in ("train", "val", "test")}
 spectrogram_s = time.perf_counter() - start
 print({k: v.shape for k, v in images.items()}, f"in {spectrogram_s:.2f} s")
@@ -318,7 +318,7 @@ print(classification_report(y_true, y_pred, labels=CLASSES, digits=4, zero_divis
 
 # %%
 plain = prepare(train_idx, test_idx, oversample=False)
-plain_images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in plain.items()
+plain_images = {k: eu.spectrograms.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in plain.items()
                 if k in ("train", "val", "test")}
 y_plain = plain["train"][1]
 present = np.unique(y_plain)
@@ -359,7 +359,7 @@ timings = {"beat_random": timing_smote}
 if csv_dir is None:
     ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
     ds = prepare(ds_train, ds_test)
-    ds_images = {k: ek.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in ds.items()
+    ds_images = {k: eu.spectrograms.beats_to_spectrograms(v[0], **spectrogram)[..., None] for k, v in ds.items()
                  if k in ("train", "val", "test")}
     _, _, metrics_ds, timing_ds, (y_true_ds, y_pred_ds) = train_and_test(
         ds_images, ds["train"][1], ds["val"][1], ds["test"][1])

@@ -80,7 +80,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
 import ecgutils as eu
-import ecgutils.kachuee as ek
+import ecgutils.kaggle_beats as ek
 
 # wfdb 4.3 calls a pandas API that pandas 3 deprecates; nothing we can act on.
 warnings.filterwarnings("ignore", module="wfdb")
@@ -118,7 +118,7 @@ print(f"smoke mode: {smoke} | epochs {epochs}/{epochs_ds1ds2}/{epochs_transfer} 
 # %% [markdown]
 # ## Rebuilding the Kaggle beats
 #
-# Kachuee et al. describe five steps, which `eu.kachuee.extract_kachuee_beats` applies to
+# Kachuee et al. describe five steps, which `eu.kaggle_beats.extract_kachuee_beats` applies to
 # a whole record at once (no loop over beats):
 #
 # 1. resample the MLII lead from 360 Hz to 125 Hz;
@@ -263,7 +263,7 @@ print("class weights:", {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 #
 # **One scaler for all samples.** The beats are standardised with one mean and one
 # standard deviation over every sample of every training beat
-# (`eu.kachuee.fit_beat_scaler`), not with a StandardScaler per time sample. Past
+# (`eu.kaggle_beats.fit_beat_scaler`), not with a StandardScaler per time sample. Past
 # about 1 s nearly every beat is zero padding, so a per-sample scaler divides that tail
 # by a tiny deviation: the few long beats that reach it get values of up to 33
 # deviations there, whatever their shape. One mean and deviation keep each beat's
@@ -479,7 +479,7 @@ else:
 # %%
 if ptb_dir is None:
     start = time.perf_counter()
-    target = ek.build_st_t_beats(st_records)
+    target = eu.stt.build_st_t_beats(st_records)
     target_build_s = time.perf_counter() - start
     target_protocol = "st_episode_patient"
     has_episode = pd.Series(target.y).groupby(target.record).max()
@@ -569,7 +569,7 @@ params = {"smoke": smoke, "seed": seed, "epochs": epochs, "epochs_ds1ds2": epoch
           "class_weight_power": class_weight_power, "normal_fraction": normal_fraction,
           "r_peaks": r_peaks, "csv_dir": csv_dir, "ptb_dir": ptb_dir}
 data_note = ("Kaggle CSVs" if csv_dir else
-             f"rebuilt with eu.kachuee.build_kaggle_beats from {len(set(beats.record))} records")
+             f"rebuilt with eu.kaggle_beats.build_kaggle_beats from {len(set(beats.record))} records")
 runs = [eu.results.make_run(protocol, "cnn1d", CLASSES, m, timing[protocol], data=data_note,
                             n_beats=len(beats))
         for protocol, m in runs_compared.items()]

@@ -9,7 +9,9 @@ import pytest
 
 import ecgutils as eu
 import ecgutils.explain
-import ecgutils.features as F
+import ecgutils.data as eu_data
+import ecgutils.signal as eu_signal
+import ecgutils.spectrograms as F
 
 ROOT = Path(__file__).resolve().parents[1]
 requires_data = pytest.mark.skipif(not os.environ.get("ECG_DATA_DIR"),
@@ -21,7 +23,7 @@ FS = 360
 def test_label_detections_matches_within_150_ms_and_counts_errors():
     ref = np.array([1000, 2000, 3000, 4000])
     det = np.array([1010, 2000 + 50, 3000 + 60, 5000])  # 28 ms, 139 ms, 167 ms, far
-    labels, counts = F.label_detections(det, ref, ["N", "V", "S", "N"], FS)
+    labels, counts = eu_signal.label_detections(det, ref, ["N", "V", "S", "N"], FS)
     assert labels.tolist() == ["N", "V", "", ""]
     assert counts["matched"] == 2 and counts["unmatched_detections"] == 2
     assert counts["missed_beats"] == 2 and counts["missed_by_class"] == {"S": 1, "N": 1}
@@ -29,12 +31,12 @@ def test_label_detections_matches_within_150_ms_and_counts_errors():
 
 
 def test_label_detections_one_to_one_and_bad_input():
-    labels, counts = F.label_detections([1000, 1010], [1005], ["V"], FS)
+    labels, counts = eu_signal.label_detections([1000, 1010], [1005], ["V"], FS)
     assert sorted(labels.tolist()) == ["", "V"] and counts["unmatched_detections"] == 1
-    labels, counts = F.label_detections([], [5, 500], ["N", "S"], FS)
+    labels, counts = eu_signal.label_detections([], [5, 500], ["N", "S"], FS)
     assert labels.size == 0 and counts["missed_beats"] == 2
     with pytest.raises(ValueError, match="same length"):
-        F.label_detections([1], [1, 2], ["N"], FS)
+        eu_signal.label_detections([1], [1, 2], ["N"], FS)
 
 
 # ----------------------------------------------------------------------- spectrograms
@@ -117,7 +119,7 @@ def test_check_experiment_rejects_missing_record(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"\['999'\].*mitdb"):
         F.check_experiment(5, ["ds1ds2"], ["100", "999"], ("ds1ds2",), root=_fake_db(tmp_path))
     with pytest.raises(ValueError, match="repeats"):
-        F.check_records_exist(["100", "100"], root=_fake_db(tmp_path))
+        eu_data.check_records_exist(["100", "100"], root=_fake_db(tmp_path))
 
 
 # ----------------------------------------------------------------------- model and Grad-CAM

@@ -1,7 +1,7 @@
-"""Beat features for the image models: labels by matching, beat windows, spectrograms.
+"""Beat spectrograms: chapter 04's 2-s windows and chapter 05's Kaggle-format beats.
 
-The pipeline of chapter 04, one record at a time and vectorised over the beats of a
-record (no Python loop per beat)::
+Chapter 04's pipeline, one record at a time and vectorised over the beats of a record
+(no Python loop per beat)::
 
     band-pass -> detect R peaks -> label each detection by the reference beat within
     150 ms -> 2-s window centred on R -> z-score -> STFT magnitude (dB, < 45 Hz) -> image
@@ -16,128 +16,16 @@ from scipy import signal as sps
 
 from . import data as _data
 from . import signal as _signal
+from .kaggle_beats import FS_KAGGLE
 
-__all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_choices", "check_experiment",
-           "parse_list_parameter",
-           "check_records_exist", "extract_record_beats", "label_detections",
-           "resize_images"]
+__all__ = ["beat_spectrograms", "beats_to_spectrograms", "build_spectrogram_dataset",
+           "check_experiment", "extract_record_beats", "resize_images"]
 
 
 # --------------------------------------------------------------------------- checks
-def parse_list_parameter(value, name: str = "value"):
-    """A list given as text (``papermill -p records "['100', '208']"``) becomes a list
-    (read by :func:`ecgutils.config.parse_parameter`); anything else is returned as is.
-
-    Examples
-    --------
-    >>> parse_list_parameter("['100', '208']"), parse_list_parameter("ds1ds2")
-    (['100', '208'], 'ds1ds2')
-    """
-    if isinstance(value, str) and value.strip().startswith(("[", "(")):
-        from .config import parse_parameter
-
-        return parse_parameter(name, value, "list")
-    return value
-
-
-def check_choices(name: str, values, allowed) -> list:
-    """Return ``values`` as a list, or raise a ``ValueError`` naming the bad one.
-
-    Examples
-    --------
-    >>> check_choices("protocols", ["ds1ds2"], ("ds1ds2", "patient_70_15_15"))
-    ['ds1ds2']
-    >>> check_choices("protocols", ["dsx"], ("ds1ds2",))
-    Traceback (most recent call last):
-    ...
-    ValueError: parameter 'protocols': unknown value 'dsx'; choose from ['ds1ds2']
-    """
-    values = parse_list_parameter(values, name)
-    if isinstance(values, str):
-        values = [values]
-    try:
-        values = list(values)
-    except TypeError:
-        raise ValueError(f"parameter '{name}' must be a list, got {values!r}") from None
-    if not values:
-        raise ValueError(f"parameter '{name}' is empty; choose from {list(allowed)}")
-    for v in values:
-        if v not in allowed:
-            raise ValueError(f"parameter '{name}': unknown value {v!r}; choose from {list(allowed)}")
-    return values
-
-
-def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
-    """Return ``records`` as strings, or raise if one is not a record of ``db``.
-
-    The names are checked against the database's ``RECORDS`` list when the database is
-    present locally (a name missing there is a typo, not a download to make); with no
-    local copy, :func:`ecgutils.data.ensure_records` checks them against PhysioNet.
-
-    Raises
-    ------
-    FileNotFoundError
-        Naming the missing record(s) and the folder looked in.
-    """
-    records = parse_list_parameter(records, "records")
-    if isinstance(records, (str, int)):
-        records = [records]
-    records = [str(r) for r in records]
-    if not records:
-        raise ValueError("parameter 'records' is empty")
-    if len(set(records)) != len(records):
-        raise ValueError(f"parameter 'records' repeats records: {records}")
-    folder = _data.database_dir(db, root)
-    if folder.is_dir():
-        known = set(_data.list_records(db, root))
-        missing = [r for r in records if r not in known]
-        if missing:
-            raise FileNotFoundError(
-                f"record(s) {missing} are not in database '{db}' at {folder} "
-                f"(see its RECORDS file; e.g. {sorted(known)[:3]}...)")
-    return records
 
 
 # --------------------------------------------------------------------------- labels
-def label_detections(detected, ref_samples, ref_labels, fs: float,
-                     tolerance_s: float = 0.15, unmatched: str = "") -> tuple[np.ndarray, dict]:
-    """Give each detected beat the label of the reference beat within ``tolerance_s``.
-
-    Detections and reference beats are paired one to one (mutually nearest, within the
-    tolerance, as in :func:`ecgutils.signal.match_beats`). A detection without a partner
-    gets ``unmatched`` (a false detection); a reference beat without one is missed.
-
-    Returns
-    -------
-    labels : ndarray of str, shape (n_detected,)
-    counts : dict
-        ``detections``, ``reference``, ``matched``, ``unmatched_detections``,
-        ``missed_beats`` and ``missed_by_class`` (reference label -> count).
-
-    Examples
-    --------
-    >>> labels, counts = label_detections([100, 460, 900], [102, 455, 700], ["N", "V", "S"], 360)
-    >>> labels.tolist(), counts["unmatched_detections"], counts["missed_by_class"]
-    (['N', 'V', ''], 1, {'S': 1})
-    """
-    detected = np.asarray(detected, dtype=np.int64)
-    ref_samples = np.asarray(ref_samples, dtype=np.int64)
-    ref_labels = np.asarray(ref_labels).astype(str)
-    if ref_samples.shape != ref_labels.shape:
-        raise ValueError(f"ref_samples ({ref_samples.shape}) and ref_labels "
-                         f"({ref_labels.shape}) must have the same length")
-    ref_to_det, det_to_ref = _signal.match_beats(detected, ref_samples, fs, tolerance_s)
-    width = max([len(unmatched), *(len(s) for s in ref_labels)], default=1)
-    labels = np.full(detected.size, unmatched, dtype=f"<U{max(width, 1)}")
-    ok = det_to_ref >= 0
-    labels[ok] = ref_labels[det_to_ref[ok]]
-    missed = ref_labels[ref_to_det < 0]
-    names, n = np.unique(missed, return_counts=True)
-    counts = {"detections": int(detected.size), "reference": int(ref_samples.size),
-              "matched": int(ok.sum()), "unmatched_detections": int((~ok).sum()),
-              "missed_beats": int(missed.size),
-              "missed_by_class": {str(k): int(v) for k, v in zip(names, n)}}
-    return labels, counts
 
 
 # --------------------------------------------------------------------------- images
@@ -257,7 +145,7 @@ def extract_record_beats(record: str, db: str = "mitdb", window_s: float = 2.0,
     -------
     dict
         ``windows`` (n, window) float32 z-scored, ``labels`` (n,) str, ``samples`` (n,)
-        R-peak samples, ``fs``, ``lead`` and ``counts`` (see :func:`label_detections`,
+        R-peak samples, ``fs``, ``lead`` and ``counts`` (see :func:`ecgutils.signal.label_detections`,
         plus ``kept`` and ``other_class``).
     """
     rec = _data.load_record(record, db, root)
@@ -266,7 +154,7 @@ def extract_record_beats(record: str, db: str = "mitdb", window_s: float = 2.0,
     filtered = _signal.bandpass_filter(x, fs, 0.5, 40.0)
     peaks = _signal.detect_r_peaks(x, fs)
     ref = _data.beat_table(db, [record], root)
-    labels, counts = label_detections(peaks, ref["sample"].to_numpy(), ref["aami"].to_numpy(),
+    labels, counts = _signal.label_detections(peaks, ref["sample"].to_numpy(), ref["aami"].to_numpy(),
                                       fs, tolerance_s)
     wanted = np.isin(labels, list(classes))
     counts["other_class"] = int(((labels != "") & ~wanted).sum())
@@ -339,7 +227,7 @@ def check_experiment(epochs, protocols, records, allowed_protocols, db: str = "m
     ValueError
         ``epochs`` is not an integer >= 1, or a protocol is not in ``allowed_protocols``.
     FileNotFoundError
-        A record is not in the local copy of ``db`` (see :func:`check_records_exist`).
+        A record is not in the local copy of ``db`` (see :func:`ecgutils.data.check_records_exist`).
 
     Examples
     --------
@@ -348,9 +236,46 @@ def check_experiment(epochs, protocols, records, allowed_protocols, db: str = "m
     ...
     ValueError: parameter 'epochs' must be an integer >= 1, got 0
     """
-    from .config import check_positive_int
+    from .config import check_choices, check_positive_int
 
     epochs = check_positive_int("epochs", epochs)
     protocols = check_choices("protocols", protocols, allowed_protocols)
-    records = check_records_exist(records, db, root)
+    records = _data.check_records_exist(records, db, root)
     return epochs, protocols, records
+
+
+def beats_to_spectrograms(X, fs: float = FS_KAGGLE, nperseg: int = 32, noverlap: int = 27,
+                          n_freqs: int = 16, dynamic_range_db: float = 60.0) -> np.ndarray:
+    """Short-time power spectra of many beats at once, in dB, each scaled to [0, 1].
+
+    ``scipy.signal.spectrogram`` runs along the last axis of the whole stack. The lowest
+    ``n_freqs`` frequency bins are kept; each spectrogram is clipped to
+    ``dynamic_range_db`` below its own maximum and mapped to [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (n, n_freqs, n_frames), float32
+
+    Examples
+    --------
+    >>> S = beats_to_spectrograms(np.random.default_rng(0).normal(size=(3, 187)))
+    >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
+    ((3, 16, 32), True, 1.0)
+    """
+    from scipy import signal as sps
+
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"beats_to_spectrograms needs a 2-D stack of beats, got shape {X.shape}")
+    if not 0 <= noverlap < nperseg <= X.shape[1]:
+        raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= "
+                         f"beat length ({X.shape[1]})")
+    if not 1 <= n_freqs <= nperseg // 2 + 1:
+        raise ValueError(f"need 1 <= n_freqs ({n_freqs}) <= nperseg // 2 + 1 "
+                         f"({nperseg // 2 + 1}, the frequencies an STFT of {nperseg} samples has)")
+    _, _, S = sps.spectrogram(X, fs=fs, nperseg=nperseg, noverlap=noverlap, axis=-1)
+    S = S[:, :n_freqs]
+    db = 10 * np.log10(S + 1e-12)
+    top = db.max(axis=(1, 2), keepdims=True)
+    db = np.clip(db, top - dynamic_range_db, top)
+    return ((db - (top - dynamic_range_db)) / dynamic_range_db).astype(np.float32)

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import ecgutils.kachuee as ek
+import ecgutils.kaggle_beats as ek
+import ecgutils.spectrograms as es
+import ecgutils.stt as stt
 
 requires_data = pytest.mark.skipif(not os.environ.get("ECG_DATA_DIR"),
                                    reason="ECG_DATA_DIR is not set: real-data test skipped")
@@ -237,13 +239,13 @@ def test_smote_single_sample_class_is_a_clear_error():
 
 def test_spectrograms_shape_range_and_bad_input():
     X = np.random.default_rng(1).normal(size=(5, 187))
-    S = ek.beats_to_spectrograms(X)
+    S = es.beats_to_spectrograms(X)
     assert S.shape == (5, 16, 32) and S.min() >= 0 and np.allclose(S.max(axis=(1, 2)), 1)
-    np.testing.assert_allclose(ek.beats_to_spectrograms(X[2:3])[0], S[2], atol=1e-6)
+    np.testing.assert_allclose(es.beats_to_spectrograms(X[2:3])[0], S[2], atol=1e-6)
     with pytest.raises(ValueError, match="noverlap"):
-        ek.beats_to_spectrograms(X, nperseg=16, noverlap=16)
+        es.beats_to_spectrograms(X, nperseg=16, noverlap=16)
     with pytest.raises(ValueError, match="2-D"):
-        ek.beats_to_spectrograms(X[0])
+        es.beats_to_spectrograms(X[0])
 
 
 # ---------------------------------------------------------------- real data
@@ -284,15 +286,15 @@ def test_annotated_build_keeps_nearly_every_annotated_beat():
 def test_st_t_episodes_pairs_marks_of_one_signal():
     aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
     samples = [100, 150, 200, 300, 400, 500, 800]
-    assert ek.st_t_episodes(aux, samples, 1000, signal=0).tolist() == [[100, 400], [0, 500],
+    assert stt.st_t_episodes(aux, samples, 1000, signal=0).tolist() == [[100, 400], [0, 500],
                                                                       [800, 999]]
-    assert ek.st_t_episodes(aux, samples, 1000, signal=1).tolist() == [[150, 300]]
-    assert ek.st_t_episodes(["", "N"], [1, 2], 10).shape == (0, 2)
+    assert stt.st_t_episodes(aux, samples, 1000, signal=1).tolist() == [[150, 300]]
+    assert stt.st_t_episodes(["", "N"], [1, 2], 10).shape == (0, 2)
 
 
 @requires_data
 def test_st_t_beats_on_real_excerpts():
-    beats = ek.build_st_t_beats(["sele0104", "sele0107"])
+    beats = stt.build_st_t_beats(["sele0104", "sele0107"])
     assert beats.classes == ("normal", "abnormal")
     assert set(beats.record) == {"sele0104", "sele0107"}
     assert beats.y[beats.record == "sele0107"].sum() == 0     # no episodes in sele0107

@@ -29,11 +29,11 @@ from . import config as _config
 from . import data as _data
 from . import signal as _signal
 
-__all__ = ["BEAT_LENGTH", "FS_KAGGLE", "KAGGLE_CLASSES", "PTB_CLASSES", "BeatSet",
-           "R_PEAK_SOURCES", "beats_to_spectrograms", "build_kaggle_beats", "build_st_t_beats",
-           "extract_kachuee_beats", "fit_beat_scaler", "label_beats", "load_kaggle_beats",
-           "load_ptb_beats", "read_kaggle_csv", "scale_beats", "smote_oversample",
-           "split_beats", "st_t_episodes", "write_kaggle_csv"]
+__all__ = ["BEAT_LENGTH", "BeatSet", "build_kaggle_beats", "extract_kachuee_beats",
+           "fit_beat_scaler", "FS_KAGGLE", "KAGGLE_CLASSES", "label_beats",
+           "load_kaggle_beats", "load_ptb_beats", "PTB_CLASSES", "R_PEAK_SOURCES",
+           "read_kaggle_csv", "scale_beats", "smote_oversample", "split_beats",
+           "write_kaggle_csv"]
 
 #: Samples per beat in the Kaggle files (1.5 s at 125 Hz), and their sampling rate.
 BEAT_LENGTH = 187
@@ -460,41 +460,6 @@ def scale_beats(scaler, X) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- spectrograms
-def beats_to_spectrograms(X, fs: float = FS_KAGGLE, nperseg: int = 32, noverlap: int = 27,
-                          n_freqs: int = 16, dynamic_range_db: float = 60.0) -> np.ndarray:
-    """Short-time power spectra of many beats at once, in dB, each scaled to [0, 1].
-
-    ``scipy.signal.spectrogram`` runs along the last axis of the whole stack. The lowest
-    ``n_freqs`` frequency bins are kept; each spectrogram is clipped to
-    ``dynamic_range_db`` below its own maximum and mapped to [0, 1].
-
-    Returns
-    -------
-    ndarray, shape (n, n_freqs, n_frames), float32
-
-    Examples
-    --------
-    >>> S = beats_to_spectrograms(np.random.default_rng(0).normal(size=(3, 187)))
-    >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
-    ((3, 16, 32), True, 1.0)
-    """
-    from scipy import signal as sps
-
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"beats_to_spectrograms needs a 2-D stack of beats, got shape {X.shape}")
-    if not 0 <= noverlap < nperseg <= X.shape[1]:
-        raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= "
-                         f"beat length ({X.shape[1]})")
-    if not 1 <= n_freqs <= nperseg // 2 + 1:
-        raise ValueError(f"need 1 <= n_freqs ({n_freqs}) <= nperseg // 2 + 1 "
-                         f"({nperseg // 2 + 1}, the frequencies an STFT of {nperseg} samples has)")
-    _, _, S = sps.spectrogram(X, fs=fs, nperseg=nperseg, noverlap=noverlap, axis=-1)
-    S = S[:, :n_freqs]
-    db = 10 * np.log10(S + 1e-12)
-    top = db.max(axis=(1, 2), keepdims=True)
-    db = np.clip(db, top - dynamic_range_db, top)
-    return ((db - (top - dynamic_range_db)) / dynamic_range_db).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- SMOTE
@@ -553,60 +518,5 @@ def smote_oversample(X, y, target_counts: dict, k_neighbors: int = 5, seed: int 
 
 
 # --------------------------------------------------------------------------- European ST-T beats
-def st_t_episodes(aux_notes, samples, sig_len: int, signal: int = 0) -> np.ndarray:
-    """ST and T episodes of one signal from European ST-T annotations, as ``(start, end)``.
-
-    The annotations mark an episode's start with an aux note ``(ST1+`` / ``(T1-`` ... and
-    its end with ``ST1+)`` / ``T1-)``; the digit is the signal, counted from 1 (so
-    ``signal=0`` reads ``ST1``/``T1``). An episode whose start (end) lies outside the
-    excerpt starts at 0 (ends at ``sig_len - 1``). Peak marks (``AST1+100``) are ignored.
-
-    Examples
-    --------
-    >>> st_t_episodes(["", "(ST1+", "AST1+100", "ST1+)", "T1-)", "(T2+"],
-    ...               [5, 100, 150, 400, 600, 700], sig_len=1000).tolist()
-    [[100, 400], [0, 600]]
-    """
-    aux = np.asarray(aux_notes, dtype=str)
-    samples = np.asarray(samples, dtype=np.int64)
-    lead = str(int(signal) + 1)
-    body = np.char.lstrip(np.char.rstrip(aux, ")"), "(")
-    ours = np.char.startswith(body, "ST" + lead) | np.char.startswith(body, "T" + lead)
-    starts = ours & np.char.startswith(aux, "(")
-    ends = ours & np.char.endswith(aux, ")")
-    opened, spans = {}, []
-    for i in np.flatnonzero(starts | ends):  # a few marks per record, not per beat
-        if starts[i]:
-            opened[body[i]] = samples[i]
-        else:
-            spans.append((opened.pop(body[i], 0), samples[i]))
-    spans += [(start, sig_len - 1) for start in opened.values()]
-    return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
 
 
-def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
-                     tolerance_s: float = 0.15) -> BeatSet:
-    """Kachuee-format beats of the European ST-T excerpts, normal (0) vs abnormal (1).
-
-    Signal ``signal`` of each record goes through :func:`extract_kachuee_beats`; beats
-    that match an annotated beat are kept, and a beat is *abnormal* when it lies inside
-    an ST or T episode of that signal (:func:`st_t_episodes`), *normal* otherwise.
-    Default records: the ``sele*`` excerpts of the QT Database.
-    """
-    if records is None:
-        records = [r for r in _data.list_records(db, root) if r.startswith("sele")]
-    records = [str(r) for r in records]
-    table = _data.beat_table(db, records, root, mapping={s: "N" for s in _data.BEAT_SYMBOLS})
-    parts = []
-    for record in records:
-        rec = _data.load_record(record, db, root)
-        ann = _data.load_annotations(record, db, root)
-        beats, r_samples = extract_kachuee_beats(rec.p_signal[:, signal], rec.fs)
-        ref = table.loc[table.record == record, "sample"].to_numpy()
-        ok = label_beats(r_samples, ref, np.zeros(len(ref), np.int64), rec.fs, tolerance_s) >= 0
-        spans = st_t_episodes(ann.aux_note, ann.sample, rec.sig_len, signal)
-        r_ok = r_samples[ok]
-        inside = ((r_ok[:, None] >= spans[:, 0]) & (r_ok[:, None] <= spans[:, 1])).any(axis=1)
-        parts.append((beats[ok], inside.astype(np.int64), np.full(ok.sum(), record), r_ok))
-    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
-    return BeatSet(X, y, rec_names.astype(str), samples.astype(np.int64), PTB_CLASSES)
