@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["class_weights", "glue", "load_model", "save_model", "subsample_majority",
-           "train_and_evaluate"]
+__all__ = ["class_weights", "glue", "load_model", "predicted_classes", "save_model",
+           "subsample_majority", "train_and_evaluate"]
 
 #: Name of the preprocessing record stored inside a ``.keras`` file (a zip archive).
 PREPROCESSING_ENTRY = "ecgutils_preprocessing.json"
@@ -70,6 +70,23 @@ def subsample_majority(y, ratio: float, seed: int = 0, majority=None) -> np.ndar
     return np.sort(sampler.sample_indices_)
 
 
+def predicted_classes(proba) -> np.ndarray:
+    """Class indices from model outputs: argmax of a softmax, or ``p >= 0.5`` for one
+    sigmoid unit (binary models).
+
+    Examples
+    --------
+    >>> predicted_classes(np.array([[0.2, 0.8], [0.9, 0.1]])).tolist()
+    [1, 0]
+    >>> predicted_classes(np.array([[0.7], [0.2]])).tolist()
+    [1, 0]
+    """
+    proba = np.asarray(proba)
+    if proba.ndim == 2 and proba.shape[1] == 1:
+        return (proba[:, 0] >= 0.5).astype(np.int64)
+    return proba.argmax(axis=1)
+
+
 def _selection_callback(keras, val_inputs, val_y, score, patience):
     """Keep the weights of the epoch with the best validation ``score``; stop after
     ``patience`` epochs without improvement (Keras' EarlyStopping watches only logs)."""
@@ -81,7 +98,7 @@ def _selection_callback(keras, val_inputs, val_y, score, patience):
 
         def on_epoch_end(self, epoch, logs=None):
             proba = self.model.predict(val_inputs, batch_size=1024, verbose=0)
-            value = float(score(val_y, proba.argmax(axis=1)))
+            value = float(score(val_y, predicted_classes(proba)))
             self.scores.append(value)
             if logs is not None:
                 logs["val_selection"] = value
@@ -98,64 +115,96 @@ def _selection_callback(keras, val_inputs, val_y, score, patience):
     return BestOnValidation()
 
 
+def _is_pair(data) -> bool:
+    return isinstance(data, tuple) and len(data) == 2
+
+
 def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int = 10,
                        batch_size: int = 128, class_weight=None, patience: int = 3,
-                       score=None, label: str = "", verbose: bool = True) -> dict:
+                       score=None, callbacks=(), label: str = "",
+                       verbose: bool = True) -> dict:
     """Train with selection on validation, then predict the test set once.
 
     Parameters
     ----------
     model : keras.Model
-        Compiled, with a softmax output over ``classes``.
-    train, val, test : tuple ``(inputs, y)``
+        Compiled; a softmax over the classes, or one sigmoid unit for two classes.
+    train : tuple ``(inputs, y)``, or a batched dataset
         ``inputs`` as ``model.fit`` takes them (an array, or a list for several inputs);
-        ``y`` holds integer class indices. ``test`` is only predicted, after training.
-        ``val`` None: train exactly ``epochs`` epochs, no selection (a refit on all the
-        training data once the number of epochs has been chosen).
-    score : callable ``(y_true, y_pred) -> float``, optional
-        What selection maximises on the validation set (default: accuracy). The
-        weights of the best epoch are restored; training stops after ``patience``
-        epochs without a better score.
+        ``y`` holds integer class indices. A ``keras.utils.PyDataset`` or ``tf.data``
+        dataset that yields ``(inputs, y[, sample_weight])`` batches is passed as is
+        (``batch_size`` and ``class_weight`` are then the dataset's business).
+    val : tuple ``(inputs, y)``, or None
+        The held-out records that choose the epoch. None: train exactly ``epochs``
+        epochs, no selection (a refit on all training data once the epochs are chosen).
+    test : tuple ``(inputs, y)`` or ``inputs``, optional
+        Only predicted, once, after training.
+    score : callable ``(y_true, y_pred) -> float``, or ``"val_loss"``
+        What selection maximises on ``val`` (default: accuracy); the best epoch's weights
+        are restored and training stops after ``patience`` epochs without a better
+        score. ``"val_loss"``: Keras' EarlyStopping on the validation loss instead.
+    callbacks : sequence of keras callbacks
+        Added to the selection (e.g. ReduceLROnPlateau).
     label : str
-        Named in the one summary line printed per training.
+        Named in the one line printed per training (Keras' per-epoch lines are off).
 
     Returns
     -------
     dict
-        ``model``, ``history`` (per-epoch logs, with ``val_selection``), ``best_epoch``,
-        ``best_score`` (the validation score kept),
-        ``timing`` (``train_s``, ``predict_s``, ``epochs_run``, ``predict_beats_per_s``),
-        and for the test set ``y_score`` (probabilities) and ``y_pred`` (indices).
+        ``model``, ``history`` (per-epoch logs), ``best_epoch`` (1-based), ``best_score``
+        (the validation score kept; the lowest loss for ``"val_loss"``),
+        ``timing`` (``train_s``, ``epochs_run``, ``predict_s``, ``predict_beats_per_s``),
+        and for the test set ``y_score`` (model outputs), ``y_pred`` (class indices) and
+        ``y_true`` when ``test`` has labels.
     """
     import keras
 
     if score is None:
         def score(y_true, y_pred):
             return float(np.mean(np.asarray(y_true) == y_pred))
-    callbacks, validation = [], None
+    callbacks, validation, selector = list(callbacks), None, None
     if val is not None:
-        selector = _selection_callback(keras, val[0], np.asarray(val[1]), score, patience)
-        callbacks, validation = [selector], (val[0], np.asarray(val[1]))
+        validation = (val[0], np.asarray(val[1])) if _is_pair(val) else val
+        if score == "val_loss":
+            selector = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                                     restore_best_weights=True)
+        else:
+            if not _is_pair(val):
+                raise ValueError("selection by a score needs val as (inputs, y); pass "
+                                 "score='val_loss' to select on a validation dataset")
+            selector = _selection_callback(keras, val[0], np.asarray(val[1]), score, patience)
+        callbacks.insert(0, selector)
+    fit_args = ({"x": train[0], "y": np.asarray(train[1]), "batch_size": batch_size,
+                 "class_weight": class_weight} if _is_pair(train) else {"x": train})
     start = time.perf_counter()
-    history = model.fit(train[0], np.asarray(train[1]), validation_data=validation,
-                        epochs=epochs, batch_size=batch_size, class_weight=class_weight,
+    history = model.fit(**fit_args, validation_data=validation, epochs=epochs,
                         callbacks=callbacks, verbose=0)
     train_s = time.perf_counter() - start
-    epochs_run = len(history.history.get("loss", []))
-    best_epoch = selector.best_epoch + 1 if val is not None else epochs_run
-    out = {"model": model, "history": history.history, "best_epoch": best_epoch,
-           "best_score": float(selector.best) if val is not None else None,
+    logs = history.history
+    epochs_run = len(logs.get("loss", []))
+    if selector is None:
+        best_epoch, best = epochs_run, None
+    elif score == "val_loss":
+        best_epoch = int(np.argmin(logs["val_loss"])) + 1
+        best = float(np.min(logs["val_loss"]))
+    else:
+        best_epoch, best = selector.best_epoch + 1, float(selector.best)
+    out = {"model": model, "history": logs, "best_epoch": best_epoch, "best_score": best,
            "timing": {"train_s": round(train_s, 1), "epochs_run": epochs_run}}
     if test is not None:
+        test_inputs = test[0] if _is_pair(test) else test
         start = time.perf_counter()
-        proba = model.predict(test[0], batch_size=1024, verbose=0)
+        proba = model.predict(test_inputs, batch_size=1024, verbose=0)
         predict_s = time.perf_counter() - start
-        out.update(y_score=proba, y_pred=proba.argmax(axis=1))
+        out.update(y_score=proba, y_pred=predicted_classes(proba))
+        if _is_pair(test):
+            out["y_true"] = np.asarray(test[1])
         out["timing"].update(predict_s=round(predict_s, 2),
                              predict_beats_per_s=round(len(proba) / max(predict_s, 1e-9)))
     if verbose:
-        chosen = (f"best validation score {selector.best:.3f} at epoch {best_epoch}"
-                  if val is not None else "no selection (fixed epochs)")
+        what = "lowest validation loss" if score == "val_loss" else "best validation score"
+        chosen = (f"{what} {best:.3f} at epoch {best_epoch}" if selector is not None
+                  else "no selection (fixed epochs)")
         print(f"{label or model.name}: {epochs_run} epochs in {train_s:.0f} s, {chosen}")
     return out
 

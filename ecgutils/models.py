@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["build_beat_cnn1d", "build_spectrogram_cnn", "build_spectrogram_cnn2d", "import_tensorflow",
+__all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_network", "build_image_cnn",
+           "build_spectrogram_cnn", "build_spectrogram_cnn2d", "import_tensorflow",
            "rotating_batches"]
 
 
@@ -167,16 +168,14 @@ def rotating_batches(X, y, batch_size: int = 64, keep_fraction=None, class_weigh
 def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
                             filters=(32, 64, 128, 256), dropout: float = 0.2,
                             dense_units: int = 128, learning_rate: float = 1e-3,
-                            weight_decay: float = 1e-4, decay_steps: int | None = None,
-                            bn_momentum: float = 0.9):
+                            weight_decay: float = 1e-4, bn_momentum: float = 0.9):
     """2D CNN for beat spectrograms (chapter 05), compiled with AdamW.
 
     Four blocks (one per entry of ``filters``): Conv2D 3x3, MaxPooling2D(2) (only while
     both sides are >= 2), BatchNormalization, ReLU, Dropout (pooling first, as in
     :func:`build_beat_cnn1d`; at most slightly faster on a CPU); then
-    GlobalAveragePooling2D, Dense, Dropout and a softmax. With ``decay_steps`` the
-    learning rate follows a cosine decay over that many steps (a schedule); without it
-    it is a plain float that ReduceLROnPlateau may lower. ``bn_momentum`` is 0.9, not
+    GlobalAveragePooling2D, Dense, Dropout and a softmax. The learning rate is a plain
+    float, so ReduceLROnPlateau may lower it. ``bn_momentum`` is 0.9, not
     Keras' 0.99: with a few dozen steps per epoch the slower moving averages are still
     near their initial values after the first epochs, and validation predictions made
     with them collapse onto one class.
@@ -207,22 +206,20 @@ def build_spectrogram_cnn2d(input_shape=(16, 32, 1), n_classes: int = 5,
     x = layers.Dropout(dropout, name="dense_drop")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     model = keras.Model(inputs, outputs, name="spectrogram_cnn2d")
-    lr = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.05)
-          if decay_steps else learning_rate)
-    model.compile(optimizer=keras.optimizers.AdamW(lr, weight_decay=weight_decay),
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def build_spectrogram_cnn(input_shape=(32, 32, 1), n_classes: int = 3, filters=(32, 64, 128),
-                          dense_units: int = 128, dropout: float = 0.5, pooling: str = "flatten",
+                          dense_units: int = 128, dropout: float = 0.5,
                           learning_rate: float = 1e-3, name: str = "spectrogram_cnn"):
-    """2D CNN for beat spectrograms (chapter 04), compiled with Adam and cross-entropy.
+    """2D CNN for beat spectrograms (chapter 04), compiled with Adam and sparse
+    categorical cross-entropy (integer labels).
 
     One block per entry of ``filters``: ``Conv2D(3x3, same, ReLU)`` -> ``BatchNormalization``
-    -> ``MaxPool2D(2)``, named ``conv1``, ``bn1``, ``pool1``... Then ``Flatten`` (keeps
-    *where* in time and frequency a pattern sits) or ``GlobalAveragePooling2D``
-    (``pooling="gap"``: fewer weights, position-blind), ``Dense(dense_units, ReLU)``,
+    -> ``MaxPool2D(2)``, named ``conv1``, ``bn1``, ``pool1``... Then ``Flatten`` (it keeps
+    *where* in time and frequency a pattern sits), ``Dense(dense_units, ReLU)``,
     ``Dropout`` and a softmax over ``n_classes``. The last convolution, ``conv<k>``, is
     the layer Grad-CAM looks at.
 
@@ -232,8 +229,6 @@ def build_spectrogram_cnn(input_shape=(32, 32, 1), n_classes: int = 3, filters=(
     >>> m.output_shape, m.get_layer("conv3").output.shape
     ((None, 3), (None, 8, 8, 128))
     """
-    if pooling not in ("flatten", "gap"):
-        raise ValueError(f"pooling must be 'flatten' or 'gap', got {pooling!r}")
     import_tensorflow()
     import keras
     from keras import layers
@@ -243,12 +238,89 @@ def build_spectrogram_cnn(input_shape=(32, 32, 1), n_classes: int = 3, filters=(
         stack += [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}"),
                   layers.BatchNormalization(name=f"bn{i}"),
                   layers.MaxPool2D(2, name=f"pool{i}")]
-    stack += [layers.Flatten(name="flatten") if pooling == "flatten"
-              else layers.GlobalAveragePooling2D(name="gap"),
+    stack += [layers.Flatten(name="flatten"),
               layers.Dense(dense_units, activation="relu", name="dense"),
               layers.Dropout(dropout, name="dropout"),
               layers.Dense(n_classes, activation="softmax", name="softmax")]
     model = keras.Sequential(stack, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_image_cnn(image_size: int = 64, n_classes: int = 6, channels: int = 1,
+                    learning_rate: float = 1e-3, name: str = "image_cnn"):
+    """The image CNN of chapter 02, compiled with Adam and sparse categorical CE.
+
+    Raw 0-255 pixels go in: a ``Rescaling(1/255)`` layer inside the model divides them,
+    so the saved model takes images as they are on disk. Two 3x3 convolutions of 32
+    filters with ReLU, each followed by 2x2 max pooling, a dense layer of 128 units and
+    a softmax over ``n_classes`` (the reference tutorial's architecture).
+
+    Examples
+    --------
+    >>> build_image_cnn(64, 6).output_shape
+    (None, 6)
+    """
+    import_tensorflow()
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((image_size, image_size, channels), name="image"),
+        layers.Rescaling(1 / 255),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+#: The three beat classifiers of chapter 03.
+BEAT_NETWORKS = ("dense", "simple_rnn", "lstm")
+
+
+def build_beat_network(kind: str, input_shape, n_classes: int = 2, units: int = 32,
+                       learning_rate: float = 1e-3):
+    """Chapter 03's beat classifiers: a dense network, a SimpleRNN or an LSTM.
+
+    ``input_shape`` is ``(time steps, channels)``. ``dense`` flattens the beat into 64,
+    32 and 16 ReLU units; ``simple_rnn`` and ``lstm`` read it sample by sample with
+    ``units`` cells and keep the last state. Two classes end in one sigmoid unit
+    (binary cross-entropy, ROC-AUC logged as ``auc``); more end in a softmax (sparse
+    categorical cross-entropy).
+
+    Examples
+    --------
+    >>> build_beat_network("lstm", (187, 1)).output_shape
+    (None, 1)
+    >>> build_beat_network("dense", (187, 1), n_classes=3).output_shape
+    (None, 3)
+    """
+    if kind not in BEAT_NETWORKS:
+        raise ValueError(f"kind must be one of {BEAT_NETWORKS}, got {kind!r}")
+    import_tensorflow()
+    import keras
+    from keras import layers
+
+    body = {"dense": [layers.Flatten(), layers.Dense(64, activation="relu"),
+                      layers.Dense(32, activation="relu"), layers.Dense(16, activation="relu")],
+            "simple_rnn": [layers.SimpleRNN(units)],
+            "lstm": [layers.LSTM(units)]}[kind]
+    binary = n_classes == 2
+    head = layers.Dense(1, activation="sigmoid") if binary else layers.Dense(
+        n_classes, activation="softmax")
+    model = keras.Sequential([keras.Input(shape=tuple(input_shape)), *body, head], name=kind)
+    if binary:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy",
+                      metrics=[keras.metrics.AUC(name="auc")])
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
