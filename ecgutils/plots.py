@@ -1,15 +1,22 @@
-"""Figures: ECG strips with annotations, confusion matrices, ROC/PR and training curves.
+"""Figures: ECG strips with annotations, class counts and mean waveforms, confusion
+matrices, ROC/PR and training curves.
 
-Every helper takes ``ax=None`` (or ``axes=None``) and returns the Figure.
+Every helper takes ``ax=None`` (or ``axes=None``) and returns the Figure. Statistical
+figures (class counts, mean +- sd waveforms, confusion heatmaps) are drawn with seaborn;
+the statistics themselves are computed with numpy/pandas first, so a figure of 100,000
+beats hands seaborn a few hundred points, not millions.
 """
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from sklearn import metrics as skm
 
-__all__ = ["plot_beats", "plot_confusion_matrix", "plot_ecg_strip", "plot_per_record",
-           "plot_pr_curves", "plot_roc_curves", "plot_training_curves"]
+__all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_confusion_matrix",
+           "plot_ecg_strip", "plot_per_record", "plot_pr_curves", "plot_roc_curves",
+           "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
 CLASS_COLORS = {"N": "tab:blue", "S": "tab:orange", "V": "tab:red", "F": "tab:purple",
@@ -20,6 +27,77 @@ def _axes(ax, figsize=(8, 3)):
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax.figure, ax
+
+
+def _class_palette(classes) -> dict:
+    """CLASS_COLORS when every class is an AAMI class; otherwise (chapter 02's six
+    classes, chapter 03's normal/abnormal) seaborn's tab10 colours in class order."""
+    classes = [str(c) for c in classes]
+    if all(c in CLASS_COLORS for c in classes):
+        return {c: CLASS_COLORS[c] for c in classes}
+    return dict(zip(classes, sns.color_palette("tab10", len(classes))))
+
+
+def plot_class_counts(labels, classes=None, ax=None, by=None, log: bool = False):
+    """Bars of the number of beats per class, optionally side by side per group.
+
+    Parameters
+    ----------
+    labels : array of str, shape (n,)
+        One class per beat.
+    classes : list, optional
+        Order of the classes (default: order of first appearance); a class with no beat
+        keeps a bar of height 0.
+    by : array, shape (n,), optional
+        A grouping (a split, a protocol, a database): one group of bars per value, one
+        bar per class within it.
+    log : bool
+        Logarithmic count axis, for classes that differ a hundredfold.
+
+    Each bar is labelled with its count (an integer).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> fig = plot_class_counts(list("NNNVVS"), classes=["N", "S", "V"])
+    >>> [int(p.get_height()) for p in fig.axes[0].patches if p.get_height() > 0]
+    [3, 1, 2]
+    >>> fig = plot_class_counts(list("NNNV"), by=["DS1", "DS1", "DS2", "DS2"])
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['DS1', 'DS2']
+    """
+    labels = np.asarray(labels).astype(str)
+    classes = [str(c) for c in (dict.fromkeys(labels) if classes is None else classes)]
+    group = np.full(labels.size, "") if by is None else np.asarray(by).astype(str)
+    if group.size != labels.size:
+        raise ValueError(f"by has {group.size} values for {labels.size} labels")
+    groups = sorted(set(group))
+    counts = (pd.crosstab(group, labels).reindex(index=groups, columns=classes, fill_value=0)
+              .rename_axis(index="group", columns="class").stack().rename("beats").reset_index())
+    width = max(4.5, 0.9 * len(classes) * len(groups) + 1.5)
+    fig, ax = _axes(ax, (min(width, 12), 3.5))
+    sns.barplot(data=counts, x="group", y="beats", hue="class", hue_order=classes,
+                order=groups, palette=_class_palette(classes), ax=ax, legend=by is not None)
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(0.8, max(counts["beats"].max(), 1) * 5)  # room for the labels
+    for bars in ax.containers:
+        ax.bar_label(bars, labels=[f"{int(round(b.get_height())):,}" for b in bars],
+                     fontsize=8, padding=2, rotation=0 if by is None else 90)
+    if by is None:
+        ax.set_xticks([])
+        # one bar per class: name the bars on the axis instead of in a legend
+        for bars, c in zip(ax.containers, classes):
+            for b in bars:
+                ax.text(b.get_x() + b.get_width() / 2, ax.get_ylim()[0], c, ha="center",
+                        va="top", fontsize=10)
+        ax.set_xlabel("class", labelpad=16)
+    else:
+        ax.set_xlabel("")
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), fontsize=8, title="class")
+    ax.set_ylabel("beats (log scale)" if log else "beats")
+    ax.margins(y=0.15)
+    return fig
 
 
 def plot_ecg_strip(x, fs: float, samples=None, symbols=None, start_s: float = 0.0,
@@ -83,47 +161,102 @@ def plot_ecg_strip(x, fs: float, samples=None, symbols=None, start_s: float = 0.
     return fig
 
 
-def plot_beats(beats, labels, fs: float, classes=None, ax=None, before_s: float | None = None):
+def plot_class_waveforms(beats, labels, fs: float, classes=None, ax=None,
+                         before_s: float | None = None):
     """Mean +- one standard deviation of the beats of each class.
+
+    The mean and sd are computed with numpy over all beats of a class; seaborn draws
+    the mean lines and matplotlib the bands, so 100,000 beats take a fraction of a second.
+
+    Parameters
+    ----------
+    beats : array, shape (n_beats, n_samples)
+    labels : array, shape (n_beats,)
+    fs : float
+        Sampling rate (Hz) of the beats.
+    classes : list, optional
+        Classes to draw, in this order (default: order of first appearance).
+    before_s : float, optional
+        Time from the window's start to the R peak: the time axis then reads "from R peak".
 
     Examples
     --------
-    >>> fig = plot_beats(np.random.default_rng(0).normal(size=(6, 50)), list("NNNVVV"), 100)
-    >>> fig.axes[0].get_legend() is not None
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> beats = np.random.default_rng(0).normal(size=(6, 50))
+    >>> fig = plot_class_waveforms(beats, list("NNNVVV"), 100, before_s=0.1)
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'N (n=3)'
+    >>> bool(np.allclose(fig.axes[0].get_lines()[0].get_ydata(), beats[:3].mean(0)))
     True
     """
-    fig, ax = _axes(ax, (6, 3.5))
-    beats, labels = np.asarray(beats), np.asarray(labels)
-    classes = list(dict.fromkeys(labels)) if classes is None else classes
+    fig, ax = _axes(ax, (7, 3.8))
+    beats, labels = np.asarray(beats, dtype=float), np.asarray(labels).astype(str)
+    classes = [str(c) for c in (dict.fromkeys(labels) if classes is None else classes)]
+    classes = [c for c in classes if (labels == c).any()]
     t = np.arange(beats.shape[1]) / fs - (before_s or 0)
+    palette = _class_palette(classes)
+    rows = []
     for c in classes:
         sel = beats[labels == c]
-        if len(sel) == 0:
-            continue
         mean, sd = sel.mean(0), sel.std(0)
-        color = CLASS_COLORS.get(str(c))
-        ax.plot(t, mean, color=color, label=f"{c} (n={len(sel):,})")
-        ax.fill_between(t, mean - sd, mean + sd, color=color, alpha=0.15)
+        name = f"{c} (n={len(sel):,})"
+        rows.append(pd.DataFrame({"time (s)": t, "mean": mean, "class": name}))
+        ax.fill_between(t, mean - sd, mean + sd, color=palette[c], alpha=0.15, lw=0)
+    sns.lineplot(data=pd.concat(rows), x="time (s)", y="mean", hue="class", ax=ax,
+                 palette=[palette[c] for c in classes], errorbar=None)
     ax.set_xlabel("time from R peak (s)" if before_s is not None else "time (s)")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("amplitude (mean ± sd)")
+    ax.legend(fontsize=8, title=None)
     return fig
+
+
+#: The former name, still used by chapters 03, 06 and 07.
+plot_beats = plot_class_waveforms
 
 
 def plot_confusion_matrix(y_true, y_pred, classes, normalize: str | None = None, ax=None,
                           title: str | None = None):
-    """Confusion matrix (``normalize="true"`` for row-normalised recall per class).
+    """Confusion matrix as a seaborn heatmap: counts, or fractions with ``normalize``.
+
+    ``normalize="true"`` divides each row by the class's support (recall per class on
+    the diagonal), ``"pred"`` each column (precision), ``"all"`` the whole matrix.
+    Counts are written as integers, fractions with 2 decimals; a class with no true
+    beat gets an empty row when normalised by true class.
 
     Examples
     --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> fig = plot_confusion_matrix(["N", "S", "N"], ["N", "N", "N"], ["N", "S"])
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['2', '0', '1', '0']
     >>> fig = plot_confusion_matrix(["N", "S", "N"], ["N", "N", "N"], ["N", "S"], normalize="true")
-    >>> fig.axes[0].get_xlabel()
-    'Predicted label'
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].texts[0].get_text()
+    ('Predicted label', '1.00')
     """
-    fig, ax = _axes(ax, (4.2, 3.8))
-    skm.ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(classes), normalize=normalize, ax=ax, cmap="Blues",
-        colorbar=False, values_format=".2f" if normalize else "d")
-    ax.set_title(title or ("normalised by true class" if normalize else "counts"))
+    classes = list(classes)
+    counts = skm.confusion_matrix(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str),
+                                  labels=[str(c) for c in classes])
+    if normalize is None:
+        values, fmt = counts, "d"
+    elif normalize in ("true", "pred", "all"):
+        axis = {"true": 1, "pred": 0, "all": None}[normalize]
+        total = counts.sum(axis=axis, keepdims=axis is not None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(total > 0, counts / np.where(total > 0, total, 1), np.nan)
+        fmt = ".2f"
+    else:
+        raise ValueError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    side = max(3.8, 0.62 * len(classes) + 1.6)
+    fig, ax = _axes(ax, (side + 0.4, side))
+    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar=False, square=True,
+                xticklabels=classes, yticklabels=classes, linewidths=0.5, linecolor="white",
+                vmin=0, vmax=1 if normalize else None, ax=ax,
+                annot_kws={"fontsize": 9 if len(classes) <= 6 else 7})
+    ax.set(xlabel="Predicted label", ylabel="True label")
+    ax.tick_params(axis="y", labelrotation=0)
+    ax.set_title(title or {None: "counts", "true": "normalised by true class",
+                           "pred": "normalised by predicted class",
+                           "all": "fraction of all beats"}[normalize])
     return fig
 
 
