@@ -9,10 +9,14 @@ pictures from the raw signals, so anyone can regenerate them:
 - :func:`episode_window_anchors` and :func:`split_windows_by_time` cut sliding windows
   inside rhythm episodes that have no beats (ventricular flutter or fibrillation) and
   split them by time.
+- :func:`split_patientwise`, :func:`split_beat_random` and :func:`cap_per_class` give
+  every window a split (patient-wise or beat-random) and cap the images per class.
 - :func:`write_image_folders` writes PNG files into ``<root>/<split>/<class>/``, the
-  layout ``keras.utils.image_dataset_from_directory`` reads.
-- :func:`save_image_model` / :func:`load_image_model` keep the class names, image size
-  and colour mode inside the ``.keras`` file, so a model can be used without guessing;
+  layout ``keras.utils.image_dataset_from_directory`` reads;
+  :func:`image_folder_dataset` reads one split back with integer labels.
+- :func:`save_image_model` / :func:`load_image_model` keep the class names, image size,
+  colour mode and how the images were drawn inside the ``.keras`` file (the entry of
+  :func:`ecgutils.experiment.save_model`), so a model can be used without guessing;
   :func:`load_image_file` reads one image the way the model expects it (used by the
   command ``python -m ecgutils.predict_image``).
 """
@@ -27,12 +31,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MODEL_METADATA", "collect_windows", "episode_window_anchors", "load_image_file", "load_image_model",
-           "read_model_metadata", "render_beat_images", "save_image_model",
-           "split_windows_by_time", "write_image_folders"]
+from .experiment import PREPROCESSING_ENTRY
 
-#: Name of the member of a ``.keras`` archive that holds the class names and image format.
-MODEL_METADATA = "ecgutils.json"
+__all__ = ["MODEL_KIND", "MODEL_METADATA", "cap_per_class", "collect_windows",
+           "episode_window_anchors", "image_folder_dataset", "load_image_file",
+           "load_image_model", "read_model_metadata", "render_beat_images", "save_image_model",
+           "split_beat_random", "split_patientwise", "split_windows_by_time",
+           "write_image_folders"]
+
+#: Name of the member of a ``.keras`` archive that holds the class names and image format
+#: (the preprocessing entry of :func:`ecgutils.experiment.save_model`).
+MODEL_METADATA = PREPROCESSING_ENTRY
+#: The ``"kind"`` of an image classifier, for ``eu.experiment.load_model(path, expect=...)``.
+MODEL_KIND = "image_cnn"
 
 
 # --------------------------------------------------------------------------- rendering
@@ -301,6 +312,111 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
     return np.concatenate(windows), meta, episodes
 
 
+# --------------------------------------------------------------------------- splits
+def split_patientwise(meta, record_split: dict, vf_spans: dict, fs: float, before_s: float,
+                      after_s: float, vf_class: str = "VF",
+                      fractions=(0.7, 0.15, 0.15)) -> np.ndarray:
+    """The split of each window in a patient-wise protocol.
+
+    Beat windows follow their record's split (``record_split``: split name -> records).
+    VF windows come from too few recordings to be split by patient: within each
+    recording they follow :func:`split_windows_by_time` (its VF episodes laid end to end
+    and cut by ``fractions``); a window that straddles a cut gets ``""`` (not used).
+
+    Parameters
+    ----------
+    meta : DataFrame
+        :func:`collect_windows`'s ``meta`` (``db``, ``record``, ``sample``, ``label``).
+    record_split : dict
+        Split name -> records, e.g. from :func:`ecgutils.data.split_records_covering`.
+    vf_spans : dict
+        ``(db, record) -> (start, end)`` VF episodes at ``fs`` (:func:`collect_windows`).
+
+    Returns
+    -------
+    ndarray of str
+        One split name (or ``""``) per window.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> meta = pd.DataFrame({"db": "mitdb", "record": ["100", "101", "207", "207"],
+    ...                      "sample": [500, 900, 110, 190], "label": ["N", "N", "VF", "VF"]})
+    >>> spans = {("mitdb", "207"): np.array([[100, 200]])}
+    >>> split_patientwise(meta, {"train": ["100", "207"], "test": ["101"]}, spans, fs=1,
+    ...                   before_s=10, after_s=10, fractions=(0.5, 0.5),
+    ...                   ).tolist()  # names follow record_split's keys
+    ['train', 'test', 'train', 'test']
+    """
+    split_of = {str(r): name for name, recs in record_split.items() for r in recs}
+    split = meta["record"].astype(str).map(split_of).fillna("").to_numpy(dtype=object)
+    is_vf = (meta["label"] == vf_class).to_numpy()
+    split[is_vf] = ""
+    for (db, rec), spans in vf_spans.items():
+        sel = np.flatnonzero(is_vf & (meta["db"] == db).to_numpy()
+                             & (meta["record"].astype(str) == str(rec)).to_numpy())
+        split[sel] = split_windows_by_time(meta["sample"].to_numpy()[sel], spans, fs,
+                                           before_s, after_s, fractions=fractions,
+                                           names=tuple(record_split))
+    return split.astype(str)
+
+
+def split_beat_random(labels, fractions=(0.7, 0.15, 0.15), seed: int = 0,
+                      names=("train", "val", "test")) -> np.ndarray:
+    """A split of windows at random, stratified by class: patients leak across splits.
+
+    Examples
+    --------
+    >>> split = split_beat_random(np.repeat(["A", "B"], [60, 40]), seed=0)
+    >>> {n: int((split == n).sum()) for n in ("train", "val", "test")}
+    {'train': 69, 'val': 16, 'test': 15}
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    if len(fractions) != 3 or len(names) != 3 or not np.isclose(sum(fractions), 1):
+        raise ValueError(f"need three fractions summing to 1 and three names, got "
+                         f"{fractions} and {names}")
+    idx = np.arange(labels.size)
+    rest, test = train_test_split(idx, test_size=fractions[2], stratify=labels,
+                                  random_state=seed)
+    train, val = train_test_split(rest, test_size=fractions[1] / (1 - fractions[2]),
+                                  stratify=labels[rest], random_state=seed)
+    split = np.empty(labels.size, dtype=object)
+    split[train], split[val], split[test] = names
+    return split.astype(str)
+
+
+def cap_per_class(labels, split, caps: dict, seed: int = 0) -> dict:
+    """Indices kept in each split: at most ``caps[name]`` windows of each class, at random.
+
+    A cap of None keeps the whole split (the test split keeps the real mix of beats).
+
+    Returns
+    -------
+    dict
+        Split name -> sorted indices into ``labels``.
+
+    Examples
+    --------
+    >>> labels = np.array(list("NNNNNVV"))
+    >>> kept = cap_per_class(labels, np.array(["train"] * 5 + ["test"] * 2),
+    ...                      {"train": 2, "test": None})
+    >>> labels[kept["train"]].tolist(), kept["test"].tolist()
+    (['N', 'N'], [5, 6])
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": np.asarray(labels), "split": np.asarray(split)})
+    chosen = {}
+    for name, cap in caps.items():
+        part = frame[frame["split"] == name]
+        if cap is not None:
+            part = part.sample(frac=1, random_state=seed).groupby("label").head(cap)
+        chosen[name] = np.sort(part.index.to_numpy())
+    return chosen
+
+
 # --------------------------------------------------------------------------- folders
 def _check_folder_name(kind: str, name: str) -> None:
     if not name or "/" in name or "\\" in name or name.startswith(".") or name != name.strip():
@@ -401,13 +517,50 @@ def write_image_folders(root, images, classes, splits, names, class_names=None,
     return table
 
 
+def image_folder_dataset(folder, class_names, image_size, batch_size: int = 32,
+                         shuffle: bool = False, seed: int = 0, color_mode: str = "grayscale",
+                         class_weight: dict | None = None):
+    """One split's image folder as a batched dataset with integer labels.
+
+    ``keras.utils.image_dataset_from_directory`` reads ``<folder>/<class>/*.png``
+    (``label_mode="int"``, the class order fixed by ``class_names``); pixel values stay
+    0-255 (the model rescales). With ``class_weight`` ({class index: weight}) each batch
+    carries a per-image sample weight, the dataset form of Keras' ``class_weight``.
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+        ``(images, labels[, weights])`` batches, prefetched.
+    y : ndarray of int
+        The label of each file, from its folder; in the order of the batches when
+        ``shuffle`` is False (with shuffling only the counts are meaningful).
+    """
+    from . import models
+
+    tf = models.import_tensorflow()
+    import keras
+
+    height, width = _image_size(image_size)
+    class_names = [str(c) for c in class_names]
+    ds = keras.utils.image_dataset_from_directory(
+        folder, labels="inferred", label_mode="int", class_names=class_names,
+        color_mode=color_mode, batch_size=batch_size, image_size=(height, width),
+        shuffle=shuffle, seed=seed, verbose=False)
+    y = np.array([class_names.index(Path(p).parent.name) for p in ds.file_paths], dtype=np.int64)
+    if class_weight is not None:
+        weights = tf.constant([float(class_weight.get(i, 1.0)) for i in range(len(class_names))])
+        ds = ds.map(lambda x, label: (x, label, tf.gather(weights, label)))
+    return ds.prefetch(tf.data.AUTOTUNE), y
+
+
 # --------------------------------------------------------------------------- models
-def save_image_model(model, path, class_names, image_size, color_mode: str = "grayscale") -> Path:
+def save_image_model(model, path, class_names, image_size, color_mode: str = "grayscale",
+                     preprocessing: dict | None = None) -> Path:
     """Save a Keras image classifier with its class names, image size and colour mode.
 
-    The model is saved in the Keras 3 format to a temporary ``.keras`` file; the
-    metadata is added to that archive as ``ecgutils.json`` and the file is renamed to
-    ``path`` only then. ``keras.saving.load_model`` ignores the extra member.
+    Written by :func:`ecgutils.experiment.save_model` (to a temporary file, renamed when
+    complete), with ``kind`` :data:`MODEL_KIND`; ``keras.saving.load_model`` ignores the
+    extra entry, :func:`read_model_metadata` reads it.
 
     Parameters
     ----------
@@ -418,6 +571,9 @@ def save_image_model(model, path, class_names, image_size, color_mode: str = "gr
         In the order of the model's outputs.
     image_size : int or (height, width)
     color_mode : {"grayscale", "rgb"}
+    preprocessing : dict, optional
+        How to make an image from a new recording (sampling rate, window around the R
+        peak, band-pass, line width...), stored under ``"rendering"``.
     """
     path = Path(path)
     if path.suffix != ".keras":
@@ -435,22 +591,19 @@ def save_image_model(model, path, class_names, image_size, color_mode: str = "gr
     if tuple(model.inputs[0].shape[1:]) != expected:
         raise ValueError(f"the model takes inputs of shape {tuple(model.inputs[0].shape[1:])}, "
                          f"not {expected} (image_size={image_size}, color_mode={color_mode!r})")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(tmp)
-        meta = {"class_names": class_names, "image_size": [height, width],
-                "color_mode": color_mode, "format": "ecgutils image classifier 1"}
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(MODEL_METADATA, json.dumps(meta, indent=1))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    from .experiment import save_model
+
+    meta = {"kind": MODEL_KIND, "class_names": class_names, "image_size": [height, width],
+            "color_mode": color_mode, "pixel_range": [0, 255],
+            "format": "ecgutils image classifier 2"}
+    if preprocessing:
+        meta["rendering"] = dict(preprocessing)
+    return save_model(model, path, meta)
 
 
 def read_model_metadata(path) -> dict:
-    """The class names, image size and colour mode stored by :func:`save_image_model`.
+    """The class names, image size, colour mode (and rendering) stored by
+    :func:`save_image_model`.
 
     Reads only the archive, without TensorFlow, so a wrong path fails fast.
 

@@ -143,6 +143,42 @@ def test_split_records_covering():
     assert missing and all(v == ["B"] for v in missing.values())
 
 
+def test_split_patientwise_follows_records_and_cuts_vf_by_time():
+    meta = pd.DataFrame({"db": ["mitdb"] * 4 + ["cudb"] * 10,
+                         "record": ["100", "101", "102", "207"] + ["cu01"] * 10,
+                         "sample": [50, 60, 70, 80] + list(range(0, 100, 10)),
+                         "label": ["N", "N", "PVC", "N"] + ["VF"] * 10})
+    spans = {("cudb", "cu01"): np.array([[0, 100]])}
+    split = ei.split_patientwise(meta, {"train": ["100", "207"], "val": ["101"], "test": ["102"]},
+                                 spans, fs=1, before_s=0, after_s=10)
+    assert split[:4].tolist() == ["train", "val", "test", "train"]
+    # 100 s of VF: the first 70 s train, the next 15 val, the last 15 test; the window
+    # 80-90 straddles the val/test cut at 85 and is dropped
+    assert split[4:].tolist() == ["train"] * 7 + ["val", "", "test"]
+    assert ei.split_patientwise(meta, {"train": ["100"]}, {}, 1, 0, 10)[1] == ""
+
+
+def test_split_beat_random_is_stratified_and_reproducible():
+    labels = np.repeat(["A", "B", "C"], [700, 200, 100])
+    split = ei.split_beat_random(labels, seed=3)
+    for c, n in (("A", 700), ("B", 200), ("C", 100)):
+        counts = [((labels == c) & (split == s)).sum() for s in ("train", "val", "test")]
+        assert abs(counts[0] - 0.7 * n) <= 2 and abs(counts[2] - 0.15 * n) <= 1
+    assert (split == ei.split_beat_random(labels, seed=3)).all()
+    assert (split != ei.split_beat_random(labels, seed=4)).any()
+    with pytest.raises(ValueError, match="sum"):
+        ei.split_beat_random(labels, fractions=(0.5, 0.2, 0.2))
+
+
+def test_cap_per_class_caps_training_only():
+    labels = np.repeat(["N", "V"], [50, 5])
+    split = np.where(np.arange(55) % 5 == 0, "test", "train")
+    kept = ei.cap_per_class(labels, split, {"train": 10, "test": None}, seed=0)
+    assert (labels[kept["train"]] == "N").sum() == 10 and (labels[kept["train"]] == "V").sum() == 4
+    assert kept["test"].tolist() == np.flatnonzero(split == "test").tolist()
+    assert set(kept["train"]) <= set(np.flatnonzero(split == "train"))
+
+
 # --------------------------------------------------------------------------- folders
 def test_write_image_folders_layout_roundtrip_and_replace(tmp_path):
     img = ei.render_beat_images(np.random.default_rng(0).normal(size=(4, 60)), size=16)
@@ -174,6 +210,21 @@ def test_write_image_folders_bad_input(tmp_path, change, match):
     args.update(change)
     with pytest.raises(ValueError, match=match):
         ei.write_image_folders(tmp_path, **args)
+
+
+def test_image_folder_dataset_integer_labels_and_weights(tmp_path):
+    img = ei.render_beat_images(np.random.default_rng(0).normal(size=(5, 60)), size=16)
+    ei.write_image_folders(tmp_path, img, ["b", "a", "b", "c", "b"], ["test"] * 5,
+                           [f"x{i}" for i in range(5)], class_names=["a", "b", "c"])
+    ds, y = ei.image_folder_dataset(tmp_path / "test", ["a", "b", "c"], 16, batch_size=2)
+    assert y.tolist() == [0, 1, 1, 1, 2]               # folders in class_names order
+    batches = list(ds.as_numpy_iterator())
+    assert np.concatenate([b[1] for b in batches]).tolist() == y.tolist()
+    assert batches[0][0].shape == (2, 16, 16, 1) and batches[0][0].max() == 255
+    ds, _ = ei.image_folder_dataset(tmp_path / "test", ["a", "b", "c"], 16,
+                                    class_weight={0: 3.0, 1: 0.5})
+    x, label, weight = next(ds.as_numpy_iterator())
+    assert weight.tolist() == [{0: 3.0, 1: 0.5, 2: 1.0}[int(i)] for i in label]
 
 
 # --------------------------------------------------------------------------- images in
@@ -264,6 +315,17 @@ def test_model_keeps_its_classes(tiny_model, tmp_path):
                                atol=1e-6)
     assert [CLASSES[i] for i in reloaded.predict(x, verbose=0).argmax(1)] == ["bright", "dark"]
     assert not list(path.parent.glob(".*tmp*"))
+
+
+def test_model_carries_its_rendering_and_kind(tiny_model, tmp_path):
+    model, _ = tiny_model
+    rendering = {"fs": 360.0, "before_s": 0.3, "after_s": 0.5, "line_width": 1}
+    path = ei.save_image_model(model, tmp_path / "r.keras", CLASSES, 16, preprocessing=rendering)
+    assert ei.read_model_metadata(path)["rendering"] == rendering
+    _, pre = eu.experiment.load_model(path, expect=ei.MODEL_KIND)  # the shared loader too
+    assert pre["class_names"] == CLASSES and pre["kind"] == "image_cnn"
+    with pytest.raises(ValueError, match="not a 'beat_cnn'"):
+        eu.experiment.load_model(path, expect="beat_cnn")
 
 
 def test_save_image_model_bad_input(tiny_model, tmp_path):
