@@ -15,8 +15,8 @@ import seaborn as sns
 from sklearn import metrics as skm
 
 __all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_confusion_matrix",
-           "plot_ecg_strip", "plot_per_record", "plot_pr_curves", "plot_roc_curves",
-           "plot_training_curves"]
+           "plot_ecg_strip", "plot_evaluation", "plot_image_examples", "plot_per_record",
+           "plot_pr_curves", "plot_roc_curves", "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
 CLASS_COLORS = {"N": "tab:blue", "S": "tab:orange", "V": "tab:red", "F": "tab:purple",
@@ -350,4 +350,72 @@ def plot_per_record(table, metrics=("S Se", "S +P", "V Se", "V +P"), ax=None,
     ax.grid(axis="y", alpha=0.3)
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_image_examples(images, labels, classes, per_class: int = 8, seed: int = 0, axes=None):
+    """A grid of random example images: one row per class, ``per_class`` columns.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> images = np.random.default_rng(0).integers(0, 255, (10, 8, 8), dtype=np.uint8)
+    >>> fig = plot_image_examples(images, list("AAAAABBBBB"), ["A", "B"], per_class=3)
+    >>> len(fig.axes), sum(len(ax.images) for ax in fig.axes)
+    (6, 6)
+    """
+    labels = np.asarray(labels)
+    if axes is None:
+        fig, axes = plt.subplots(len(classes), per_class, squeeze=False, layout="constrained",
+                                 figsize=(1.25 * per_class + 1, 1.3 * len(classes)))
+    fig = np.asarray(axes).flat[0].figure
+    rng = np.random.default_rng(seed)
+    for row, c in zip(np.atleast_2d(axes), classes):
+        idx = np.flatnonzero(labels == c)
+        for ax, i in zip(row, rng.choice(idx, min(per_class, len(idx)), replace=False)):
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        for ax in row:
+            ax.set_xticks([]), ax.set_yticks([])
+        row[0].set_ylabel(str(c), rotation=0, ha="right", va="center")
+    return fig
+
+
+def plot_evaluation(result: dict, classes, title: str | None = None):
+    """One training at a glance: loss curves (best epoch marked), the test confusion
+    heatmap normalised by true class, and one-vs-rest ROC curves.
+
+    ``result`` is :func:`ecgutils.experiment.train_and_evaluate`'s dict (``history``,
+    ``best_epoch``, ``y_true``, ``y_pred``, ``y_score``); labels may be class indices
+    or names.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> result = {"history": {"loss": [1.0, 0.6], "val_loss": [0.9, 0.8]}, "best_epoch": 2,
+    ...           "y_true": np.array([0, 1, 1]), "y_pred": np.array([0, 1, 0]),
+    ...           "y_score": np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])}
+    >>> fig = plot_evaluation(result, ["N", "V"])
+    >>> [t.get_text() for t in fig.axes[1].texts]
+    ['1.00', '0.00', '0.50', '0.50']
+    """
+    classes = [str(c) for c in classes]
+
+    def names(y):
+        y = np.asarray(y)
+        return np.asarray(classes)[y] if np.issubdtype(y.dtype, np.integer) else y.astype(str)
+
+    side = max(3.8, 0.62 * len(classes) + 1.6)
+    fig, axes = plt.subplots(1, 3, figsize=(4.6 + 2 * side, side), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1.1, 1]})
+    plot_training_curves(result["history"], metrics=("loss",), axes=axes[:1])
+    if result.get("best_epoch"):
+        axes[0].axvline(result["best_epoch"], color="gray", ls=":", label="best epoch")
+        axes[0].legend(fontsize=8)
+    y_true, y_pred = names(result["y_true"]), names(result["y_pred"])
+    plot_confusion_matrix(y_true, y_pred, classes, normalize="true", ax=axes[1],
+                          title="test, normalised by true class")
+    axes[1].tick_params(axis="x", labelrotation=45)
+    plot_roc_curves(y_true, result["y_score"], classes, ax=axes[2], title="test ROC, one vs rest")
+    if title:
+        fig.suptitle(title)
     return fig

@@ -32,7 +32,7 @@
 # Keras: `Sequential`, `fit`, `predict`.
 #
 # **Time to run.** About 4 minutes on a 2-core laptop CPU (image generation, then two
-# trainings of at most 12 epochs, stopped early); under a minute in smoke mode.
+# trainings of at most 12 epochs, stopped early); a minute or two in smoke mode.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -67,29 +67,32 @@ records = None        # MIT-BIH records; None: the 44 non-paced records
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.metrics import classification_report
-from sklearn.model_selection import train_test_split
-from sklearn.utils.class_weight import compute_class_weight
+from PIL import Image
+from sklearn.metrics import log_loss
 
 import ecgutils as eu
 import ecgutils.images
+from ecgutils.experiment import glue
 
+# The training dataset reshuffles itself every epoch; Keras' note that fit's own shuffle
+# does not apply to a tf.data dataset says nothing the reader needs.
+warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
 start_all = time.perf_counter()
 # papermill passes -p values as text: each is parsed, and a bad one stops here, named
-P = eu.config.parse_parameter
 smoke = eu.config.is_smoke(smoke)
-seed = P("seed", seed, "int", minimum=0)
-for name in ("epochs", "batch_size", "image_size", "line_width", "cap_per_class", "patience"):
-    globals()[name] = P(name, globals()[name], "int", minimum=1)
-before_s = P("before_s", before_s, "float", minimum=0)
-after_s = P("after_s", after_s, "float", minimum=0)
-vf_step_s = P("vf_step_s", vf_step_s, "float", minimum=0.01)
-records = P("records", records, "list", item="str", allow_none=True)
+positive = ("int", {"minimum": 1})
+globals().update(eu.config.parse_parameters(globals(), {
+    "seed": ("int", {"minimum": 0}), "epochs": positive, "batch_size": positive,
+    "image_size": positive, "line_width": positive, "cap_per_class": positive,
+    "patience": positive, "before_s": ("float", {"minimum": 0}),
+    "after_s": ("float", {"minimum": 0}), "vf_step_s": ("float", {"minimum": 0.01}),
+    "records": ("list", {"item": "str", "allow_none": True})}))
 if before_s + after_s < 0.1:
     raise ValueError(f"the window before_s + after_s = {before_s + after_s} s is too short "
                      f"to hold a beat; use at least 0.1 s")
@@ -152,6 +155,7 @@ windows, meta, vf_spans = eu.images.collect_windows(
     records, SYMBOL_CLASS, vf_records=cudb_records, fs=fs, before_s=before_s,
     after_s=after_s, vf_step_s=vf_step_s)
 collect_s = time.perf_counter() - start
+labels = meta["label"].to_numpy()
 print(f"{len(windows):,} windows of {windows.shape[1]} samples "
       f"({before_s + after_s:.2f} s) in {collect_s:.1f} s")
 for (db, rec), spans in vf_spans.items():
@@ -162,29 +166,21 @@ for (db, rec), spans in vf_spans.items():
 # %%
 support = pd.crosstab(meta["symbol"], meta["label"]).reindex(columns=CLASSES, fill_value=0)
 support.loc["total"] = support.sum()
+glue("normal_per_vf", support.loc["total", "Normal"] / max(support.loc["total", "VF"], 1))
 support
 
 # %% [markdown]
-# The classes are very unequal: Normal beats outnumber VF windows about forty to one, and
-# the VF windows come from only two recordings. The mean shapes (± one standard deviation)
-# already differ: wide QRS complexes for LBBB and PVC, a wide terminal S wave for RBBB (in
-# lead MLII), and no repeating beat shape at all for VF.
+# The classes are very unequal: there are {glue:text}`normal_per_vf:.0f` Normal beats for
+# every VF window, and the VF windows come from only two recordings. The mean shapes
+# (± one standard deviation, each window z-scored) already differ: wide QRS complexes for
+# LBBB and PVC, a wide terminal S wave for RBBB (in lead MLII), and no repeating beat
+# shape at all for VF.
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
-t_beat = np.arange(windows.shape[1]) / fs - before_s
-rng = np.random.default_rng(seed)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True, layout="constrained")
 for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"], ["PVC", "Arrhythmia", "VF"])):
-    for c in group:
-        idx = np.flatnonzero(meta["label"].to_numpy() == c)
-        idx = rng.choice(idx, min(len(idx), 2000), replace=False)
-        sel = eu.signal.zscore(windows[idx])
-        m, sd = sel.mean(0), sel.std(0)
-        ax.plot(t_beat, m, label=f"{c} (n={int((meta['label'] == c).sum()):,})")
-        ax.fill_between(t_beat, m - sd, m + sd, alpha=0.15)
-    ax.set_xlabel("time from R peak (s)")
-    ax.set_ylabel("z-scored amplitude")
-    ax.legend(fontsize=8)
+    eu.plots.plot_class_waveforms(eu.signal.zscore(windows), labels, fs, classes=group, ax=ax,
+                                  before_s=before_s)
 
 # %% [markdown]
 # ## Drawing beats as images, without a plotting library
@@ -204,16 +200,8 @@ render_all_s = time.perf_counter() - start
 print(f"rendered all {len(all_images):,} windows as {image_size}x{image_size} images in "
       f"{render_all_s:.1f} s ({1e6 * render_all_s / len(all_images):.0f} µs per image)")
 
-# %%
-fig, axes = plt.subplots(len(CLASSES), 8, figsize=(10, 8), layout="constrained")
-labels_all = meta["label"].to_numpy()
-for row, c in zip(axes, CLASSES):
-    idx = np.flatnonzero(labels_all == c)
-    for ax, i in zip(row, rng.choice(idx, min(8, len(idx)), replace=False)):
-        ax.imshow(all_images[i], cmap="gray", vmin=0, vmax=255)
-    for ax in row:
-        ax.set_xticks([]), ax.set_yticks([])
-    row[0].set_ylabel(c, rotation=0, ha="right", va="center")
+# %% tags=["hide-input"]
+fig = eu.plots.plot_image_examples(all_images, labels, CLASSES, seed=seed)
 fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)");
 
 # %% [markdown]
@@ -229,49 +217,33 @@ fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)")
 # **VF is the exception.** All VF windows come from two recordings (MIT-BIH 207 and
 # Creighton cu01), so a patient-wise split cannot have VF in both training and test.
 # Instead, within each of the two recordings, the VF episodes are laid end to end and
-# cut by time: the first 70 % of VF time trains, the next 15 % validates, the last 15 %
-# tests; windows straddling a cut are dropped, so no sample is shared. The VF test
-# windows therefore come from patients whose earlier VF was seen in training, and the
-# VF scores below are optimistic about new patients. (Record 207 also has ordinary beats,
-# which follow the record's own patient-wise split.)
+# cut by time in the same 70/15/15 proportions: the first stretch of VF time trains, the
+# next validates, the last tests; windows straddling a cut are dropped, so no sample is
+# shared (`eu.images.split_patientwise`). The VF test windows therefore come from
+# patients whose earlier VF was seen in training, and the VF scores below are optimistic
+# about new patients. (Record 207 also has ordinary beats, which follow the record's own
+# patient-wise split.)
 #
 # **Beat-random (`beat_random`).** All windows are pooled and split 70/15/15 at random,
-# stratified by class. Beats of every patient land in training *and* test: the network
-# can recognise a patient's beat shapes rather than the disease. This leak is deliberate
-# here, to show how much it flatters the numbers.
+# stratified by class (`eu.images.split_beat_random`). Beats of every patient land in
+# training *and* test: the network can recognise a patient's beat shapes rather than the
+# disease. This leak is deliberate here, to show how much it flatters the numbers.
 #
 # The validation split is used only for early stopping and to keep the best epoch; the
 # test split only once, at the end.
 
 # %%
-labels = meta["label"].to_numpy()
 is_vf = labels == "VF"
 beat_counts = pd.crosstab(meta.loc[~is_vf, "record"], meta.loc[~is_vf, "label"])
-min_count = 1 if smoke else 20
 record_split, split_seed, missing = eu.data.split_records_covering(
-    beat_counts, (0.7, 0.15, 0.15), seed=seed, min_count=min_count, strict=not smoke)
+    beat_counts, (0.7, 0.15, 0.15), seed=seed, min_count=1 if smoke else 20, strict=not smoke)
 eu.data.check_disjoint(record_split)
 print(f"record split from seed {split_seed}" + (f"; classes missing: {missing}" if missing else ""))
 for name, recs in record_split.items():
     print(f"  {name:5s} ({len(recs):2d} records): {' '.join(recs)}")
-
-split_of_record = {r: name for name, recs in record_split.items() for r in recs}
-patient_split = meta["record"].map(split_of_record).fillna("").to_numpy(dtype=object)
-patient_split[is_vf] = ""
-for (db, rec), spans in vf_spans.items():
-    sel = np.flatnonzero(is_vf & (meta["db"] == db).to_numpy() & (meta["record"] == rec).to_numpy())
-    patient_split[sel] = eu.images.split_windows_by_time(
-        meta["sample"].to_numpy()[sel], spans, fs, before_s, after_s)
-patient_split = patient_split.astype(str)
-
-idx_all = np.arange(len(meta))
-idx_rest, idx_test = train_test_split(idx_all, test_size=0.15, stratify=labels, random_state=seed)
-idx_train, idx_val = train_test_split(idx_rest, test_size=0.15 / 0.85, stratify=labels[idx_rest],
-                                      random_state=seed)
-random_split = np.empty(len(meta), dtype=object)
-random_split[idx_train], random_split[idx_val], random_split[idx_test] = "train", "val", "test"
-random_split = random_split.astype(str)
-splits = {"patient_70_15_15": patient_split, "beat_random": random_split}
+splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf_spans, fs,
+                                                          before_s, after_s),
+          "beat_random": eu.images.split_beat_random(labels, seed=seed)}
 
 # %% [markdown]
 # ## Unequal classes: a cap per class, then class weights
@@ -283,7 +255,8 @@ splits = {"patient_70_15_15": patient_split, "beat_random": random_split}
 #    Normal beats, which carry little new information, and keeps the training run within
 #    the time budget on a laptop CPU.
 # 2. **Class weights.** Classes still below the cap (VF, and Arrhythmia in some splits)
-#    get a larger weight in the loss, `n / (classes × n_class)` ("balanced").
+#    get a larger weight in the loss, `n / (classes × n_class)` ("balanced",
+#    `eu.experiment.class_weights`).
 #
 # We do not augment: shifted or stretched copies of the few VF episodes would still come
 # from the same two patients. The **test split is not capped**: it keeps every beat of the
@@ -291,36 +264,18 @@ splits = {"patient_70_15_15": patient_split, "beat_random": random_split}
 # precision on rare classes is hard.
 
 # %%
-val_cap = max(1, round(cap_per_class * 0.15 / 0.7))
-caps = {"train": cap_per_class, "val": val_cap, "test": None}
-
-
-def select(split_labels):
-    """Indices kept per split: a random sample of at most caps[split] per class."""
-    chosen = {}
-    frame = pd.DataFrame({"label": labels, "split": split_labels})
-    for name, cap in caps.items():
-        part = frame[frame["split"] == name]
-        if cap is not None:
-            part = part.sample(frac=1, random_state=seed).groupby("label").head(cap)
-        chosen[name] = np.sort(part.index.to_numpy())
-    return chosen
-
-
-selected = {protocol: select(s) for protocol, s in splits.items()}
-support_tables = {}
+SPLITS = ["train", "val", "test"]
+caps = {"train": cap_per_class, "val": max(1, round(cap_per_class * 0.15 / 0.7)), "test": None}
+selected = {p: eu.images.cap_per_class(labels, s, caps, seed) for p, s in splits.items()}
+counts = {}
 for protocol, chosen in selected.items():
-    available = pd.crosstab(pd.Series(labels, name="class"),
-                            pd.Series(splits[protocol], name="split")).reindex(index=CLASSES,
-                                                                               fill_value=0)
-    used = pd.DataFrame({name: pd.Series(labels[idx]).value_counts() for name, idx in chosen.items()}
-                        ).reindex(index=CLASSES, fill_value=0).fillna(0).astype(int)
-    support_tables[protocol] = used
-    table = pd.concat({"available": available.reindex(columns=["train", "val", "test"],
-                                                       fill_value=0),
-                       "used": used}, axis=1)
-    print(f"\n{protocol}: windows per class and split (available, then used)")
-    print(table.to_string())
+    idx = np.concatenate(list(chosen.values()))
+    for what, keep in (("available", slice(None)), ("used", idx)):
+        counts[protocol, what] = pd.crosstab(
+            labels[keep], splits[protocol][keep], rownames=["class"], colnames=["split"]
+        ).reindex(index=CLASSES, columns=SPLITS, fill_value=0)
+counts = pd.concat(counts, axis=1)
+counts
 
 # %% [markdown]
 # ## Writing the image folders
@@ -336,164 +291,112 @@ for protocol, chosen in selected.items():
 start = time.perf_counter()
 file_names = (meta["db"] + "_" + meta["record"] + "_"
               + meta["sample"].map("{:07d}".format)).to_numpy()
-folder_counts = {}
 for protocol, chosen in selected.items():
     idx = np.concatenate(list(chosen.values()))
-    folder_counts[protocol] = eu.images.write_image_folders(
-        image_root / protocol, all_images[idx], labels[idx], splits[protocol][idx],
-        file_names[idx], class_names=CLASSES)
+    eu.images.write_image_folders(image_root / protocol, all_images[idx], labels[idx],
+                                  splits[protocol][idx], file_names[idx], class_names=CLASSES)
 write_s = time.perf_counter() - start
-n_written = sum(int(t.to_numpy().sum()) for t in folder_counts.values())
+n_written = sum(len(np.concatenate(list(chosen.values()))) for chosen in selected.values())
 print(f"wrote {n_written:,} PNG files in {write_s:.1f} s")
-folder_counts["patient_70_15_15"]
 
 # %% [markdown]
 # ## The reference CNN
 #
-# `keras.utils.image_dataset_from_directory` reads each split (64 × 64, grayscale,
-# batches of 32, one-hot labels); the class order is fixed by `class_names`. Pixel values
-# stay 0–255 on disk and in the datasets: the `Rescaling` layer inside the model divides
-# them by 255, so the saved model takes raw images. The architecture is the reference's:
-# two 3 × 3 convolutions of 32 filters with ReLU, each followed by 2 × 2 max pooling, a
-# dense layer of 128 units, and a six-way softmax, trained with Adam on categorical
-# cross-entropy.
+# `eu.images.image_folder_dataset` reads each split with
+# `keras.utils.image_dataset_from_directory` (64 × 64, grayscale, batches of 32, integer
+# labels in the order of `CLASSES`); the training split also carries each image's class
+# weight. Pixel values stay 0–255 on disk and in the datasets: the `Rescaling` layer
+# inside the model divides them by 255, so the saved model takes raw images. The
+# architecture, `eu.models.build_image_cnn`, is the reference's: two 3 × 3 convolutions of
+# 32 filters with ReLU, each followed by 2 × 2 max pooling, a dense layer of 128 units,
+# and a six-way softmax, trained with Adam on (sparse) categorical cross-entropy.
+#
+# `eu.experiment.train_and_evaluate` trains it with early stopping on the validation loss
+# (`patience` epochs without improvement; the best epoch's weights are restored), prints
+# one line per training, and predicts the test split once.
 
 # %%
-tf = eu.models.import_tensorflow()
-import keras
+eu.models.build_image_cnn(image_size, len(CLASSES)).summary()
 
 
-def build_reference_cnn(size, n_classes):
-    return keras.Sequential([
-        keras.Input((size, size, 1)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ], name="reference_cnn")
-
-
-build_reference_cnn(image_size, len(CLASSES)).summary()
-
-
-# %%
-def load_split(protocol, split, shuffle):
-    ds = keras.utils.image_dataset_from_directory(
-        image_root / protocol / split, labels="inferred", label_mode="categorical",
-        class_names=CLASSES, color_mode="grayscale", batch_size=batch_size,
-        image_size=(image_size, image_size), shuffle=shuffle, seed=seed)
-    true = np.array([Path(p).parent.name for p in ds.file_paths])
-    return ds, true
-
-
-def train_and_test(protocol):
-    """Train the reference CNN on one protocol's folders; score it on its test split."""
+def train_protocol(protocol):
+    """Train the image CNN on one protocol's folders; score it once on its test split."""
     eu.config.set_seed(seed)
-    train_ds, train_true = load_split(protocol, "train", shuffle=True)
-    val_ds, _ = load_split(protocol, "val", shuffle=False)
-    test_ds, test_true = load_split(protocol, "test", shuffle=False)
-    present = np.unique(train_true)
-    weights = compute_class_weight("balanced", classes=present, y=train_true)
-    class_weight = {CLASSES.index(c): float(w) for c, w in zip(present, weights)}
-    model = build_reference_cnn(image_size, len(CLASSES))
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                         restore_best_weights=True)
-    start = time.perf_counter()
-    history = model.fit(train_ds.prefetch(tf.data.AUTOTUNE),
-                        validation_data=val_ds.cache().prefetch(tf.data.AUTOTUNE),
-                        epochs=epochs, class_weight=class_weight, callbacks=[stop],
-                        shuffle=False, verbose=0)
-    train_s = time.perf_counter() - start
-    start = time.perf_counter()
-    y_score = model.predict(test_ds.prefetch(tf.data.AUTOTUNE), verbose=0)
-    predict_s = time.perf_counter() - start
-    y_pred = np.asarray(CLASSES)[y_score.argmax(axis=1)]
-    p_true = y_score[np.arange(len(test_true)), [CLASSES.index(c) for c in test_true]]
-    test_loss = float(-np.mean(np.log(np.clip(p_true, 1e-7, 1.0))))
-    metrics = eu.evaluate.classification_metrics(test_true, y_pred, CLASSES, y_score)
-    metrics["loss"] = round(test_loss, 4)
-    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-    metrics["best_epoch"] = best_epoch
-    metrics["epochs_run"] = len(history.history["loss"])
-    metrics["val_loss_best"] = round(float(min(history.history["val_loss"])), 4)
-    print(f"{protocol}: {metrics['epochs_run']} epochs ({train_s:.0f} s, best epoch {best_epoch}); "
-          f"test accuracy {metrics['accuracy']:.3f}, test loss {test_loss:.3f}, "
-          f"macro-F1 {metrics['macro_f1']:.3f} on {len(test_true):,} images")
-    return {"model": model, "history": history.history, "y_true": test_true,
-            "y_pred": y_pred, "y_score": y_score, "metrics": metrics,
-            "class_weight": {CLASSES[i]: round(w, 3) for i, w in class_weight.items()},
-            "timing": {"train_s": round(train_s, 2), "predict_s": round(predict_s, 2)}}
+    weights = eu.experiment.class_weights(labels[selected[protocol]["train"]], CLASSES)
+    data = {split: eu.images.image_folder_dataset(
+        image_root / protocol / split, CLASSES, image_size, batch_size, shuffle=split == "train",
+        seed=seed, class_weight=weights if split == "train" else None) for split in SPLITS}
+    out = eu.experiment.train_and_evaluate(
+        eu.models.build_image_cnn(image_size, len(CLASSES)), data["train"][0],
+        data["val"][0].cache(), test=data["test"][0], epochs=epochs, patience=patience,
+        score="val_loss", label=protocol)
+    out["y_true"] = y_true = data["test"][1]
+    m = eu.evaluate.classification_metrics(
+        np.take(CLASSES, y_true), np.take(CLASSES, out["y_pred"]), CLASSES, out["y_score"])
+    m.update(loss=round(log_loss(y_true, out["y_score"], labels=range(len(CLASSES))), 4),
+             best_epoch=out["best_epoch"], epochs_run=out["timing"]["epochs_run"],
+             val_loss_best=round(out["best_score"], 4))
+    out.update(metrics=m, class_weight={CLASSES[i]: w for i, w in weights.items()})
+    return out
 
 
-def show_results(out, title):
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4), layout="constrained",
-                             gridspec_kw={"width_ratios": [1, 1, 1.15, 1.15]})
-    eu.plots.plot_training_curves(out["history"], axes=axes[:2])
-    eu.plots.plot_confusion_matrix(out["y_true"], out["y_pred"], CLASSES, normalize="true",
-                                   ax=axes[2], title="test, normalised by true class")
-    axes[2].tick_params(axis="x", labelrotation=45)
-    eu.plots.plot_roc_curves(out["y_true"], out["y_score"], CLASSES, ax=axes[3],
-                             title="test ROC, one vs rest")
-    fig.suptitle(title)
-    epochs_table = pd.DataFrame(out["history"]).round(3)
-    epochs_table.index = pd.RangeIndex(1, len(epochs_table) + 1, name="epoch")
-    print(epochs_table.to_string(), end="\n\n")
-    print(classification_report(out["y_true"], out["y_pred"], labels=CLASSES, digits=3,
-                                zero_division=0))
-    return fig
+def per_class_table(out):
+    table = pd.DataFrame(out["metrics"]["per_class"]).T.reindex(
+        columns=["precision", "recall", "f1", "roc_auc", "support"]).astype(float)
+    return table.round(3).astype({"support": int})
 
 
 # %% [markdown]
 # ## Patient-wise: new patients at test time
 
 # %%
-outputs = {"patient_70_15_15": train_and_test("patient_70_15_15")}
-print("class weights:", outputs["patient_70_15_15"]["class_weight"])
+outputs = {"patient_70_15_15": train_protocol("patient_70_15_15")}
+
+# %% tags=["hide-input"]
+eu.plots.plot_evaluation(outputs["patient_70_15_15"], CLASSES,
+                         "patient-wise split: test patients never seen in training");
 
 # %%
-show_results(outputs["patient_70_15_15"], "patient-wise split: test patients never seen in training");
-
-# %%
-pd.DataFrame(outputs["patient_70_15_15"]["metrics"]["confusion_matrix"],
-             index=pd.Index(CLASSES, name="true"), columns=pd.Index(CLASSES, name="predicted"))
+per_class_table(outputs["patient_70_15_15"])
 
 # %% [markdown]
 # ## Beat-random: the same network, a leaky split
 
 # %%
-outputs["beat_random"] = train_and_test("beat_random")
+outputs["beat_random"] = train_protocol("beat_random")
+
+# %% tags=["hide-input"]
+eu.plots.plot_evaluation(outputs["beat_random"], CLASSES,
+                         "beat-random split: every patient in training and test");
 
 # %%
-show_results(outputs["beat_random"], "beat-random split: every patient in training and test");
+per_class_table(outputs["beat_random"])
 
 # %% [markdown]
 # ## The difference
 
 # %%
-rows = {}
-for protocol, out in outputs.items():
-    m = out["metrics"]
-    rows[protocol] = {"test accuracy": m["accuracy"], "test loss": m["loss"],
-                      "macro-F1": m["macro_f1"], "test images": m["n"],
-                      **{f"recall {c}": m["per_class"][c]["recall"] for c in CLASSES},
-                      **{f"AUC {c}": m["per_class"][c].get("roc_auc", np.nan) for c in CLASSES}}
-comparison = pd.DataFrame(rows).T
-comparison.T
+comparison = pd.DataFrame.from_dict({p: {
+    "test accuracy": o["metrics"]["accuracy"], "macro-F1": o["metrics"]["macro_f1"],
+    "test loss": o["metrics"]["loss"], "best epoch": o["best_epoch"],
+    "epochs run": o["timing"]["epochs_run"], "test images": o["metrics"]["n"]}
+    for p, o in outputs.items()}, orient="index")
+for p, short in (("patient_70_15_15", "patient"), ("beat_random", "random")):
+    for col, key in (("test accuracy", "acc"), ("macro-F1", "f1"), ("best epoch", "best_epoch")):
+        glue(f"{key}_{short}", comparison.loc[p, col])
+glue("epochs_run_patient", comparison.loc["patient_70_15_15", "epochs run"])
+comparison.round(3)
 
 # %% [markdown]
 # The same network, the same images, two very different answers. On the beat-random
-# split it scores above 90 % accuracy with a macro-F1 near 0.9; on new patients accuracy
-# falls to about 60 % and macro-F1 to about a third. In the beat-random split the
-# network has seen other beats of every test patient, and one patient's beats look alike:
-# much of that score is recognising people, not rhythms. On the patient-wise split
-# the validation loss stops improving after the first epoch or two while the training
-# loss keeps falling (see the table of epochs): the network learns the training patients
-# faster than the classes.
+# split it reaches an accuracy of {glue:text}`acc_random:.3f` and a macro-F1 of
+# {glue:text}`f1_random:.3f`; on new patients accuracy is {glue:text}`acc_patient:.3f`
+# and macro-F1 {glue:text}`f1_patient:.3f`. In the beat-random split the network has
+# seen other beats of every test patient, and one patient's beats look alike: much of
+# that score is recognising people, not rhythms. On the patient-wise split the
+# validation loss was lowest at epoch {glue:text}`best_epoch_patient` of
+# {glue:text}`epochs_run_patient` while the training loss kept falling (see the curves):
+# the network learns the training patients faster than the classes.
 #
 # The confusion matrix shows where it fails. Bundle-branch-block classes rest on a handful
 # of patients (LBBB on four records in all, one of them in the test split), and one
@@ -504,37 +407,36 @@ comparison.T
 # dominated by Normal beats; the macro-F1 and the per-class recalls show how the rare
 # classes fare. VF is recognised in both splits, since its images look nothing like a
 # beat, but its test windows come from the same two recordings as its training windows
-# (see the split above), and some Normal beats are called VF. The patient-wise numbers
+# (see the split above), and some Normal beats may be called VF. The patient-wise numbers
 # are the ones to expect on a new recording, and the ones to compare with other chapters.
 
 # %% [markdown]
 # ## Save, reload, and classify a new image
 #
 # The patient-wise model is the one worth keeping. `eu.images.save_image_model` saves it
-# in the Keras 3 format (to a temporary name, then renamed) and stores the class names,
-# image size and colour mode inside the `.keras` archive, so whoever loads it needs no
-# side information. We reload it and classify one new PNG: a beat of a test patient,
-# drawn with the same renderer and written outside the image folders.
+# in the Keras 3 format (through `eu.experiment.save_model`: to a temporary name, then
+# renamed) with everything needed to use it inside the `.keras` archive: the class names,
+# image size and colour mode, and how a beat becomes an image (sampling rate, window
+# around the R peak, band-pass, line width). We reload it and classify one new PNG: a beat
+# of a test patient, written outside the image folders.
 
 # %%
 model_path = Path(results_dir) / "02_image_cnn.keras"
+rendering = {"fs": fs, "before_s": before_s, "after_s": after_s, "band_hz": [0.5, 40.0],
+             "line_width": line_width, "lead": "MLII where present (eu.data.pick_lead)",
+             "anchor": "annotated R peak; VF: every vf_step_s inside the episode",
+             "vf_step_s": vf_step_s}
 eu.images.save_image_model(outputs["patient_70_15_15"]["model"], model_path, CLASSES,
-                           image_size, color_mode="grayscale")
+                           image_size, preprocessing=rendering)
 reloaded, model_meta = eu.images.load_image_model(model_path)
 print(f"saved {model_path} ({model_path.stat().st_size / 1e6:.1f} MB); classes: "
-      f"{model_meta['class_names']}")
+      f"{model_meta['class_names']}; rendering: {model_meta['rendering']}")
 
-test_records = record_split["test"]
-candidates = np.flatnonzero(meta["record"].isin(test_records).to_numpy()
-                            & (patient_split == "test") & ~is_vf & (labels != "Normal"))
-if len(candidates) == 0:
-    candidates = np.flatnonzero(patient_split == "test")
-pick = int(np.random.default_rng(seed).choice(candidates))
+candidates = np.flatnonzero((splits["patient_70_15_15"] == "test") & ~is_vf & (labels != "Normal"))
+pick = int(np.random.default_rng(seed).choice(
+    candidates if len(candidates) else np.flatnonzero(splits["patient_70_15_15"] == "test")))
 new_png = Path(results_dir) / "02_new_beat.png"
-from PIL import Image
-
-Image.fromarray(eu.images.render_beat_images(windows[pick:pick + 1], size=image_size,
-                                             line_width=line_width)[0]).save(new_png)
+Image.fromarray(all_images[pick]).save(new_png)
 array, notes = eu.images.load_image_file(new_png, model_meta["image_size"])
 probs = reloaded.predict(array[None], verbose=0)[0]
 same = np.allclose(probs, outputs["patient_70_15_15"]["model"].predict(array[None], verbose=0)[0],
@@ -542,9 +444,6 @@ same = np.allclose(probs, outputs["patient_70_15_15"]["model"].predict(array[Non
 print(f"{new_png}: record {meta['record'][pick]}, annotated {meta['symbol'][pick]!r} "
       f"({labels[pick]}) -> predicted {CLASSES[int(probs.argmax())]} "
       f"(confidence {probs.max():.3f}); reloaded model agrees with the trained one: {same}")
-fig, ax = plt.subplots(figsize=(2, 2))
-ax.imshow(np.asarray(Image.open(new_png)), cmap="gray")
-ax.set_axis_off();
 
 # %% [markdown]
 # The same, from the command line. `python -m ecgutils.predict_image` prints the class
@@ -566,29 +465,24 @@ cli_ok = proc.returncode == 0
 
 # %%
 total_s = time.perf_counter() - start_all
-params = {"smoke": smoke, "seed": seed, "epochs": epochs, "batch_size": batch_size,
-          "image_size": image_size, "line_width": line_width, "before_s": before_s,
-          "after_s": after_s, "vf_step_s": vf_step_s, "cap_per_class": cap_per_class,
-          "patience": patience, "records": records, "cudb_records": cudb_records}
-runs = []
-for protocol, out in outputs.items():
-    extra = {"support": support_tables[protocol].to_dict(), "class_weight": out["class_weight"],
-             "symbols": {c: sorted(s for s, k in SYMBOL_CLASS.items() if k == c) for c in CLASSES}}
-    if protocol == "patient_70_15_15":
-        extra.update(records=record_split, split_seed=split_seed,
-                     note="records split 70/15/15 (first seed from `seed` covering every beat "
-                          "class in every split); VF windows (records 207 and cu01 only) split "
-                          "by episode time within each record, 70/15/15, an exception to the "
-                          "patient-wise rule; test split uncapped",
-                     model_file=model_path.name, new_image_prediction=CLASSES[int(probs.argmax())],
-                     cli_ok=cli_ok)
-    else:
-        extra.update(note="windows split 70/15/15 at random, stratified by class: patients "
-                          "leak across splits on purpose; test split uncapped")
-    timing = {"collect_s": round(collect_s, 2), "render_all_s": round(render_all_s, 2),
-              "write_png_s": round(write_s, 2), **out["timing"], "notebook_s": round(total_s, 1)}
-    runs.append(eu.results.make_run(protocol, "cnn2d_reference", CLASSES, out["metrics"], timing,
-                                    **extra))
+params = {k: globals()[k] for k in (
+    "smoke", "seed", "epochs", "batch_size", "image_size", "line_width", "before_s", "after_s",
+    "vf_step_s", "cap_per_class", "patience", "records", "cudb_records")}
+extra = {"patient_70_15_15": dict(
+    records=record_split, split_seed=split_seed, model_file=model_path.name,
+    new_image_prediction=CLASSES[int(probs.argmax())], cli_ok=cli_ok,
+    note="records split 70/15/15 (first seed from `seed` covering every beat class in every "
+         "split); VF windows (records 207 and cu01 only) split by episode time within each "
+         "record, 70/15/15, an exception to the patient-wise rule; test split uncapped"),
+    "beat_random": dict(note="windows split 70/15/15 at random, stratified by class: patients "
+                             "leak across splits on purpose; test split uncapped")}
+runs = [eu.results.make_run(
+    protocol, "cnn2d_reference", CLASSES, out["metrics"],
+    {"collect_s": round(collect_s, 2), "render_all_s": round(render_all_s, 2),
+     "write_png_s": round(write_s, 2), **out["timing"], "notebook_s": round(total_s, 1)},
+    support=counts[protocol]["used"].to_dict(), class_weight=out["class_weight"],
+    symbols={c: sorted(s for s, k in SYMBOL_CLASS.items() if k == c) for c in CLASSES},
+    **extra[protocol]) for protocol, out in outputs.items()]
 path = eu.results.write_results(results_dir, "02_image_cnn", params, runs)
 print(f"wrote {path}; whole notebook so far {total_s / 60:.1f} min")
 
@@ -602,12 +496,14 @@ print(f"wrote {path}; whole notebook so far {total_s / 60:.1f} min")
 #   recordings, so VF cannot be evaluated patient-wise: we split it by time, and say so.
 # - Imbalance is handled with a cap per class and class weights on the training side;
 #   the test sets keep every beat.
-# - The reference CNN does far better on a beat-random split (above 90 % accuracy) than on
-#   new patients (about 60 %, macro-F1 about a third). The patient-wise numbers are the
-#   honest answer to the reference's "XX %": a single-beat image and a few dozen training
-#   patients are not enough for classes such as LBBB that rest on four patients.
-# - The saved `.keras` model carries its class names; `python -m ecgutils.predict_image`
-#   classifies any image with it.
+# - The reference CNN does far better on a beat-random split (accuracy
+#   {glue:text}`acc_random:.3f`, macro-F1 {glue:text}`f1_random:.3f`) than on new patients
+#   (accuracy {glue:text}`acc_patient:.3f`, macro-F1 {glue:text}`f1_patient:.3f`). The
+#   patient-wise numbers are the honest answer to the reference's "XX %": a single-beat
+#   image and a few dozen training patients are not enough for classes such as LBBB that
+#   rest on four patients.
+# - The saved `.keras` model carries its class names and how its images were drawn;
+#   `python -m ecgutils.predict_image` classifies any image with it.
 #
 # ## What's next
 #
