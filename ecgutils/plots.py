@@ -16,7 +16,8 @@ from sklearn import metrics as skm
 
 __all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_confusion_matrix",
            "plot_ecg_strip", "plot_evaluation", "plot_image_examples", "plot_per_record",
-           "plot_pr_curves", "plot_roc_curves", "plot_training_curves"]
+           "plot_pr_curves", "plot_record_strip", "plot_roc_curves", "plot_signal_versions",
+           "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
 CLASS_COLORS = {"N": "tab:blue", "S": "tab:orange", "V": "tab:red", "F": "tab:purple",
@@ -419,3 +420,61 @@ def plot_evaluation(result: dict, classes, title: str | None = None):
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_record_strip(record: str, db: str = "mitdb", start_s: float = 0.0,
+                      duration_s: float = 10.0, ax=None, detected=None,
+                      title: str | None = None, root=None):
+    """:func:`plot_ecg_strip` of a stored record: its lead chosen by name
+    (:func:`ecgutils.data.pick_lead`) and its beat annotations above the trace.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import os, tempfile, wfdb
+    >>> root = tempfile.mkdtemp(); os.mkdir(f"{root}/demo")
+    >>> wfdb.wrsamp("r1", fs=100, units=["mV"], sig_name=["MLII"], write_dir=f"{root}/demo",
+    ...             p_signal=np.sin(np.arange(2000) / 8)[:, None], fmt=["16"])
+    >>> wfdb.wrann("r1", "atr", np.array([100, 300]), np.array(["N", "V"]), write_dir=f"{root}/demo")
+    >>> fig = plot_record_strip("r1", "demo", root=root)
+    >>> fig.axes[0].get_title(), sorted(t.get_text() for t in fig.axes[0].texts)
+    ('demo/r1, lead MLII, from 0.0 s', ['N', 'V'])
+    """
+    from . import data
+
+    rec = data.load_record(record, db, root)
+    x, lead = data.pick_lead(rec)
+    ann = data.load_annotations(record, db, root)
+    beat = np.isin(ann.symbol, list(data.BEAT_SYMBOLS))
+    return plot_ecg_strip(x, rec.fs, ann.sample[beat], np.asarray(ann.symbol)[beat], start_s,
+                          duration_s, ax=ax, detected=detected,
+                          title=title or f"{db}/{record}, lead {lead}, from {start_s:.1f} s")
+
+
+def plot_signal_versions(x, fs: float, versions: dict, start_s: float, duration_s: float,
+                         axes=None, unit: str = "mV"):
+    """The same stretch of a signal after different processing, one panel each.
+
+    ``versions`` maps a title to a function of the whole signal (filters need the
+    signal around the stretch, so they run on all of it before it is cut).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> x = np.random.default_rng(0).normal(size=1000)
+    >>> fig = plot_signal_versions(x, 100, {"raw": lambda s: s, "doubled": lambda s: 2 * s}, 1, 2)
+    >>> [ax.get_title(loc="left") for ax in fig.axes], len(fig.axes[1].get_lines()[0].get_xdata())
+    (['raw', 'doubled'], 200)
+    """
+    if axes is None:
+        fig, axes = plt.subplots(len(versions), 1, figsize=(12, 2.2 * len(versions)),
+                                 sharex=True, layout="constrained", squeeze=False)
+        axes = axes[:, 0]
+    window = slice(int(start_s * fs), int((start_s + duration_s) * fs))
+    t = np.arange(window.start, window.stop) / fs
+    for ax, (name, transform) in zip(axes, versions.items()):
+        ax.plot(t, np.asarray(transform(x))[window], color="k", lw=0.8)
+        ax.set_title(name, loc="left", fontsize=10)
+        ax.set_ylabel(unit)
+    axes[-1].set_xlabel("time (s)")
+    return axes[0].figure

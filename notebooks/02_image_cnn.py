@@ -77,7 +77,6 @@ from PIL import Image
 from sklearn.metrics import log_loss
 
 import ecgutils as eu
-import ecgutils.images
 from ecgutils.experiment import glue
 
 # The training dataset reshuffles itself every epoch; Keras' note that fit's own shuffle
