@@ -102,3 +102,26 @@ def test_class_waveforms_is_fast_on_many_beats():
     start = time.perf_counter()
     ep.plot_class_waveforms(beats, labels, 360)
     assert time.perf_counter() - start < 10
+
+
+def test_image_examples_rows_hold_their_class():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["A", "B", "C"], 5)
+    images = np.repeat(np.array([0, 120, 255], np.uint8), 5)[:, None, None] * np.ones((1, 8, 8),
+                                                                                     np.uint8)
+    fig = ep.plot_image_examples(images, labels, ["C", "A", "B"], per_class=3, seed=int(rng.integers(9)))
+    rows = np.array(fig.axes).reshape(3, 3)
+    for row, value in zip(rows, (255, 0, 120)):
+        assert all(np.asarray(ax.images[0].get_array()).max() == value for ax in row)
+    assert [row[0].get_ylabel() for row in rows] == ["C", "A", "B"]
+
+
+def test_evaluation_figure_shows_the_test_recall_and_the_best_epoch():
+    y_true, y_pred = np.array([0, 0, 1, 1, 1, 2]), np.array([0, 1, 1, 1, 2, 2])
+    result = {"history": {"loss": [1.0, 0.7, 0.6], "val_loss": [0.9, 0.8, 0.85]},
+              "best_epoch": 2, "y_true": y_true, "y_pred": y_pred,
+              "y_score": np.eye(3)[y_pred] * 0.8 + 0.2 / 3}
+    fig = ep.plot_evaluation(result, ["N", "S", "V"], title="demo")
+    diagonal = _cells(fig.axes[1], 3).diagonal().astype(float)
+    np.testing.assert_allclose(diagonal, [0.5, 2 / 3, 1.0], atol=0.005)
+    assert 2 in [line.get_xdata()[0] for line in fig.axes[0].get_lines() if line.get_linestyle() == ":"]
