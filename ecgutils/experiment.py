@@ -174,8 +174,10 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
                                  "score='val_loss' to select on a validation dataset")
             selector = _selection_callback(keras, val[0], np.asarray(val[1]), score, patience)
         callbacks.insert(0, selector)
+    # a dataset shuffles itself (fit's own shuffle does not apply to it)
     fit_args = ({"x": train[0], "y": np.asarray(train[1]), "batch_size": batch_size,
-                 "class_weight": class_weight} if _is_pair(train) else {"x": train})
+                 "class_weight": class_weight} if _is_pair(train)
+                else {"x": train, "shuffle": False})
     start = time.perf_counter()
     history = model.fit(**fit_args, validation_data=validation, epochs=epochs,
                         callbacks=callbacks, verbose=0)

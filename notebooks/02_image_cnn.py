@@ -67,7 +67,6 @@ records = None        # MIT-BIH records; None: the 44 non-paced records
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -79,9 +78,6 @@ from sklearn.metrics import log_loss
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-# The training dataset reshuffles itself every epoch; Keras' note that fit's own shuffle
-# does not apply to a tf.data dataset says nothing the reader needs.
-warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
 start_all = time.perf_counter()
 # papermill passes -p values as text: each is parsed, and a bad one stops here, named
 smoke = eu.config.is_smoke(smoke)
