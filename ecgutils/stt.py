@@ -556,7 +556,11 @@ def plot_episode_track(samples, values, fs: float, reference=(), detected=(), ra
     for i, (start, end) in enumerate(np.asarray(reference).reshape(-1, 2)):
         ax.axvspan(start / fs / 60, end / fs / 60, color="tab:orange", alpha=0.25,
                    label="reference episode" if i == 0 else None)
-    for i, (start, end) in enumerate(np.asarray(detected).reshape(-1, 2)):
+    detected = np.asarray(detected).reshape(-1, 2)
+    if len(detected):   # room above the curve for the bars
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + 0.12 * (high - low))
+    for i, (start, end) in enumerate(detected):
         # x in minutes, y in axes coordinates: the bars sit along the top whatever the scale
         ax.plot([start / fs / 60, end / fs / 60], [0.96, 0.96], color="tab:blue", lw=4,
                 transform=ax.get_xaxis_transform(), label="detected episode" if i == 0 else None)
@@ -565,5 +569,5 @@ def plot_episode_track(samples, values, fs: float, reference=(), detected=(), ra
     ax.set_xlabel("time (min)")
     if title:
         ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     return fig
