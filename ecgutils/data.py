@@ -38,9 +38,9 @@ __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table
            "check_annotation_file", "check_disjoint", "check_records_exist", "ChecksumError",
            "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
-           "load_annotations", "load_record", "local_checksums", "PACED_RECORDS",
-           "pick_lead", "rhythm_episodes", "split_records", "split_records_covering",
-           "verify_file", "vf_episodes"]
+           "load_annotations", "load_record", "local_checksums", "merge_intervals",
+           "PACED_RECORDS", "pick_lead", "rhythm_episodes", "samples_in_episodes",
+           "split_records", "split_records_covering", "verify_file", "vf_episodes"]
 
 #: PhysioNet versions of the databases the book uses.
 DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
@@ -823,6 +823,53 @@ def intersect_episodes(a, b) -> np.ndarray:
     keep = stop > start
     out = np.stack([start[keep], stop[keep]], axis=1)
     return out[np.argsort(out[:, 0])] if len(out) else out.reshape(0, 2)
+
+
+def merge_intervals(intervals) -> np.ndarray:
+    """Union of ``(start, end)`` intervals (inclusive), as sorted disjoint intervals.
+
+    Intervals that overlap or touch are joined.
+
+    Examples
+    --------
+    >>> merge_intervals([(5, 9), (0, 2), (8, 12), (20, 25)]).tolist()
+    [[0, 2], [5, 12], [20, 25]]
+    >>> merge_intervals([]).shape
+    (0, 2)
+    """
+    iv = np.asarray(intervals, dtype=np.int64).reshape(-1, 2)
+    if iv.size == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(iv[:, 1])
+    new = np.ones(len(iv), bool)
+    new[1:] = iv[1:, 0] > reach[:-1]   # a new run starts past everything before it
+    return np.stack([iv[new, 0], np.maximum.reduceat(iv[:, 1], np.flatnonzero(new))], axis=1)
+
+
+def samples_in_episodes(samples, episodes) -> np.ndarray:
+    """True for each sample inside any ``(start, end)`` interval (inclusive).
+
+    The one "which samples fall in the episodes" test of the package: ``episodes`` may
+    overlap and come in any order (an ``(n, 2)`` array, a list of pairs, or a DataFrame
+    with ``start`` and ``end`` columns such as :func:`ecgutils.stt.st_episodes` returns).
+    One binary search per sample, so it scales to every beat of a long record.
+
+    Examples
+    --------
+    >>> samples_in_episodes([0, 5, 10, 15, 30], [(25, 40), (4, 10)]).tolist()
+    [False, True, True, False, True]
+    >>> samples_in_episodes([1, 2], []).tolist()
+    [False, False]
+    """
+    if isinstance(episodes, pd.DataFrame):
+        episodes = episodes[["start", "end"]].to_numpy()
+    merged = merge_intervals(episodes)
+    samples = np.asarray(samples, dtype=np.int64)
+    if merged.size == 0:
+        return np.zeros(samples.shape, bool)
+    i = np.searchsorted(merged[:, 0], samples, side="right") - 1
+    return (i >= 0) & (samples <= merged[np.clip(i, 0, None), 1])
 
 
 def split_records_covering(counts: pd.DataFrame, fractions=(0.7, 0.15, 0.15), seed: int = 0,

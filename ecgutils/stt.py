@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
+from . import evaluate as _evaluate
 from . import signal as _signal
 from .kaggle_beats import PTB_CLASSES, BeatSet, extract_kachuee_beats, label_beats
 
@@ -31,10 +32,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["beats_to_episodes", "binary_beat_labels", "BINARY_CLASSES", "build_st_t_beats",
-           "EDB_BINARY_MAP", "european_st_records", "load_record_beats", "match_episodes",
-           "merge_intervals", "samples_in_episodes", "sensitivity_specificity",
-           "st_episodes", "st_features", "ST_FEATURES", "st_t_episodes"]
+__all__ = ["beats_to_episodes", "binary_beat_labels", "binary_metrics", "BINARY_CLASSES",
+           "build_st_t_beats", "detect_episodes", "EDB_BINARY_MAP", "european_st_records",
+           "load_record_beats", "match_episodes", "plot_episode_track", "record_table",
+           "st_episodes", "st_features", "ST_FEATURES"]
 
 #: The two classes of the beat task, in a fixed order (index 1 is the positive class).
 BINARY_CLASSES = ("normal", "abnormal")
@@ -91,6 +92,29 @@ def european_st_records(db: str = "qtdb", root: str | Path | None = None) -> lis
     return out
 
 
+def record_table(records, db: str = "qtdb", root: str | Path | None = None) -> pd.DataFrame:
+    """One row per record: where it comes from, its patient, leads and length, and how
+    many beats and ST/T episode marks its reference annotations hold.
+
+    ``source`` is the full-database record an excerpt was cut from (read from the
+    header's ``Produced by xform from record e0...`` comment); ``patient`` is the
+    header's first comment (age, sex...).
+    """
+    folder = _data.database_dir(db, root)
+    rows = []
+    for record in records:  # one header and one annotation file per record
+        h = wfdb.rdheader(str(folder / record))
+        symbols = np.asarray(_data.load_annotations(record, db, root).symbol)
+        source = re.search(r"from record (\w+)", " ".join(h.comments))
+        rows.append({"record": record, "source": source.group(1) if source else record,
+                     "patient": h.comments[0] if h.comments else "",
+                     "leads": ", ".join(h.sig_name), "fs (Hz)": int(h.fs),
+                     "minutes": round(h.sig_len / h.fs / 60, 1),
+                     "beats": int(np.isin(symbols, list(_data.BEAT_SYMBOLS)).sum()),
+                     "ST/T marks": int(np.isin(symbols, ["s", "T"]).sum())})
+    return pd.DataFrame(rows).set_index("record")
+
+
 # --------------------------------------------------------------------------- labels
 def binary_beat_labels(symbols, where: str = "") -> np.ndarray:
     """Map beat symbols to ``"normal"``/``"abnormal"`` with :data:`EDB_BINARY_MAP`.
@@ -119,30 +143,58 @@ def binary_beat_labels(symbols, where: str = "") -> np.ndarray:
         np.array([], dtype=str)
 
 
-def sensitivity_specificity(y_true, y_pred, positive="abnormal") -> dict:
-    """Counts, sensitivity TP/(TP+FN) and specificity TN/(TN+FP) for one positive class.
+def binary_metrics(y_true, prob, classes=BINARY_CLASSES, threshold: float = 0.5) -> dict:
+    """Metrics of a binary classifier from its probability of the positive class.
 
-    A rate whose denominator is zero (no positives, or no negatives) is ``None``.
+    A thin binary view of :func:`ecgutils.evaluate.classification_metrics` (whose result
+    it returns, ROC-AUC included): at the top level it adds the counts ``tp``, ``fn``,
+    ``tn``, ``fp``, the sensitivity TP / (TP + FN), the specificity TN / (TN + FP) and
+    the balanced accuracy, their mean. A rate whose denominator is zero (no positives,
+    or no negatives, as in a validation set without abnormal beats) is ``None``.
+
+    Parameters
+    ----------
+    y_true : array of 0/1
+        Indices into ``classes``; ``classes[1]`` is the positive class.
+    prob : array
+        Predicted probability of the positive class (a sigmoid output, any shape that
+        ravels to one value per beat).
+    classes : pair of str
+    threshold : float
+        A beat is called positive when ``prob >= threshold``.
 
     Examples
     --------
-    >>> sensitivity_specificity(["a", "n", "n", "a"], ["a", "n", "a", "n"], positive="a")
-    {'tp': 1, 'fn': 1, 'tn': 1, 'fp': 1, 'sensitivity': 0.5, 'specificity': 0.5}
+    >>> m = binary_metrics([1, 1, 0, 0, 0], [0.9, 0.2, 0.1, 0.6, 0.3])
+    >>> m["sensitivity"], m["specificity"], m["balanced_accuracy"], m["tp"], m["fp"]
+    (0.5, 0.6667, 0.5833, 1, 1)
+    >>> binary_metrics([0, 0], [0.1, 0.7])["sensitivity"] is None
+    True
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
-    t, p = y_true == positive, y_pred == positive
-    tp, fn = int((t & p).sum()), int((t & ~p).sum())
-    tn, fp = int((~t & ~p).sum()), int((~t & p).sum())
-    return {"tp": tp, "fn": fn, "tn": tn, "fp": fp,
-            "sensitivity": round(tp / (tp + fn), 4) if tp + fn else None,
-            "specificity": round(tn / (tn + fp), 4) if tn + fp else None}
+    names = np.asarray(classes)
+    y_true = np.asarray(y_true).astype(np.int64).ravel()
+    prob = np.asarray(prob, dtype=float).ravel()
+    if y_true.shape != prob.shape:
+        raise ValueError(f"y_true {y_true.shape} and prob {prob.shape} differ in shape")
+    m = _evaluate.classification_metrics(names[y_true], names[(prob >= threshold).astype(int)],
+                                         classes, y_score=np.c_[1 - prob, prob])
+    (tn, fp), (fn, tp) = m["confusion_matrix"]
+    se = tp / (tp + fn) if tp + fn else None
+    sp = tn / (tn + fp) if tn + fp else None
+    return {**m, "tp": tp, "fn": fn, "tn": tn, "fp": fp,
+            "sensitivity": None if se is None else round(se, 4),
+            "specificity": None if sp is None else round(sp, 4),
+            "balanced_accuracy": None if None in (se, sp) else round((se + sp) / 2, 4),
+            "threshold": threshold}
 
 
 # --------------------------------------------------------------------------- episodes
 def st_episodes(ann, sig_len: int | None = None, kinds=("ST", "T")) -> pd.DataFrame:
     """ST and T episodes of one record as intervals, one row per episode and lead.
+
+    The package's one parser of the European ST-T episode marks: the beat tables of
+    :func:`load_record_beats` and the Kaggle-format beats of :func:`build_st_t_beats`
+    both read their episodes here (select a lead with ``episodes[episodes.lead == i]``).
 
     Boundaries are aux notes ``(ST1+`` (opens) and ``ST1+)`` (closes); they are paired
     per (kind, lead, direction) in time order. An episode already running when the
@@ -216,47 +268,6 @@ def st_episodes(ann, sig_len: int | None = None, kinds=("ST", "T")) -> pd.DataFr
     return out[columns]
 
 
-def merge_intervals(intervals) -> np.ndarray:
-    """Union of ``(start, end)`` intervals (inclusive), as sorted disjoint intervals.
-
-    Examples
-    --------
-    >>> merge_intervals([(5, 9), (0, 2), (8, 12), (20, 25)]).tolist()
-    [[0, 2], [5, 12], [20, 25]]
-    """
-    iv = np.asarray(intervals, dtype=np.int64).reshape(-1, 2)
-    if iv.size == 0:
-        return iv
-    iv = iv[np.argsort(iv[:, 0], kind="stable")]
-    reach = np.maximum.accumulate(iv[:, 1])
-    new = np.ones(len(iv), bool)
-    new[1:] = iv[1:, 0] > reach[:-1]
-    group = np.cumsum(new) - 1
-    starts = iv[new, 0]
-    ends = np.maximum.reduceat(iv[:, 1], np.flatnonzero(new))
-    return np.stack([starts, ends], axis=1)[: group[-1] + 1]
-
-
-def samples_in_episodes(samples, episodes) -> np.ndarray:
-    """True for each sample inside any ``(start, end)`` interval (inclusive).
-
-    ``episodes`` may be an ``(n, 2)`` array or a DataFrame from :func:`st_episodes`.
-
-    Examples
-    --------
-    >>> samples_in_episodes([0, 5, 10, 15, 30], [(4, 10), (25, 40)]).tolist()
-    [False, True, True, False, True]
-    """
-    if isinstance(episodes, pd.DataFrame):
-        episodes = episodes[["start", "end"]].to_numpy()
-    merged = merge_intervals(episodes)
-    samples = np.asarray(samples, dtype=np.int64)
-    if merged.size == 0:
-        return np.zeros(samples.shape, bool)
-    i = np.searchsorted(merged[:, 0], samples, side="right") - 1
-    return (i >= 0) & (samples <= merged[np.clip(i, 0, None), 1])
-
-
 def beats_to_episodes(samples, positive, fs: float, min_duration_s: float = 30.0) -> np.ndarray:
     """Runs of consecutive positive beats as ``(start, end)`` episodes of one record.
 
@@ -279,6 +290,55 @@ def beats_to_episodes(samples, positive, fs: float, min_duration_s: float = 30.0
     first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     ep = np.stack([samples[first], samples[last]], axis=1).reshape(-1, 2)
     return ep[(ep[:, 1] - ep[:, 0]) >= min_duration_s * fs]
+
+
+def detect_episodes(records, samples, prob, fs: float, smooth_beats: int = 31,
+                    threshold: float = 0.5, min_duration_s: float = 30.0):
+    """Episodes detected from per-beat probabilities, record by record.
+
+    Within each record (its beats in time order) the probabilities are smoothed by a
+    running median over ``smooth_beats`` beats (a lone dissenting beat does not break an
+    episode), thresholded at ``threshold``, and runs of positive beats lasting at least
+    ``min_duration_s`` become episodes (:func:`beats_to_episodes`).
+
+    Parameters
+    ----------
+    records, samples, prob : arrays, one value per beat
+        The beat's record, its R-peak sample, and the probability that it lies in an
+        episode.
+    fs : float
+        Sampling rate (Hz) of ``samples``.
+
+    Returns
+    -------
+    smoothed : ndarray
+        The smoothed probabilities, aligned with the input.
+    episodes : dict
+        Record -> ``(n, 2)`` array of detected ``(start, end)`` samples.
+
+    Examples
+    --------
+    >>> s = np.arange(120) * 250                 # one beat a second
+    >>> p = np.where((s >= 20 * 250) & (s < 80 * 250), 0.9, 0.1)
+    >>> p[50] = 0.0                              # one dissenting beat inside
+    >>> smoothed, episodes = detect_episodes(np.repeat("r1", 120), s, p, fs=250, smooth_beats=5)
+    >>> episodes["r1"].tolist(), float(smoothed[50])
+    ([[5000, 19750]], 0.9)
+    """
+    from scipy import ndimage
+
+    records = np.asarray(records)
+    samples = np.asarray(samples, dtype=np.int64)
+    prob = np.asarray(prob, dtype=float).ravel()
+    smoothed, episodes = np.zeros_like(prob), {}
+    for record in pd.unique(records):  # a few records, each filtered as a whole
+        i = np.flatnonzero(records == record)
+        i = i[np.argsort(samples[i], kind="stable")]
+        smoothed[i] = ndimage.median_filter(prob[i], size=min(smooth_beats, len(i)),
+                                            mode="nearest")
+        episodes[record] = beats_to_episodes(samples[i], smoothed[i] >= threshold, fs,
+                                             min_duration_s)
+    return smoothed, episodes
 
 
 def match_episodes(reference, detected, min_overlap: float = 0.5) -> dict:
@@ -424,8 +484,8 @@ def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = N
     table = pd.DataFrame({
         "record": str(record), "sample": peaks, "symbol": beat_symbols.astype(str),
         "label": labels,
-        "in_st": samples_in_episodes(peaks, episodes[episodes["kind"] == "ST"]),
-        "in_t": samples_in_episodes(peaks, episodes[episodes["kind"] == "T"]),
+        "in_st": _data.samples_in_episodes(peaks, episodes[episodes["kind"] == "ST"]),
+        "in_t": _data.samples_in_episodes(peaks, episodes[episodes["kind"] == "T"]),
     })
     table = pd.concat([table, st_features(denoised, peaks, fs)], axis=1)
     info = {"fs": fs, "sig_len": int(rec.sig_len), "sig_name": list(rec.sig_name[:2]),
@@ -434,62 +494,80 @@ def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = N
 
 
 # --------------------------------------------------------------------------- beats in the Kaggle format
-
-
-def st_t_episodes(aux_notes, samples, sig_len: int, signal: int = 0) -> np.ndarray:
-    """ST and T episodes of one signal from European ST-T annotations, as ``(start, end)``.
-
-    The annotations mark an episode's start with an aux note ``(ST1+`` / ``(T1-`` ... and
-    its end with ``ST1+)`` / ``T1-)``; the digit is the signal, counted from 1 (so
-    ``signal=0`` reads ``ST1``/``T1``). An episode whose start (end) lies outside the
-    excerpt starts at 0 (ends at ``sig_len - 1``). Peak marks (``AST1+100``) are ignored.
-
-    Examples
-    --------
-    >>> st_t_episodes(["", "(ST1+", "AST1+100", "ST1+)", "T1-)", "(T2+"],
-    ...               [5, 100, 150, 400, 600, 700], sig_len=1000).tolist()
-    [[100, 400], [0, 600]]
-    """
-    aux = np.asarray(aux_notes, dtype=str)
-    samples = np.asarray(samples, dtype=np.int64)
-    lead = str(int(signal) + 1)
-    body = np.char.lstrip(np.char.rstrip(aux, ")"), "(")
-    ours = np.char.startswith(body, "ST" + lead) | np.char.startswith(body, "T" + lead)
-    starts = ours & np.char.startswith(aux, "(")
-    ends = ours & np.char.endswith(aux, ")")
-    opened, spans = {}, []
-    for i in np.flatnonzero(starts | ends):  # a few marks per record, not per beat
-        if starts[i]:
-            opened[body[i]] = samples[i]
-        else:
-            spans.append((opened.pop(body[i], 0), samples[i]))
-    spans += [(start, sig_len - 1) for start in opened.values()]
-    return np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-
-
 def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
                      tolerance_s: float = 0.15) -> BeatSet:
     """Kachuee-format beats of the European ST-T excerpts, normal (0) vs abnormal (1).
 
     Signal ``signal`` of each record goes through :func:`extract_kachuee_beats`; beats
     that match an annotated beat are kept, and a beat is *abnormal* when it lies inside
-    an ST or T episode of that signal (:func:`st_t_episodes`), *normal* otherwise.
-    Default records: the ``sele*`` excerpts of the QT Database.
+    an ST or T episode of that signal (:func:`st_episodes`), *normal* otherwise.
+    Default records: every European ST-T record of ``db`` (:func:`european_st_records`).
     """
-    if records is None:
-        records = [r for r in _data.list_records(db, root) if r.startswith("sele")]
-    records = [str(r) for r in records]
+    records = [str(r) for r in (european_st_records(db, root) if records is None else records)]
     table = _data.beat_table(db, records, root, mapping={s: "N" for s in _data.BEAT_SYMBOLS})
     parts = []
     for record in records:
         rec = _data.load_record(record, db, root)
-        ann = _data.load_annotations(record, db, root)
+        episodes = st_episodes(_data.load_annotations(record, db, root), sig_len=rec.sig_len)
         beats, r_samples = extract_kachuee_beats(rec.p_signal[:, signal], rec.fs)
         ref = table.loc[table.record == record, "sample"].to_numpy()
         ok = label_beats(r_samples, ref, np.zeros(len(ref), np.int64), rec.fs, tolerance_s) >= 0
-        spans = st_t_episodes(ann.aux_note, ann.sample, rec.sig_len, signal)
         r_ok = r_samples[ok]
-        inside = ((r_ok[:, None] >= spans[:, 0]) & (r_ok[:, None] <= spans[:, 1])).any(axis=1)
+        inside = _data.samples_in_episodes(r_ok, episodes[episodes["lead"] == signal])
         parts.append((beats[ok], inside.astype(np.int64), np.full(ok.sum(), record), r_ok))
     X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
     return BeatSet(X, y, rec_names.astype(str), samples.astype(np.int64), PTB_CLASSES)
+
+
+# --------------------------------------------------------------------------- plots
+def plot_episode_track(samples, values, fs: float, reference=(), detected=(), raw=None,
+                       levels=(), ax=None, label: str = "", title: str | None = None):
+    """A per-beat quantity of one record over time, with its episodes.
+
+    ``values`` is drawn as a black line (``raw``, if given, as grey dots behind it); the
+    ``reference`` episodes (``(start, end)`` samples, or a DataFrame from
+    :func:`st_episodes`) are shaded, ``detected`` ones drawn as blue bars along the top,
+    and ``levels`` as dotted horizontal lines (thresholds). Time is in minutes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> s = np.arange(600) * 250
+    >>> fig = plot_episode_track(s, np.sin(s / 2e4), 250, reference=[(30000, 60000)],
+    ...                          detected=[(32000, 58000)], levels=(0.5,), label="P")
+    >>> fig.axes[0].get_xlabel(), len(fig.axes[0].patches)
+    ('time (min)', 1)
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(12, 2.8), layout="constrained")
+    else:
+        fig = ax.figure
+    if isinstance(reference, pd.DataFrame):
+        reference = reference[["start", "end"]].to_numpy()
+    minutes = np.asarray(samples) / fs / 60
+    if raw is not None:
+        ax.plot(minutes, raw, ".", ms=2, color="0.6", label="per beat")
+    ax.plot(minutes, values, color="k", lw=1, label=label or None)
+    for i, (start, end) in enumerate(np.asarray(reference).reshape(-1, 2)):
+        ax.axvspan(start / fs / 60, end / fs / 60, color="tab:orange", alpha=0.25,
+                   label="reference episode" if i == 0 else None)
+    detected = np.asarray(detected).reshape(-1, 2)
+    if len(detected):   # room above the curve for the bars
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + 0.12 * (high - low))
+    for i, (start, end) in enumerate(detected):
+        # x in minutes, y in axes coordinates: the bars sit along the top whatever the scale
+        ax.plot([start / fs / 60, end / fs / 60], [0.96, 0.96], color="tab:blue", lw=4,
+                transform=ax.get_xaxis_transform(), label="detected episode" if i == 0 else None)
+    for level in levels:
+        ax.axhline(level, ls=":", color="tab:red", lw=1)
+    ax.set_xlabel("time (min)")
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(loc="best", fontsize=8)
+    return fig

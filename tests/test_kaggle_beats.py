@@ -283,15 +283,6 @@ def test_annotated_build_keeps_nearly_every_annotated_beat():
 
 
 # ---------------------------------------------------------------- ST-T episodes (transfer task)
-def test_st_t_episodes_pairs_marks_of_one_signal():
-    aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
-    samples = [100, 150, 200, 300, 400, 500, 800]
-    assert stt.st_t_episodes(aux, samples, 1000, signal=0).tolist() == [[100, 400], [0, 500],
-                                                                      [800, 999]]
-    assert stt.st_t_episodes(aux, samples, 1000, signal=1).tolist() == [[150, 300]]
-    assert stt.st_t_episodes(["", "N"], [1, 2], 10).shape == (0, 2)
-
-
 @requires_data
 def test_st_t_beats_on_real_excerpts():
     beats = stt.build_st_t_beats(["sele0104", "sele0107"])
@@ -299,6 +290,9 @@ def test_st_t_beats_on_real_excerpts():
     assert set(beats.record) == {"sele0104", "sele0107"}
     assert beats.y[beats.record == "sele0107"].sum() == 0     # no episodes in sele0107
     assert beats.y[beats.record == "sele0104"].sum() > 0      # T-wave episode from 6637 on
+    # labels follow stt.st_episodes of signal 0: its ST depression 158947-176553 is abnormal
+    s, y = beats.sample[beats.record == "sele0104"], beats.y[beats.record == "sele0104"]
+    assert y[(s >= 158947) & (s <= 176553)].all()
 
 
 # ---------------------------------------------------------------- scaling

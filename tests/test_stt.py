@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, roc_auc_score
 
 import ecgutils.data as eudata
 import ecgutils.stt as stt
@@ -95,13 +95,32 @@ def test_st_episodes_empty_and_kind_filter():
     assert stt.st_episodes(ann, kinds=("T",))["kind"].tolist() == ["T"]
 
 
+def test_st_episodes_of_one_signal_for_the_kaggle_format_beats():
+    """The cases the former array parser (st_t_episodes) handled, read per lead."""
+    aux = ["(ST1+", "(T2-", "AST1+200", "T2-)", "ST1+)", "ST1-)", "(T1++"]
+    ep = stt.st_episodes(_ann(list(zip([100, 150, 200, 300, 400, 500, 800], aux))), sig_len=1000)
+    lead0 = ep.loc[ep.lead == 0, ["start", "end"]].values.tolist()
+    assert sorted(lead0) == [[0, 500], [100, 400], [800, 999]]
+    assert ep.loc[ep.lead == 1, ["start", "end"]].values.tolist() == [[150, 300]]
+    assert stt.st_episodes(_ann([(1, ""), (2, "N")]), sig_len=10).empty
+
+
 def test_merge_and_membership_are_inclusive():
-    assert stt.merge_intervals([(0, 5), (5, 8), (10, 12)]).tolist() == [[0, 8], [10, 12]]
-    assert stt.merge_intervals([(3, 20), (5, 8)]).tolist() == [[3, 20]]
-    assert stt.merge_intervals(np.empty((0, 2))).shape == (0, 2)
-    inside = stt.samples_in_episodes([-1, 0, 8, 9, 10, 12, 13], [(0, 8), (10, 12)])
+    assert eudata.merge_intervals([(0, 5), (5, 8), (10, 12)]).tolist() == [[0, 8], [10, 12]]
+    assert eudata.merge_intervals([(3, 20), (5, 8)]).tolist() == [[3, 20]]
+    assert eudata.merge_intervals(np.empty((0, 2))).shape == (0, 2)
+    inside = eudata.samples_in_episodes([-1, 0, 8, 9, 10, 12, 13], [(10, 12), (0, 8)])
     assert inside.tolist() == [False, True, True, False, True, True, False]
-    assert not stt.samples_in_episodes([1, 2], np.empty((0, 2))).any()
+    assert not eudata.samples_in_episodes([1, 2], np.empty((0, 2))).any()
+    # overlapping intervals, and a DataFrame from st_episodes
+    frame = pd.DataFrame({"start": [0, 5], "end": [10, 7]})
+    assert eudata.samples_in_episodes([7, 10, 11], frame).tolist() == [True, True, False]
+    # the same answer as the brute-force comparison with every interval
+    rng = np.random.default_rng(0)
+    iv = np.sort(rng.integers(0, 10_000, (40, 2)), axis=1)
+    s = rng.integers(-10, 10_010, 5000)
+    brute = ((s[:, None] >= iv[:, 0]) & (s[:, None] <= iv[:, 1])).any(1)
+    assert (eudata.samples_in_episodes(s, iv) == brute).all()
 
 
 def test_beats_to_episodes_and_matching():
@@ -126,6 +145,45 @@ def test_beats_to_episodes_and_matching():
         stt.match_episodes([(0, 1)], [(0, 1)], min_overlap=0)
 
 
+def test_detect_episodes_smooths_within_each_record():
+    from scipy import ndimage
+
+    s = np.arange(100) * FS
+    p_a = np.where(s >= 40 * FS, 0.8, 0.2)       # record a: an episode from 40 s to the end
+    p_a[80] = 0.0                                 # with one dissenting beat inside
+    p_b = np.where(s <= 20 * FS, 0.8, 0.2)       # record b: 21 s, too short for an episode
+    # record b first: beats need not come grouped in any order of records
+    smoothed, episodes = stt.detect_episodes(np.repeat(["b", "a"], 100), np.r_[s, s],
+                                             np.r_[p_b, p_a], FS, smooth_beats=5,
+                                             min_duration_s=30)
+    assert episodes["a"].tolist() == [[40 * FS, 99 * FS]]
+    assert episodes["b"].shape == (0, 2)
+    assert smoothed[180] == pytest.approx(0.8)                      # the lone dip is gone
+    # each record is smoothed on its own: no record's beats leak into another's median
+    assert np.allclose(smoothed[:100], ndimage.median_filter(p_b, 5, mode="nearest"))
+    assert np.allclose(smoothed[100:], ndimage.median_filter(p_a, 5, mode="nearest"))
+    shuffled = np.random.default_rng(0).permutation(200)           # nor does their order
+    again, _ = stt.detect_episodes(np.repeat(["b", "a"], 100)[shuffled], np.r_[s, s][shuffled],
+                                   np.r_[p_b, p_a][shuffled], FS, smooth_beats=5)
+    assert np.allclose(again, smoothed[shuffled])
+
+
+def test_plot_episode_track_draws_episodes_and_returns_the_figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = np.arange(300) * FS
+    fig, axes = plt.subplots(2, 1)
+    ref = pd.DataFrame({"start": [10 * FS, 200 * FS], "end": [60 * FS, 250 * FS]})
+    out = stt.plot_episode_track(s, np.sin(s / 1e4), FS, reference=ref, detected=[(0, 500)],
+                                 raw=np.cos(s / 1e4), levels=(-0.1, 0.1), ax=axes[1])
+    assert out is fig and len(axes[1].patches) == 2 and not axes[0].lines
+    labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert labels == ["per beat", "reference episode", "detected episode"]
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------- labels
 def test_binary_map_is_stable_and_covers_every_beat_symbol():
     assert set(stt.EDB_BINARY_MAP) >= set(eudata.BEAT_SYMBOLS)
@@ -141,19 +199,24 @@ def test_binary_map_is_stable_and_covers_every_beat_symbol():
             stt.binary_beat_labels(["N", non_beat])
 
 
-def test_sensitivity_specificity_agrees_with_sklearn():
+def test_binary_metrics_agree_with_sklearn():
     rng = np.random.default_rng(3)
-    y_true = rng.random(500) < 0.1
-    y_pred = np.where(rng.random(500) < 0.8, y_true, ~y_true)
-    ss = stt.sensitivity_specificity(y_true.astype(int), y_pred.astype(int), positive=1)
-    tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[False, True]).ravel()
-    assert (ss["tp"], ss["fn"], ss["tn"], ss["fp"]) == (tp, fn, tn, fp)
-    assert ss["sensitivity"] == round(tp / (tp + fn), 4)
-    assert ss["specificity"] == round(tn / (tn + fp), 4)
-    none = stt.sensitivity_specificity(["n", "n"], ["n", "a"], positive="a")
+    y_true = (rng.random(500) < 0.1).astype(int)
+    prob = np.clip(0.6 * y_true + rng.normal(0.3, 0.2, 500), 0, 1)
+    m = stt.binary_metrics(y_true, prob[:, None])                # a sigmoid column is fine
+    tn, fp, fn, tp = confusion_matrix(y_true, prob >= 0.5, labels=[False, True]).ravel()
+    assert (m["tp"], m["fn"], m["tn"], m["fp"]) == (tp, fn, tn, fp)
+    assert m["sensitivity"] == round(tp / (tp + fn), 4) == m["per_class"]["abnormal"]["se"]
+    assert m["specificity"] == round(tn / (tn + fp), 4)
+    assert m["balanced_accuracy"] == round(balanced_accuracy_score(y_true, prob >= 0.5), 4)
+    assert m["per_class"]["abnormal"]["roc_auc"] == round(roc_auc_score(y_true, prob), 4)
+    strict = stt.binary_metrics(y_true, prob, threshold=0.9)
+    assert strict["sensitivity"] < m["sensitivity"] and strict["threshold"] == 0.9
+    none = stt.binary_metrics([0, 0], [0.1, 0.7], classes=("no_st", "in_st"))
     assert none["sensitivity"] is None and none["specificity"] == 0.5
+    assert none["balanced_accuracy"] is None
     with pytest.raises(ValueError, match="shape"):
-        stt.sensitivity_specificity([1, 0], [1])
+        stt.binary_metrics([1, 0], [0.5])
 
 
 # --------------------------------------------------------------------------- records
@@ -170,6 +233,16 @@ def test_european_st_records_picks_excerpts_and_edb(tmp_path):
         stt.european_st_records("mitdb", root=tmp_path)
     with pytest.raises(FileNotFoundError, match="No 'edb' recordings"):
         stt.european_st_records("edb", root=tmp_path / "nowhere")
+
+
+def test_record_table_counts_beats_and_episode_marks(tmp_path):
+    extra = [(5 * FS, "s", "(ST1+"), (6 * FS, "s", "AST1+100"), (9 * FS, "s", "ST1+)"),
+             (3 * FS, "+", "(N"), (7 * FS, "~", "")]
+    _write_record(tmp_path / "qtdb", "sele0104", seconds=12, extra=extra)
+    table = stt.record_table(["sele0104"], "qtdb", root=tmp_path)
+    row = table.loc["sele0104"]
+    assert row["source"] == "e0104" and row["leads"] == "V4, MLIII" and row["fs (Hz)"] == FS
+    assert row["minutes"] == 0.2 and row["beats"] == 11 and row["ST/T marks"] == 3
 
 
 def test_edb_path_loads_beats_labels_and_episodes(tmp_path):
