@@ -229,9 +229,9 @@ def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,
     """
     detected = np.asarray(detected, dtype=np.int64)
     if len(exclude):
-        spans = np.asarray(exclude, dtype=np.int64).reshape(-1, 2)
-        inside = ((detected[:, None] >= spans[:, 0]) & (detected[:, None] <= spans[:, 1])).any(1)
-        detected = detected[~inside]
+        from .data import samples_in_episodes
+
+        detected = detected[~samples_in_episodes(detected, exclude)]
     matched_ref, _ = match_beats(detected, reference, fs, tolerance_s)
     tp = int((matched_ref >= 0).sum())
     fn = len(reference) - tp
