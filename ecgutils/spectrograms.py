@@ -18,7 +18,8 @@ from . import data as _data
 from . import signal as _signal
 
 __all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
-           "extract_record_beats", "plot_spectrogram", "prepare_beat_images", "resize_images"]
+           "classify_segment", "detector_totals", "extract_record_beats", "plot_spectrogram",
+           "prepare_beat_images", "protocol_splits", "resize_images"]
 
 
 # --------------------------------------------------------------------------- images
@@ -309,6 +310,99 @@ def check_experiment(epochs, protocols, records, allowed_protocols, db: str = "m
     protocols = check_choices("protocols", protocols, allowed_protocols)
     records = _data.check_records_exist(records, db, root)
     return epochs, protocols, records
+
+
+def detector_totals(detector: pd.DataFrame, classes=("N", "S", "V")) -> pd.DataFrame:
+    """Chapter 04's detector table summed over non-paced, paced and all records.
+
+    ``detector`` is :func:`build_spectrogram_dataset`'s per-record table. Counts stay
+    integers; ``se`` and ``ppv`` are recomputed from the sums.
+
+    Examples
+    --------
+    >>> det = pd.DataFrame({"reference": [10, 20], "detections": [11, 20], "matched": [10, 19],
+    ...                     "unmatched_detections": [1, 1], "missed_beats": [0, 1],
+    ...                     "missed_N": [0, 1], "missed_S": [0, 0], "missed_V": [0, 0],
+    ...                     "kept": [10, 19]}, index=["100", "102"])
+    >>> detector_totals(det)[["reference", "matched", "se"]].to_dict("index")["all"]
+    {'reference': 30, 'matched': 29, 'se': 0.9667}
+    """
+    cols = ["reference", "detections", "matched", "unmatched_detections", "missed_beats",
+            *[f"missed_{c}" for c in classes], "kept"]
+    paced = detector.index.isin(_data.PACED_RECORDS)
+    groups = {"non-paced": ~paced, "paced": paced, "all": np.ones(len(detector), bool)}
+    totals = pd.DataFrame({name: detector.loc[rows, cols].sum() for name, rows in groups.items()
+                           if rows.any()}).T.astype(int)
+    return totals.assign(se=(totals.matched / totals.reference).round(4),
+                         ppv=(totals.matched / totals.detections).round(4))
+
+
+def protocol_splits(protocol: str, records, beat_record, labels, seed: int = 0,
+                    n_val: int = 4, min_beats: int = 20) -> dict:
+    """Chapter 04's patient-wise splits of ``records``: ``{"train", "val", "test"}`` lists.
+
+    ``patient_70_15_15``: the non-paced records split 70/15/15
+    (:func:`ecgutils.data.split_records`, seeded). ``ds1ds2``: DS2 is the test set; ``n_val``
+    DS1 records, drawn with the seed among draws whose records hold at least
+    ``min_beats`` S and V beats (up to 200 draws; else the first draw), are held out for
+    validation and the rest of DS1 trains. No record is in two splits
+    (:func:`ecgutils.data.check_disjoint`).
+
+    Examples
+    --------
+    >>> recs = list(_data.DS1 + _data.DS2)
+    >>> s = protocol_splits("ds1ds2", recs, np.array(recs), np.array(["S", "V"] * 22), n_val=2)
+    >>> len(s["train"]), len(s["val"]), len(s["test"])
+    (20, 2, 22)
+    """
+    records = [str(r) for r in records]
+    if protocol == "patient_70_15_15":
+        nonpaced = [r for r in records if r not in _data.PACED_RECORDS]
+        splits = _data.split_records(nonpaced, (0.7, 0.15, 0.15), seed=seed)
+    elif protocol == "ds1ds2":
+        ds1 = [r for r in _data.DS1 if r in records]
+        ds2 = [r for r in _data.DS2 if r in records]
+        if len(ds1) < 2 or not ds2:
+            raise ValueError(f"protocol 'ds1ds2' needs DS1 and DS2 records; records holds "
+                             f"{len(ds1)} of DS1 and {len(ds2)} of DS2")
+        counts = pd.crosstab(pd.Series(np.asarray(beat_record)), pd.Series(np.asarray(labels)))
+        counts = counts.reindex(index=ds1, columns=["S", "V"], fill_value=0)
+        need = min(min_beats, int(counts.sum().min()))
+        rng = np.random.default_rng(seed)
+        draws = [sorted(rng.choice(ds1, n_val, replace=False).tolist()) for _ in range(200)]
+        val = next((d for d in draws if (counts.loc[d].sum() >= need).all()), draws[0])
+        splits = {"train": [r for r in ds1 if r not in val], "val": val, "test": ds2}
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}; use 'patient_70_15_15' or 'ds1ds2'")
+    _data.check_disjoint(splits)
+    return splits
+
+
+def classify_segment(model, preprocessing: dict, x, fs: float):
+    """Classify every detected beat of a raw ECG segment with chapter 04's saved model.
+
+    The steps are the ones stored in ``preprocessing`` (see the chapter's
+    :func:`ecgutils.experiment.save_model` call): band-pass, R peaks from
+    :func:`ecgutils.signal.detect_r_peaks`, a window centred on each peak (beats too near
+    the ends are dropped), z-score, :func:`beat_spectrograms`, the network.
+
+    Returns
+    -------
+    peaks : ndarray
+        Sample of each classified beat in ``x``.
+    probs : ndarray, shape (n_beats, n_classes)
+    """
+    if fs != preprocessing["fs"]:
+        raise ValueError(f"the model was trained at {preprocessing['fs']} Hz; resample the "
+                         f"{fs} Hz signal first")
+    half = preprocessing["window_s"] / 2
+    low, high = preprocessing["bandpass_hz"]
+    peaks = _signal.detect_r_peaks(x, fs)
+    windows, kept = _signal.segment_beats(_signal.bandpass_filter(x, fs, low, high), peaks, fs,
+                                          before_s=half, after_s=half, edge="drop")
+    images, _, _ = beat_spectrograms(_signal.zscore(windows, axis=1), fs,
+                                     **preprocessing["spectrogram"])
+    return peaks[kept], model.predict(images[..., None], verbose=0)
 
 
 # --------------------------------------------------------------------------- chapter 05
