@@ -1,10 +1,17 @@
 """Beat spectrograms: chapter 04's 2-s windows and chapter 05's Kaggle-format beats.
 
+:func:`beat_spectrograms` makes the images of both chapters, vectorised over the whole
+stack of beats, with explicit settings (window, overlap, FFT length, rows kept, dB range,
+per-image scaling) and two methods: scipy's STFT (the default, and the faster one) or
+librosa's mel bank. :func:`plot_spectrogram` draws one with ``librosa.display.specshow``.
+
 Chapter 04's pipeline, one record at a time and vectorised over the beats of a record
 (no Python loop per beat)::
 
     band-pass -> detect R peaks -> label each detection by the reference beat within
     150 ms -> 2-s window centred on R -> z-score -> STFT magnitude (dB, < 45 Hz) -> image
+
+Chapter 05's: :func:`prepare_beat_images` (cap, scaler, SMOTE, spectrograms per split).
 """
 from __future__ import annotations
 
