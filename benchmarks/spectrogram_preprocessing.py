@@ -1,7 +1,7 @@
 """Beat windows -> spectrogram images: our vectorised way vs the reference project's way.
 
 Ours: ``eu.spectrograms.beat_spectrograms`` over all beats at once (scipy.signal.spectrogram
-in blocks of 1,024 beats, dB, crop < 45 Hz, per-image standardisation).
+in blocks of 1,024 beats, dB, crop < 45 Hz, per-image standardisation; chapter 04's defaults).
 Reference: a Python loop over beats, one ``scipy.signal.stft`` each, drawn with
 matplotlib, written to a PNG, read back and shrunk to the same image size.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["grad_cam", "plot_grad_cam"]
+__all__ = ["grad_cam", "heat_shares", "plot_grad_cam"]
 
 
 def grad_cam(model, images, layer_name: str, class_index=None, batch_size: int = 256):
@@ -84,6 +84,29 @@ def grad_cam(model, images, layer_name: str, class_index=None, batch_size: int =
     return cam, np.concatenate(probs)
 
 
+def heat_shares(cams, freqs_hz, times_s, centre_s: float = 0.15, low_hz: float = 15.0) -> dict:
+    """Mean share of each Grad-CAM map's heat in three regions of a spectrogram centred on R.
+
+    ``times_s`` are the columns' times from the R peak. The regions: within
+    ``±centre_s`` of R (the beat's own QRS), before ``-centre_s`` (the preceding beat and
+    the interval to it), and below ``low_hz``. ``heat_shares(np.ones((1, h, w)), ...)``
+    gives the shares of heat spread evenly, the baseline to read the others against.
+
+    Examples
+    --------
+    >>> even = heat_shares(np.ones((1, 4, 4)), [5, 10, 20, 30], [-0.5, -0.1, 0.1, 0.5])
+    >>> {k: round(v, 2) for k, v in even.items()}
+    {'within ±0.15 s of R': 0.5, 'before R': 0.25, 'below 15 Hz': 0.5}
+    """
+    cams = np.asarray(cams, dtype=float)
+    times_s, freqs_hz = np.asarray(times_s), np.asarray(freqs_hz)
+    total = cams.sum(axis=(1, 2)) + 1e-12
+    regions = {f"within ±{centre_s:g} s of R": cams[:, :, np.abs(times_s) <= centre_s],
+               "before R": cams[:, :, times_s < -centre_s],
+               f"below {low_hz:g} Hz": cams[:, freqs_hz < low_hz, :]}
+    return {name: float((part.sum(axis=(1, 2)) / total).mean()) for name, part in regions.items()}
+
+
 def plot_grad_cam(images, heatmaps, titles=None, freqs_hz=None, times_s=None, ncols: int = 4,
                   alpha: float = 0.45, axes=None):
     """Spectrograms in grey with their Grad-CAM heatmaps over them (low frequency at the bottom).
@@ -121,4 +144,5 @@ def plot_grad_cam(images, heatmaps, titles=None, freqs_hz=None, times_s=None, nc
             ax.set_xticks([]), ax.set_yticks([])
         else:
             ax.tick_params(labelsize=7)
+            ax.set_xlabel("time (s)", fontsize=7), ax.set_ylabel("Hz", fontsize=7)
     return fig

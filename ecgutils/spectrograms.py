@@ -1,10 +1,17 @@
 """Beat spectrograms: chapter 04's 2-s windows and chapter 05's Kaggle-format beats.
 
+:func:`beat_spectrograms` makes the images of both chapters, vectorised over the whole
+stack of beats, with explicit settings (window, overlap, FFT length, rows kept, dB range,
+per-image scaling) and two methods: scipy's STFT (the default, and the faster one) or
+librosa's mel bank. :func:`plot_spectrogram` draws one with ``librosa.display.specshow``.
+
 Chapter 04's pipeline, one record at a time and vectorised over the beats of a record
 (no Python loop per beat)::
 
     band-pass -> detect R peaks -> label each detection by the reference beat within
     150 ms -> 2-s window centred on R -> z-score -> STFT magnitude (dB, < 45 Hz) -> image
+
+Chapter 05's: :func:`prepare_beat_images` (cap, scaler, SMOTE, spectrograms per split).
 """
 from __future__ import annotations
 
@@ -16,16 +23,10 @@ from scipy import signal as sps
 
 from . import data as _data
 from . import signal as _signal
-from .kaggle_beats import FS_KAGGLE
 
-__all__ = ["beat_spectrograms", "beats_to_spectrograms", "build_spectrogram_dataset",
-           "check_experiment", "extract_record_beats", "resize_images"]
-
-
-# --------------------------------------------------------------------------- checks
-
-
-# --------------------------------------------------------------------------- labels
+__all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
+           "classify_segment", "detector_totals", "extract_record_beats", "plot_spectrogram",
+           "prepare_beat_images", "protocol_splits", "resize_images"]
 
 
 # --------------------------------------------------------------------------- images
@@ -59,34 +60,49 @@ def resize_images(images, size) -> np.ndarray:
     return np.einsum("ih,nhw,jw->nij", rows, images, cols, optimize=True)
 
 
-def beat_spectrograms(windows, fs: float, nperseg: int = 64, hop: int = 21, nfft: int = 256,
-                      max_hz: float = 45.0, size=(32, 32), floor_db: float = -80.0,
-                      dtype=np.float32, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """STFT magnitude in dB of many beat windows at once, as fixed-size images.
+def beat_spectrograms(beats, fs: float, nperseg: int = 64, noverlap: int = 43,
+                      nfft: int | None = 256, max_hz: float | None = 45.0,
+                      n_freqs: int | None = None, size=None, scale: str = "zscore",
+                      dynamic_range_db: float = 80.0, method: str = "stft",
+                      dtype=np.float32, chunk: int = 1024):
+    """Spectrogram images of many beats at once: STFT (scipy) or mel (librosa) magnitude in dB.
 
-    ``scipy.signal.spectrogram`` over the whole stack, in blocks of ``chunk`` beats (Hann window of
-    ``nperseg`` samples, step ``hop``, zero-padded to ``nfft``), frequencies below
-    ``max_hz`` kept, ``20 log10`` of the magnitude clipped at ``floor_db`` below each
-    image's peak, then resized (bilinear) to ``size`` = (frequency bins, time frames)
-    and standardised per image (zero mean, unit variance). Row 0 is the lowest frequency.
-
-    With the defaults and 2-s windows at 360 Hz (720 samples) the STFT already gives
-    32 bins below 45 Hz (1.4 Hz apart) x 32 frames (58 ms apart), so no resizing happens.
+    One call per block of ``chunk`` beats over the whole stack (no loop per beat): a Hann
+    window of ``nperseg`` samples moved ``nperseg - noverlap`` samples at a time,
+    zero-padded to ``nfft``. The magnitude goes to dB (``20 log10``), is clipped
+    ``dynamic_range_db`` below each image's peak, optionally resized (bilinear) to
+    ``size``, and scaled per image. Row 0 is the lowest frequency. The defaults are
+    chapter 04's 2-s windows at 360 Hz (32 rows below 45 Hz x 32 frames); chapter 05's
+    Kaggle beats use ``fs=125, nperseg=32, noverlap=22, nfft=None, max_hz=None,
+    n_freqs=16, scale="unit", dynamic_range_db=60``.
 
     Parameters
     ----------
-    windows : array, shape (n_beats, n_samples)
-        Beat windows (e.g. z-scored 2-s windows centred on R).
+    beats : array, shape (n_beats, n_samples)
     fs : float
         Sampling rate in Hz.
+    nperseg, noverlap, nfft : int
+        Window length, overlap and FFT length in samples (``nfft`` None: ``nperseg``).
+    max_hz : float, optional
+        Keep the rows below this frequency (``"mel"``: the top of the mel bank).
+    n_freqs : int, optional
+        Keep at most the lowest ``n_freqs`` rows (``"mel"``: the number of mel bands,
+        required).
+    size : (int, int), optional
+        Resize every image to (rows, frames); None keeps the native shape.
+    scale : {"zscore", "unit"}
+        Per image: zero mean and unit variance, or the clipped dB range mapped to [0, 1].
+    method : {"stft", "mel"}
+        ``scipy.signal.spectrogram``, or ``librosa.feature.melspectrogram`` (triangular
+        mel bands over the same STFT).
 
     Returns
     -------
-    images : ndarray, shape (n_beats, *size), ``dtype``
-    freqs_hz : ndarray, shape (size[0],)
-        Frequency of each image row.
-    times_s : ndarray, shape (size[1],)
-        Time of each image column from the window's start.
+    images : ndarray, shape (n_beats, rows, frames), ``dtype``
+    freqs_hz : ndarray, shape (rows,)
+        Centre frequency of each row.
+    times_s : ndarray, shape (frames,)
+        Centre time of each frame from the beat's first sample.
 
     Examples
     --------
@@ -98,36 +114,95 @@ def beat_spectrograms(windows, fs: float, nperseg: int = 64, hop: int = 21, nfft
     ((2, 32, 32), True)
     >>> [round(float(freqs[images[i].mean(axis=1).argmax()])) for i in range(2)]
     [10, 30]
+    >>> kaggle = dict(nperseg=32, noverlap=22, nfft=None, max_hz=None, n_freqs=16,
+    ...               scale="unit", dynamic_range_db=60)
+    >>> S, _, _ = beat_spectrograms(np.random.default_rng(0).normal(size=(3, 187)), 125, **kaggle)
+    >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
+    ((3, 16, 16), True, 1.0)
     """
-    windows = np.asarray(windows, dtype=np.float32)
-    if windows.ndim != 2:
-        raise ValueError(f"windows must be (n_beats, n_samples), got shape {windows.shape}")
-    if windows.shape[1] < nperseg:
-        raise ValueError(f"windows of {windows.shape[1]} samples are shorter than "
-                         f"nperseg={nperseg}")
-    if not 0 < hop <= nperseg:
-        raise ValueError(f"hop must be in 1..nperseg ({nperseg}), got {hop}")
-    if not 0 < max_hz <= fs / 2:
+    beats = np.asarray(beats, dtype=np.float32)
+    nfft = nperseg if nfft is None else max(nfft, nperseg)
+    if beats.ndim != 2:
+        raise ValueError(f"beats must be a 2-D stack (n_beats, n_samples), got shape {beats.shape}")
+    if not 0 <= noverlap < nperseg <= beats.shape[1]:
+        raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= beat "
+                         f"length ({beats.shape[1]})")
+    if max_hz is not None and not 0 < max_hz <= fs / 2:
         raise ValueError(f"max_hz must be in (0, fs/2 = {fs / 2}], got {max_hz}")
-    kw = dict(fs=fs, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
-              nfft=max(nfft, nperseg), detrend=False, mode="magnitude", axis=-1)
-    freqs, times, _ = sps.spectrogram(windows[:1], **kw)
-    keep = freqs < max_hz
-    freqs = freqs[keep]
-    out = np.empty((len(windows), *size), dtype=dtype)
-    # Vectorised over blocks of ``chunk`` beats: one scipy call per block keeps the complex
-    # STFT (n x nfft/2 x frames) in cache; one call over 100,000 beats is 3-5x slower.
-    for start in range(0, len(windows), chunk):
-        mag = sps.spectrogram(windows[start:start + chunk], **kw)[2][:, keep, :]
-        db = 20 * np.log10(np.maximum(mag, 1e-12))
-        db = np.maximum(db, db.max(axis=(1, 2), keepdims=True) + floor_db)
-        db = resize_images(db.astype(dtype, copy=False), size)
-        db -= db.mean(axis=(1, 2), keepdims=True)
-        db /= np.maximum(db.std(axis=(1, 2), keepdims=True), 1e-6)
+    if n_freqs is not None and not 1 <= n_freqs <= nfft // 2 + 1:
+        raise ValueError(f"need 1 <= n_freqs ({n_freqs}) <= nfft // 2 + 1 ({nfft // 2 + 1}, "
+                         f"the frequencies an STFT of {nfft} points has)")
+    if scale not in ("zscore", "unit") or method not in ("stft", "mel"):
+        raise ValueError(f"scale must be 'zscore' or 'unit' and method 'stft' or 'mel', got "
+                         f"{scale!r}, {method!r}")
+    hop = nperseg - noverlap
+    times = (np.arange((beats.shape[1] - nperseg) // hop + 1) * hop + nperseg / 2) / fs
+    if method == "mel":
+        import librosa
+
+        if n_freqs is None:
+            raise ValueError("method 'mel' needs n_freqs (the number of mel bands)")
+        freqs = librosa.mel_frequencies(n_freqs + 2, fmax=max_hz or fs / 2)[1:-1]
+
+        def magnitude(x):
+            return librosa.feature.melspectrogram(
+                y=x, sr=fs, n_fft=nfft, hop_length=hop, win_length=nperseg, window="hann",
+                center=False, power=1.0, n_mels=n_freqs, fmax=max_hz or fs / 2)
+    else:
+        freqs = np.fft.rfftfreq(nfft, 1 / fs)
+        keep = np.arange(freqs.size) if max_hz is None else np.flatnonzero(freqs < max_hz)
+        keep = keep[:n_freqs]
+        freqs = freqs[keep]
+
+        def magnitude(x):
+            return sps.spectrogram(x, fs=fs, window="hann", nperseg=nperseg, noverlap=noverlap,
+                                   nfft=nfft, detrend=False, mode="magnitude")[2][:, keep]
+    size = (freqs.size, times.size) if size is None else tuple(size)
+    out = np.empty((len(beats), *size), dtype=dtype)
+    # Blocks of ``chunk`` beats keep the complex STFT in cache; one call over 100,000
+    # beats is 3-5x slower.
+    for start in range(0, len(beats), chunk):
+        db = 20 * np.log10(np.maximum(magnitude(beats[start:start + chunk]), 1e-12))
+        top = db.max(axis=(1, 2), keepdims=True)
+        db = resize_images(np.maximum(db, top - dynamic_range_db).astype(dtype), size)
+        if scale == "unit":
+            db = (db - (top - dynamic_range_db)) / dynamic_range_db
+        else:
+            db -= db.mean(axis=(1, 2), keepdims=True)
+            db /= np.maximum(db.std(axis=(1, 2), keepdims=True), 1e-6)
         out[start:start + chunk] = db
     freqs_out = np.interp(np.linspace(0, freqs.size - 1, size[0]), np.arange(freqs.size), freqs)
     times_out = np.interp(np.linspace(0, times.size - 1, size[1]), np.arange(times.size), times)
     return out, freqs_out, times_out
+
+
+def plot_spectrogram(image, freqs_hz, times_s, ax=None, cmap: str = "magma", title=None,
+                     colorbar: bool = False):
+    """One spectrogram image with time and frequency axes (``librosa.display.specshow``).
+
+    Examples
+    --------
+    >>> img, f, t = beat_spectrograms(np.random.default_rng(0).normal(size=(1, 720)), 360)
+    >>> fig = plot_spectrogram(img[0], f, t - 1.0, title="a beat")
+    >>> fig.axes[0].get_ylabel()
+    'Hz'
+    """
+    import librosa.display
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    mesh = librosa.display.specshow(np.asarray(image), x_coords=np.asarray(times_s),
+                                    y_coords=np.asarray(freqs_hz), x_axis="s", y_axis="hz",
+                                    cmap=cmap, ax=ax)
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # librosa's locator crowds a short beat
+    ax.set_xlabel("time (s)")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax)
+    return ax.figure
 
 
 # --------------------------------------------------------------------------- records
@@ -244,38 +319,156 @@ def check_experiment(epochs, protocols, records, allowed_protocols, db: str = "m
     return epochs, protocols, records
 
 
-def beats_to_spectrograms(X, fs: float = FS_KAGGLE, nperseg: int = 32, noverlap: int = 27,
-                          n_freqs: int = 16, dynamic_range_db: float = 60.0) -> np.ndarray:
-    """Short-time power spectra of many beats at once, in dB, each scaled to [0, 1].
+def detector_totals(detector: pd.DataFrame, classes=("N", "S", "V")) -> pd.DataFrame:
+    """Chapter 04's detector table summed over non-paced, paced and all records.
 
-    ``scipy.signal.spectrogram`` runs along the last axis of the whole stack. The lowest
-    ``n_freqs`` frequency bins are kept; each spectrogram is clipped to
-    ``dynamic_range_db`` below its own maximum and mapped to [0, 1].
-
-    Returns
-    -------
-    ndarray, shape (n, n_freqs, n_frames), float32
+    ``detector`` is :func:`build_spectrogram_dataset`'s per-record table. Counts stay
+    integers; ``se`` and ``ppv`` are recomputed from the sums.
 
     Examples
     --------
-    >>> S = beats_to_spectrograms(np.random.default_rng(0).normal(size=(3, 187)))
-    >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
-    ((3, 16, 32), True, 1.0)
+    >>> det = pd.DataFrame({"reference": [10, 20], "detections": [11, 20], "matched": [10, 19],
+    ...                     "unmatched_detections": [1, 1], "missed_beats": [0, 1],
+    ...                     "missed_N": [0, 1], "missed_S": [0, 0], "missed_V": [0, 0],
+    ...                     "kept": [10, 19]}, index=["100", "102"])
+    >>> detector_totals(det)[["reference", "matched", "se"]].to_dict("index")["all"]
+    {'reference': 30, 'matched': 29, 'se': 0.9667}
     """
-    from scipy import signal as sps
+    cols = ["reference", "detections", "matched", "unmatched_detections", "missed_beats",
+            *[f"missed_{c}" for c in classes], "kept"]
+    paced = detector.index.isin(_data.PACED_RECORDS)
+    groups = {"non-paced": ~paced, "paced": paced, "all": np.ones(len(detector), bool)}
+    totals = pd.DataFrame({name: detector.loc[rows, cols].sum() for name, rows in groups.items()
+                           if rows.any()}).T.astype(int)
+    return totals.assign(se=(totals.matched / totals.reference).round(4),
+                         ppv=(totals.matched / totals.detections).round(4))
 
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"beats_to_spectrograms needs a 2-D stack of beats, got shape {X.shape}")
-    if not 0 <= noverlap < nperseg <= X.shape[1]:
-        raise ValueError(f"need 0 <= noverlap ({noverlap}) < nperseg ({nperseg}) <= "
-                         f"beat length ({X.shape[1]})")
-    if not 1 <= n_freqs <= nperseg // 2 + 1:
-        raise ValueError(f"need 1 <= n_freqs ({n_freqs}) <= nperseg // 2 + 1 "
-                         f"({nperseg // 2 + 1}, the frequencies an STFT of {nperseg} samples has)")
-    _, _, S = sps.spectrogram(X, fs=fs, nperseg=nperseg, noverlap=noverlap, axis=-1)
-    S = S[:, :n_freqs]
-    db = 10 * np.log10(S + 1e-12)
-    top = db.max(axis=(1, 2), keepdims=True)
-    db = np.clip(db, top - dynamic_range_db, top)
-    return ((db - (top - dynamic_range_db)) / dynamic_range_db).astype(np.float32)
+
+def protocol_splits(protocol: str, records, beat_record, labels, seed: int = 0,
+                    n_val: int = 4, min_beats: int = 20) -> dict:
+    """Chapter 04's patient-wise splits of ``records``: ``{"train", "val", "test"}`` lists.
+
+    ``patient_70_15_15``: the non-paced records split 70/15/15
+    (:func:`ecgutils.data.split_records`, seeded). ``ds1ds2``: DS2 is the test set; ``n_val``
+    DS1 records, drawn with the seed among draws whose records hold at least
+    ``min_beats`` S and V beats (up to 200 draws; else the first draw), are held out for
+    validation and the rest of DS1 trains. No record is in two splits
+    (:func:`ecgutils.data.check_disjoint`).
+
+    Examples
+    --------
+    >>> recs = list(_data.DS1 + _data.DS2)
+    >>> s = protocol_splits("ds1ds2", recs, np.array(recs), np.array(["S", "V"] * 22), n_val=2)
+    >>> len(s["train"]), len(s["val"]), len(s["test"])
+    (20, 2, 22)
+    """
+    records = [str(r) for r in records]
+    if protocol == "patient_70_15_15":
+        nonpaced = [r for r in records if r not in _data.PACED_RECORDS]
+        splits = _data.split_records(nonpaced, (0.7, 0.15, 0.15), seed=seed)
+    elif protocol == "ds1ds2":
+        ds1 = [r for r in _data.DS1 if r in records]
+        ds2 = [r for r in _data.DS2 if r in records]
+        if len(ds1) < 2 or not ds2:
+            raise ValueError(f"protocol 'ds1ds2' needs DS1 and DS2 records; records holds "
+                             f"{len(ds1)} of DS1 and {len(ds2)} of DS2")
+        counts = pd.crosstab(pd.Series(np.asarray(beat_record)), pd.Series(np.asarray(labels)))
+        counts = counts.reindex(index=ds1, columns=["S", "V"], fill_value=0)
+        need = min(min_beats, int(counts.sum().min()))
+        rng = np.random.default_rng(seed)
+        draws = [sorted(rng.choice(ds1, n_val, replace=False).tolist()) for _ in range(200)]
+        val = next((d for d in draws if (counts.loc[d].sum() >= need).all()), draws[0])
+        splits = {"train": [r for r in ds1 if r not in val], "val": val, "test": ds2}
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}; use 'patient_70_15_15' or 'ds1ds2'")
+    _data.check_disjoint(splits)
+    return splits
+
+
+def classify_segment(model, preprocessing: dict, x, fs: float):
+    """Classify every detected beat of a raw ECG segment with chapter 04's saved model.
+
+    The steps are the ones stored in ``preprocessing`` (see the chapter's
+    :func:`ecgutils.experiment.save_model` call): band-pass, R peaks from
+    :func:`ecgutils.signal.detect_r_peaks`, a window centred on each peak (beats too near
+    the ends are dropped), z-score, :func:`beat_spectrograms`, the network.
+
+    Returns
+    -------
+    peaks : ndarray
+        Sample of each classified beat in ``x``.
+    probs : ndarray, shape (n_beats, n_classes)
+    """
+    if fs != preprocessing["fs"]:
+        raise ValueError(f"the model was trained at {preprocessing['fs']} Hz; resample the "
+                         f"{fs} Hz signal first")
+    half = preprocessing["window_s"] / 2
+    low, high = preprocessing["bandpass_hz"]
+    peaks = _signal.detect_r_peaks(x, fs)
+    windows, kept = _signal.segment_beats(_signal.bandpass_filter(x, fs, low, high), peaks, fs,
+                                          before_s=half, after_s=half, edge="drop")
+    images, _, _ = beat_spectrograms(_signal.zscore(windows, axis=1), fs,
+                                     **preprocessing["spectrogram"])
+    return peaks[kept], model.predict(images[..., None], verbose=0)
+
+
+# --------------------------------------------------------------------------- chapter 05
+def prepare_beat_images(X, y, train_idx, test_idx, max_majority: int, smote_target=None,
+                        k_neighbors: int = 5, seed: int = 0, val_fraction: float = 0.1,
+                        n_classes: int | None = None, **spectrogram_kw) -> dict:
+    """Chapter 05's split preparation: validation hold-out, cap, scaler, SMOTE, spectrograms.
+
+    On the training beats only, in this order: a stratified ``val_fraction`` of them is
+    held out for validation; the majority class is cut to at most ``max_majority``
+    beats (:func:`ecgutils.experiment.subsample_majority`); a ``StandardScaler`` is fitted
+    (and applied to every split); SMOTE raises every smaller class to ``smote_target``
+    (:func:`ecgutils.kaggle_beats.smote_oversample`; None: no oversampling). Validation
+    and test beats are never resampled. Then every split goes through
+    :func:`beat_spectrograms` (``spectrogram_kw``) in one call.
+
+    Returns
+    -------
+    dict
+        ``train``, ``val``, ``test``: ``(images (n, rows, frames, 1), y)``; ``X_test``
+        (the scaled test beats); ``stages`` (class counts of the training split, after
+        the cap, after SMOTE, and of the test split); ``smote`` (SMOTE's report or None);
+        ``spectrogram_s``. Counts have ``n_classes`` entries (default: ``y.max() + 1``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(400, 187)), np.repeat([0, 0, 0, 1], 100)
+    >>> d = prepare_beat_images(X, y, np.arange(300, 400).tolist() + list(range(250)),
+    ...                         np.arange(250, 300), max_majority=100, smote_target=100,
+    ...                         fs=125, nperseg=32, noverlap=22, nfft=None, max_hz=None,
+    ...                         n_freqs=16, scale="unit", dynamic_range_db=60)
+    >>> d["train"][0].shape, d["stages"]["after SMOTE"].tolist()
+    ((200, 16, 16, 1), [100, 100])
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from .experiment import subsample_majority
+    from .kaggle_beats import smote_oversample
+
+    X, y = np.asarray(X), np.asarray(y)
+    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
+    tr, va = train_test_split(np.asarray(train_idx), test_size=val_fraction,
+                              stratify=y[train_idx], random_state=seed)
+    ratio = min(1.0, max_majority / np.bincount(y[tr]).max())
+    capped = tr[subsample_majority(y[tr], ratio, seed)]
+    scaler = StandardScaler().fit(X[capped])
+    X_tr, y_tr, info = scaler.transform(X[capped]), y[capped], None
+    if smote_target is not None:
+        targets = {c: smote_target for c in np.unique(y_tr)}
+        X_tr, y_tr, info = smote_oversample(X_tr, y_tr, targets, k_neighbors, seed)
+    stages = {"training split": y[tr], "after the cap": y[capped], "after SMOTE": y_tr,
+              "test split": y[test_idx]}
+    scaled = {"train": (X_tr, y_tr), "val": (scaler.transform(X[va]), y[va]),
+              "test": (scaler.transform(X[test_idx]), y[test_idx])}
+    start = time.perf_counter()
+    out = {k: (beat_spectrograms(v, **spectrogram_kw)[0][..., None], labels)
+           for k, (v, labels) in scaled.items()}
+    return {**out, "X_test": scaled["test"][0], "smote": info,
+            "spectrogram_s": round(time.perf_counter() - start, 3),
+            "stages": {k: np.bincount(v, minlength=n_classes) for k, v in stages.items()}}

@@ -237,18 +237,41 @@ def test_smote_single_sample_class_is_a_clear_error():
         ek.smote_oversample(X, y, {1: 10}, k_neighbors=0)
 
 
+KAGGLE_SPECTROGRAM = dict(nperseg=32, noverlap=27, nfft=None, max_hz=None, n_freqs=16,
+                          scale="unit", dynamic_range_db=60)
+
+
 def test_spectrograms_shape_range_and_bad_input():
     X = np.random.default_rng(1).normal(size=(5, 187))
-    S = es.beats_to_spectrograms(X)
+    S, freqs, times = es.beat_spectrograms(X, ek.FS_KAGGLE, **KAGGLE_SPECTROGRAM)
     assert S.shape == (5, 16, 32) and S.min() >= 0 and np.allclose(S.max(axis=(1, 2)), 1)
-    np.testing.assert_allclose(es.beats_to_spectrograms(X[2:3])[0], S[2], atol=1e-6)
+    assert freqs.max() < ek.FS_KAGGLE / 2 and times.size == 32
+    one = es.beat_spectrograms(X[2:3], ek.FS_KAGGLE, **KAGGLE_SPECTROGRAM)[0]
+    np.testing.assert_allclose(one[0], S[2], atol=1e-6)
     with pytest.raises(ValueError, match="noverlap"):
-        es.beats_to_spectrograms(X, nperseg=16, noverlap=16)
+        es.beat_spectrograms(X, ek.FS_KAGGLE, nperseg=16, noverlap=16)
     with pytest.raises(ValueError, match="2-D"):
-        es.beats_to_spectrograms(X[0])
+        es.beat_spectrograms(X[0], ek.FS_KAGGLE)
+    with pytest.raises(ValueError, match="n_freqs"):
+        es.beat_spectrograms(X, ek.FS_KAGGLE, **{**KAGGLE_SPECTROGRAM, "n_freqs": 40})
 
 
-# ---------------------------------------------------------------- real data
+def test_mel_spectrograms_match_the_stft_layout_and_find_a_tone():
+    """librosa's mel bands over the same frames: same image shape; a 20 Hz tone lands in
+    the band nearest 20 Hz, as in the linear STFT."""
+    t = np.arange(187) / ek.FS_KAGGLE
+    X = np.stack([np.sin(2 * np.pi * 20 * t), np.sin(2 * np.pi * 45 * t)])
+    kw = {**KAGGLE_SPECTROGRAM, "noverlap": 22}
+    stft, f_stft, t_stft = es.beat_spectrograms(X, ek.FS_KAGGLE, **kw)
+    mel, f_mel, t_mel = es.beat_spectrograms(X, ek.FS_KAGGLE, **kw, method="mel")
+    assert mel.shape == stft.shape == (2, 16, 16) and np.allclose(t_mel, t_stft)
+    assert np.all(np.diff(f_mel) > 0) and f_mel.max() < ek.FS_KAGGLE / 2
+    for S, f in ((stft, f_stft), (mel, f_mel)):
+        assert np.allclose(f[S.mean(axis=2).argmax(axis=1)], [20, 45], atol=4)
+    with pytest.raises(ValueError, match="needs n_freqs"):
+        es.beat_spectrograms(X, ek.FS_KAGGLE, method="mel", nfft=None, max_hz=None)
+
+
 @requires_data
 def test_build_on_real_records_labels_and_provenance(tmp_path):
     beats = ek.build_kaggle_beats(["100", "119"])

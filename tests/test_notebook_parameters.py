@@ -70,6 +70,8 @@ BAD = [(name, cli, match) for name in NOTEBOOKS for cli, match in [
     ("05_smote_spectrogram_cnn", {"spectrogram": "{'nperseg': 32, 'noverlap': 40}"},
      r"parameter 'spectrogram' .*need 0 <= noverlap \(40\) < nperseg \(32\)"),
     ("05_smote_spectrogram_cnn", {"spectrogram": "{'nfft': 64}"}, "parameter 'spectrogram' must be a dict with keys from"),
+    ("05_smote_spectrogram_cnn", {"spectrogram": "{'method': 'wavelet'}"},
+     r"parameter 'spectrogram' .*method 'stft' or 'mel', got .*'wavelet'"),
     ("05_smote_spectrogram_cnn", {"r_peaks": "qrs"}, "parameter 'r_peaks' must be one of"),
     ("06_beat_1d_cnn", {"normal_fraction": "0"}, "parameter 'normal_fraction' must be a number > 0"),
     ("06_beat_1d_cnn", {"class_weight_power": "2"}, "parameter 'class_weight_power' must be a number >= 0 and <= 1"),
@@ -92,7 +94,7 @@ GOOD = [
     ("04_spectrogram_cnn", {"spread_seeds": "1", "smoke": "False"}, "spread_seeds", [1]),
     ("04_spectrogram_cnn", {"protocols": "ds1ds2"}, "protocols", ["ds1ds2"]),
     ("05_smote_spectrogram_cnn", {"spectrogram": "{'noverlap': 16}"}, "spectrogram",
-     {"nperseg": 32, "noverlap": 16, "n_freqs": 16}),
+     {"nperseg": 32, "noverlap": 16, "n_freqs": 16, "dynamic_range_db": 60.0, "method": "stft"}),
     ("06_beat_1d_cnn", {"normal_fraction": "0.5", "smoke": "true"}, "normal_fraction", 0.5),
 ]
 
