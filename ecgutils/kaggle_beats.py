@@ -540,6 +540,15 @@ def classify_beats(model, beats, preprocessing: dict | None = None,
         The predicted class names.
     proba : ndarray, shape (n, n_classes)
         The model's outputs.
+
+    Examples
+    --------
+    >>> from ecgutils.models import build_beat_cnn1d
+    >>> raw = np.random.default_rng(0).uniform(0, 1, (3, 187))
+    >>> pre = beat_preprocessing(fit_beat_scaler(raw))
+    >>> labels, proba = classify_beats(build_beat_cnn1d(filters=(4, 4, 4, 4)), raw, pre)
+    >>> proba.shape, set(labels) <= set(KAGGLE_CLASSES)
+    ((3, 5), True)
     """
     from .experiment import load_model, predicted_classes
 
@@ -582,7 +591,16 @@ def kept_beats_table(records, built: dict | None = None, db: str = "mitdb",
 def beat_metrics(result: dict, classes) -> dict:
     """:func:`ecgutils.evaluate.classification_metrics` of a
     :func:`ecgutils.experiment.train_and_evaluate` result, plus the support-weighted
-    precision and recall that Kachuee et al.'s Kaggle reference reports."""
+    precision and recall that Kachuee et al.'s Kaggle reference reports.
+
+    Examples
+    --------
+    >>> result = {"y_true": np.array([0, 0, 1, 2]), "y_pred": np.array([0, 1, 1, 2]),
+    ...           "y_score": np.eye(3)[[0, 1, 1, 2]]}
+    >>> m = beat_metrics(result, ["N", "S", "V"])
+    >>> m["accuracy"], m["weighted_precision"], m["weighted_recall"]
+    (0.75, 0.875, 0.75)
+    """
     from .evaluate import classification_metrics
 
     names = np.asarray(classes)

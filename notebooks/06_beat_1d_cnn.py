@@ -252,7 +252,7 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 # the validation loss keeps the best epoch (`eu.experiment.train_and_evaluate`).
 
 # %%
-tf = eu.models.import_tensorflow()
+eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
 import keras
 
 keras.utils.set_random_seed(seed)
