@@ -29,11 +29,12 @@ from . import config as _config
 from . import data as _data
 from . import signal as _signal
 
-__all__ = ["BEAT_LENGTH", "BeatSet", "build_kaggle_beats", "extract_kachuee_beats",
-           "fit_beat_scaler", "FS_KAGGLE", "KAGGLE_CLASSES", "label_beats",
-           "load_kaggle_beats", "load_ptb_beats", "PTB_CLASSES", "R_PEAK_SOURCES",
-           "read_kaggle_csv", "scale_beats", "smote_oversample", "split_beats",
-           "write_kaggle_csv"]
+__all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "build_kaggle_beats",
+           "classify_beats", "extract_kachuee_beats", "fit_beat_scaler", "FS_KAGGLE",
+           "KAGGLE_CLASSES", "kept_beats_table", "label_beats", "load_kaggle_beats",
+           "load_ptb_beats", "MODEL_KIND", "PTB_CLASSES", "R_PEAK_SOURCES", "read_kaggle_csv",
+           "scale_beats", "scaled_splits", "scores_table", "SMOKE_RECORDS", "smote_oversample", "split_beats",
+           "split_by_record", "write_kaggle_csv"]
 
 #: Samples per beat in the Kaggle files (1.5 s at 125 Hz), and their sampling rate.
 BEAT_LENGTH = 187
@@ -41,6 +42,9 @@ FS_KAGGLE = 125
 #: Label order of ``mitbih_*.csv`` (0..4) and of ``ptbdb_*.csv`` (0/1).
 KAGGLE_CLASSES = _data.AAMI_CLASSES
 PTB_CLASSES = ("normal", "abnormal")
+#: MIT-BIH records for the chapters' smoke runs: few, yet every class on both sides of
+#: DS1/DS2 (101, 106, 119, 208, 209 are DS1; 100, 213, 232, 222 DS2; 217 is paced).
+SMOKE_RECORDS = ("101", "106", "119", "208", "209", "100", "213", "232", "222", "217")
 
 
 @dataclass
@@ -360,25 +364,24 @@ def load_kaggle_beats(csv_dir=None, records=None, db: str = "mitdb", root=None,
     """
     if csv_dir is None:
         return build_kaggle_beats(records, db, root, r_peaks=r_peaks)
-    folder = Path(csv_dir)
-    paths = [folder / "mitbih_train.csv", folder / "mitbih_test.csv"]
-    absent = [p.name for p in paths if not p.is_file()]
-    if absent:
-        raise FileNotFoundError(f"csv_dir={str(csv_dir)!r} lacks {absent}; it must hold the Kaggle "
-                                f"files mitbih_train.csv and mitbih_test.csv")
+    paths = _csv_paths("csv_dir", csv_dir, ("mitbih_train.csv", "mitbih_test.csv"))
     return _from_csvs(paths, len(KAGGLE_CLASSES), KAGGLE_CLASSES)
 
 
 def load_ptb_beats(ptb_dir) -> BeatSet:
     """PTB normal vs abnormal beats from ``ptbdb_normal.csv`` (label 0) and
     ``ptbdb_abnormal.csv`` (label 1) in ``ptb_dir``, every row checked."""
-    folder = Path(ptb_dir)
-    paths = [folder / "ptbdb_normal.csv", folder / "ptbdb_abnormal.csv"]
+    paths = _csv_paths("ptb_dir", ptb_dir, ("ptbdb_normal.csv", "ptbdb_abnormal.csv"))
+    return _from_csvs(paths, 2, PTB_CLASSES, fixed_labels=(0, 1))
+
+
+def _csv_paths(parameter: str, folder, names) -> list[Path]:
+    paths = [Path(folder) / name for name in names]
     absent = [p.name for p in paths if not p.is_file()]
     if absent:
-        raise FileNotFoundError(f"ptb_dir={str(ptb_dir)!r} lacks {absent}; it must hold the Kaggle "
-                                f"files ptbdb_normal.csv and ptbdb_abnormal.csv")
-    return _from_csvs(paths, 2, PTB_CLASSES, fixed_labels=(0, 1))
+        raise FileNotFoundError(f"{parameter}={str(folder)!r} lacks {absent}; it must hold the "
+                                f"Kaggle files {' and '.join(names)}")
+    return paths
 
 
 # --------------------------------------------------------------------------- protocols
@@ -459,7 +462,207 @@ def scale_beats(scaler, X) -> np.ndarray:
     return scaler.transform(X.reshape(-1, 1)).reshape(*X.shape, 1).astype(np.float32)
 
 
-# --------------------------------------------------------------------------- spectrograms
+def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1,
+                  seed: int = 0, scaler=None) -> dict:
+    """Network inputs of a train/test split: a stratified validation share of the
+    training beats held out, every part through one :func:`fit_beat_scaler` scaler.
+
+    The scaler is fitted on the remaining training beats only, unless one is given
+    (a pretrained network's, for transfer).
+
+    Returns
+    -------
+    dict
+        ``"train"``, ``"val"``, ``"test"``: ``(X, y)`` with ``X`` shaped ``(n, 187, 1)``
+        and ``y`` integer labels; ``"scaler"``.
+
+    Examples
+    --------
+    >>> b = BeatSet(np.random.default_rng(0).random((40, 187)), np.array([0, 1] * 20),
+    ...             np.full(40, "100"), np.arange(40))
+    >>> parts = scaled_splits(b, np.arange(30), np.arange(30, 40), val_fraction=0.2)
+    >>> [parts[k][0].shape[0] for k in ("train", "val", "test")], parts["test"][0].shape[1:]
+    ([24, 6, 10], (187, 1))
+    """
+    from sklearn.model_selection import train_test_split
+
+    train_idx = np.asarray(train_idx)
+    tr, va = train_test_split(train_idx, test_size=val_fraction, stratify=beats.y[train_idx],
+                              random_state=seed)
+    scaler = scaler or fit_beat_scaler(beats.X[tr])
+    out = {name: (scale_beats(scaler, beats.X[idx]), beats.y[idx])
+           for name, idx in (("train", tr), ("val", va), ("test", np.asarray(test_idx)))}
+    return out | {"scaler": scaler}
+
+
+# --------------------------------------------------------------------------- saved models
+#: The ``"kind"`` of a saved chapter-06 beat classifier (:func:`beat_preprocessing`).
+MODEL_KIND = "kaggle_beat_cnn1d"
+
+
+def beat_preprocessing(scaler, classes=KAGGLE_CLASSES, r_peaks: str = "annotated",
+                       **extra) -> dict:
+    """What a saved beat classifier needs to be applied to new beats, for
+    :func:`ecgutils.experiment.save_model`.
+
+    Holds the kind, the beats' sampling rate and length, where they start (``r_peaks``:
+    ``"annotated"``, ``"threshold"`` or ``"kaggle_csv"``), the class names in output
+    order and the :func:`fit_beat_scaler` constants (one mean, one standard deviation).
+
+    Examples
+    --------
+    >>> pre = beat_preprocessing(fit_beat_scaler(np.array([[0.0, 1.0], [1.0, 2.0]])))
+    >>> pre["kind"], pre["fs"], pre["beat_length"], pre["scaler"]
+    ('kaggle_beat_cnn1d', 125, 187, {'mean': 1.0, 'sd': 0.7071067811865476})
+    """
+    return {"kind": MODEL_KIND, "fs": FS_KAGGLE, "beat_length": BEAT_LENGTH,
+            "r_peaks": r_peaks, "classes": [str(c) for c in classes],
+            "scaler": {"mean": float(scaler.mean_[0]), "sd": float(scaler.scale_[0])}, **extra}
+
+
+def classify_beats(model, beats, preprocessing: dict | None = None,
+                   batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Classify raw Kaggle-format beats with a saved beat classifier.
+
+    Parameters
+    ----------
+    model : path or keras.Model
+        A ``.keras`` file written by :func:`ecgutils.experiment.save_model` with
+        :func:`beat_preprocessing` (its preprocessing is read from the file), or a model
+        in memory together with ``preprocessing``.
+    beats : array, shape (n, 187)
+        Unscaled beats as :func:`build_kaggle_beats` or the Kaggle CSVs give them
+        (125 Hz, starting at the R peak, zero-padded).
+
+    Returns
+    -------
+    labels : ndarray of str, shape (n,)
+        The predicted class names.
+    proba : ndarray, shape (n, n_classes)
+        The model's outputs.
+
+    Examples
+    --------
+    >>> from ecgutils.models import build_beat_cnn1d
+    >>> raw = np.random.default_rng(0).uniform(0, 1, (3, 187))
+    >>> pre = beat_preprocessing(fit_beat_scaler(raw))
+    >>> labels, proba = classify_beats(build_beat_cnn1d(filters=(4, 4, 4, 4)), raw, pre)
+    >>> proba.shape, set(labels) <= set(KAGGLE_CLASSES)
+    ((3, 5), True)
+    """
+    from .experiment import load_model, predicted_classes
+
+    if preprocessing is None:
+        model, preprocessing = load_model(model, expect=MODEL_KIND)
+    X = np.asarray(beats, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != preprocessing["beat_length"]:
+        raise ValueError(f"classify_beats needs beats of shape (n, {preprocessing['beat_length']}) "
+                         f"at {preprocessing['fs']} Hz, got shape {X.shape}")
+    scaler = preprocessing["scaler"]
+    # the arithmetic of StandardScaler.transform, in float64, so saved constants reproduce it
+    inputs = ((X - scaler["mean"]) / scaler["sd"])[..., None].astype(np.float32)
+    proba = model.predict(inputs, batch_size=batch_size, verbose=0)
+    return np.asarray(preprocessing["classes"])[predicted_classes(proba)], proba
+
+
+# --------------------------------------------------------------------------- reporting
+def kept_beats_table(records, built: dict | None = None, db: str = "mitdb",
+                     root=None) -> pd.DataFrame:
+    """Annotated beats per class and how many of them each R-peak source keeps.
+
+    ``built`` maps an R-peak source to beats already built from ``records`` with it;
+    the other sources are built here.
+    """
+    built = dict(built or {})
+    for source in R_PEAK_SOURCES:
+        if source not in built:
+            built[source] = build_kaggle_beats(records, db, root, r_peaks=source)
+    names = np.asarray(KAGGLE_CLASSES)
+    table = pd.DataFrame({"annotated beats": _data.beat_table(db, records, root).aami.value_counts()})
+    for source in ("annotated", "threshold"):
+        table[f"{source} R peaks"] = pd.Series(names[built[source].y]).value_counts()
+    table = table.reindex(list(KAGGLE_CLASSES)).fillna(0).astype(int)
+    for source in ("annotated", "threshold"):
+        table[f"{source} kept %"] = (100 * table[f"{source} R peaks"]
+                                     / table["annotated beats"].clip(lower=1)).round(1)
+    return table
+
+
+def beat_metrics(result: dict, classes) -> dict:
+    """:func:`ecgutils.evaluate.classification_metrics` of a
+    :func:`ecgutils.experiment.train_and_evaluate` result, plus the support-weighted
+    precision and recall that Kachuee et al.'s Kaggle reference reports.
+
+    Examples
+    --------
+    >>> result = {"y_true": np.array([0, 0, 1, 2]), "y_pred": np.array([0, 1, 1, 2]),
+    ...           "y_score": np.eye(3)[[0, 1, 1, 2]]}
+    >>> m = beat_metrics(result, ["N", "S", "V"])
+    >>> m["accuracy"], m["weighted_precision"], m["weighted_recall"]
+    (0.75, 0.875, 0.75)
+    """
+    from .evaluate import classification_metrics
+
+    names = np.asarray(classes)
+    m = classification_metrics(names[result["y_true"]], names[result["y_pred"]], classes,
+                               result["y_score"])
+    support = np.array([v["support"] for v in m["per_class"].values()], float)
+    for key in ("precision", "recall"):
+        values = np.array([v[key] for v in m["per_class"].values()])
+        m[f"weighted_{key}"] = round(float(np.average(values, weights=support)), 4)
+    return m
+
+
+def scores_table(metrics: dict, per_class: str | None = "f1") -> pd.DataFrame:
+    """One row per run (``{name: beat_metrics(...)}``): accuracy, macro and weighted
+    scores and, unless ``per_class`` is None, that score for every class.
+
+    Examples
+    --------
+    >>> m = {"accuracy": 0.9, "macro_precision": 0.8, "macro_recall": 0.7, "macro_f1": 0.75,
+    ...      "weighted_precision": 0.9, "weighted_recall": 0.9, "weighted_f1": 0.9,
+    ...      "per_class": {"N": {"f1": 0.95}, "S": {"f1": 0.5}}}
+    >>> scores_table({"run": m}).columns.tolist()[-2:]
+    ['F1 N', 'F1 S']
+    """
+    keys = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
+            "weighted_recall", "weighted_f1")
+    rows = {}
+    for name, m in metrics.items():
+        row = {k.replace("_", " ").replace(" f1", " F1"): m[k] for k in keys}
+        if per_class:
+            shown = {"f1": "F1", "roc_auc": "ROC-AUC"}.get(per_class, per_class)
+            row |= {f"{shown} {c}": v.get(per_class) for c, v in m["per_class"].items()}
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
+def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2),
+                    seed: int = 0) -> tuple[dict, dict]:
+    """Patient-wise train/validation/test split that gives every part records with and
+    without positive beats: the records with any beat of label >= 1 and the others are
+    split separately (:func:`ecgutils.data.split_records`), then joined.
+
+    Returns
+    -------
+    split : dict {"train", "val", "test": sorted record names}
+    index : dict {same keys: indices of their beats}
+
+    Examples
+    --------
+    >>> rec = np.repeat([f"r{i}" for i in range(10)], 3)
+    >>> y = np.isin(rec, ["r0", "r1", "r2", "r3", "r4"]).astype(int)
+    >>> split, index = split_by_record(BeatSet(np.zeros((30, 187)), y, rec, np.arange(30)))
+    >>> [len(split[k]) for k in ("train", "val", "test")], len(index["test"])
+    ([6, 2, 2], 6)
+    """
+    has_positive = pd.Series(beats.y).groupby(beats.record).max() >= 1
+    parts = [_data.split_records(has_positive.index[has_positive == flag], fractions, seed=seed)
+             for flag in (False, True)]
+    split = {k: sorted(parts[0][k] + parts[1][k]) for k in ("train", "val", "test")}
+    _data.check_disjoint(split)
+    index = {k: np.flatnonzero(np.isin(beats.record, v)) for k, v in split.items()}
+    return split, index
 
 
 # --------------------------------------------------------------------------- SMOTE

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_network", "build_image_cnn",
+__all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network", "build_image_cnn",
            "build_spectrogram_cnn", "build_spectrogram_cnn2d", "import_tensorflow",
            "rotating_batches"]
 
@@ -89,6 +89,39 @@ def build_beat_cnn1d(n_classes: int = 5, input_length: int = 187, filters=(32, 6
     x = layers.Dropout(2 * dropout, name="dense_drop")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     model = keras.Model(inputs, outputs, name="beat_cnn1d")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_beat_cnn1d_transfer(pretrained=None, n_classes: int = 2, learning_rate: float = 1e-3):
+    """A :func:`build_beat_cnn1d` network with a new softmax over ``n_classes``, for
+    transfer learning (chapter 06).
+
+    With ``pretrained`` (a trained :func:`build_beat_cnn1d` model) its layers are reused
+    and its convolution and BatchNorm layers frozen: only the dense layer and the new
+    softmax learn. Without, the same shape starts from random weights (the baseline the
+    transfer is compared with). Compiled with Adam and sparse categorical cross-entropy.
+
+    Examples
+    --------
+    >>> base = build_beat_cnn1d(filters=(4, 4, 4, 4), dense_units=8)
+    >>> new = build_beat_cnn1d_transfer(base)
+    >>> new.output_shape, new.get_layer("conv1").trainable, new.get_layer("dense").trainable
+    ((None, 2), False, True)
+    >>> build_beat_cnn1d_transfer().name
+    'scratch'
+    """
+    import_tensorflow()
+    import keras
+
+    base = pretrained or build_beat_cnn1d()
+    features = base.get_layer("dense_drop").output
+    out = keras.layers.Dense(n_classes, activation="softmax", name="target_softmax")(features)
+    model = keras.Model(base.inputs[0], out, name="scratch" if pretrained is None else "transfer")
+    if pretrained is not None:
+        for layer in model.layers:
+            layer.trainable = not layer.name.startswith(("conv", "bn"))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -344,6 +344,73 @@ def test_scale_beats_refuses_a_stack_that_is_not_2d():
         ek.scale_beats(scaler, np.ones((3, 187, 1)))
 
 
+def test_scaled_splits_hold_out_stratified_validation_and_scale_with_training_beats():
+    rng = np.random.default_rng(0)
+    b = ek.BeatSet(rng.random((100, 187)), np.array([0] * 80 + [1] * 20), np.full(100, "100"),
+                   np.arange(100))
+    parts = ek.scaled_splits(b, np.arange(80, dtype=int).tolist() + list(range(80, 96)),
+                             np.arange(96, 100), val_fraction=0.25, seed=0)
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = parts["train"], parts["val"], parts["test"]
+    assert (len(y_tr), len(y_va), len(y_te)) == (72, 24, 4)
+    assert y_va.sum() == 4                                        # stratified: 16 of 96 are 1
+    assert abs(float(X_tr.mean())) < 1e-5 and abs(float(X_tr.std()) - 1) < 1e-4
+    given = ek.fit_beat_scaler(np.zeros((2, 187)) + [[0.0], [2.0]])
+    reused = ek.scaled_splits(b, np.arange(96), np.arange(96, 100), scaler=given)
+    assert reused["scaler"] is given
+    assert np.allclose(reused["test"][0][..., 0], b.X[96:] - 1.0, atol=1e-6)
+
+
+def test_split_by_record_keeps_patients_whole_and_both_kinds_in_every_part():
+    rec = np.repeat([f"r{i}" for i in range(10)], 4)
+    y = np.isin(rec, ["r0", "r1", "r2", "r3", "r4"]) & (np.arange(40) % 4 == 0)
+    beats = ek.BeatSet(np.zeros((40, 187)), y.astype(int), rec, np.arange(40))
+    split, index = ek.split_by_record(beats, (0.6, 0.2, 0.2), seed=3)
+    assert sorted(sum(split.values(), [])) == sorted(set(rec))
+    for part in ("train", "val", "test"):
+        assert set(rec[index[part]]) == set(split[part])
+        assert 0 < beats.y[index[part]].sum() < len(index[part])   # episodes and none
+
+
+def test_saved_model_on_raw_beats_predicts_as_the_model_on_scaled_beats(tmp_path):
+    import ecgutils as eu
+
+    eu.models.import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    y = np.arange(80) % 5
+    X = rng.uniform(0, 0.2, (80, 187))
+    X[np.arange(80)[:, None], 30 * y[:, None] + np.arange(20)] += 0.8   # a bump per class
+    scaler = ek.fit_beat_scaler(X[:60])
+    model = eu.models.build_beat_cnn1d(filters=(4, 4, 4, 4), dense_units=8)
+    # a few epochs, so that the outputs differ between beats and a wrong scaling shows
+    model.fit(ek.scale_beats(scaler, X[:60]), y[:60], epochs=15, verbose=0)
+    in_memory = model.predict(ek.scale_beats(scaler, X), verbose=0)
+    assert len(set(in_memory.argmax(1))) > 2
+    pre = ek.beat_preprocessing(scaler, ek.KAGGLE_CLASSES, "annotated")
+    path = eu.experiment.save_model(model, tmp_path / "beats.keras", pre)
+
+    labels, proba = ek.classify_beats(path, X)
+    assert np.allclose(proba, in_memory, atol=1e-6)
+    assert labels.tolist() == np.asarray(ek.KAGGLE_CLASSES)[in_memory.argmax(1)].tolist()
+    _, stored = eu.experiment.load_model(path, expect=ek.MODEL_KIND)
+    assert (stored["fs"], stored["beat_length"], stored["r_peaks"]) == (125, 187, "annotated")
+    assert stored["classes"] == list(ek.KAGGLE_CLASSES)
+    assert stored["scaler"] == {"mean": float(scaler.mean_[0]), "sd": float(scaler.scale_[0])}
+    with pytest.raises(ValueError, match=r"beats of shape \(n, 187\) at 125 Hz"):
+        ek.classify_beats(path, X[:, :100])
+
+
+@requires_data
+def test_kept_beats_table_counts_classes_as_integers():
+    table = ek.kept_beats_table(["100", "119"])
+    assert table.index.tolist() == list(ek.KAGGLE_CLASSES)
+    assert table["annotated beats"].dtype.kind == "i" and not table.isna().any().any()
+    assert (table["annotated R peaks"] <= table["annotated beats"]).all()
+    assert table.loc["V", "threshold R peaks"] < table.loc["V", "annotated R peaks"]
+
+
 # ---------------------------------------------------------------- notebook parameters
 @pytest.mark.slow
 @pytest.mark.parametrize("name, param, value, message", [

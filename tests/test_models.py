@@ -74,3 +74,22 @@ def test_rotating_batches_refuse_a_bad_fraction():
 
     with pytest.raises(ValueError, match=r"'keep_fraction' for class 0 must be in \(0, 1\]"):
         eu.models.rotating_batches(np.zeros((4, 1)), np.zeros(4, int), keep_fraction={0: 0})
+
+
+def test_transfer_network_reuses_and_freezes_the_pretrained_convolutions():
+    import numpy as np
+
+    import ecgutils as eu
+
+    base = eu.models.build_beat_cnn1d(filters=(4, 4, 4, 4), dense_units=8)
+    new = eu.models.build_beat_cnn1d_transfer(base, n_classes=3)
+    assert new.output_shape == (None, 3) and new.name == "transfer"
+    assert new.get_layer("conv1") is base.get_layer("conv1")
+    frozen = {layer.name for layer in new.layers if not layer.trainable}
+    assert {"conv1", "conv4", "bn1", "bn4"} <= frozen and "dense" not in frozen
+    before = base.get_layer("conv2").get_weights()[0].copy()
+    new.fit(np.random.default_rng(0).normal(size=(16, 187, 1)), np.arange(16) % 3, epochs=1,
+            verbose=0)
+    assert np.array_equal(base.get_layer("conv2").get_weights()[0], before)
+    scratch = eu.models.build_beat_cnn1d_transfer()
+    assert scratch.name == "scratch" and all(layer.trainable for layer in scratch.layers)
