@@ -207,7 +207,8 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
         what = "lowest validation loss" if score == "val_loss" else "best validation score"
         chosen = (f"{what} {best:.3f} at epoch {best_epoch}" if selector is not None
                   else "no selection (fixed epochs)")
-        print(f"{label or model.name}: {epochs_run} epochs in {train_s:.0f} s, {chosen}")
+        print(f"{label or model.name}: {epochs_run} epoch{'' if epochs_run == 1 else 's'} in "
+              f"{train_s:.0f} s, {chosen}")
     return out
 
 
