@@ -421,10 +421,11 @@ for c in CLASSES:
             rng.choice(pool, min(300, pool.size), replace=False)], "conv3")
         mean_cams[c], heat[f"correct_{c}"] = cam_c.mean(0), eu.explain.heat_shares(
             cam_c, data["freqs_hz"], times_from_r)
-heat = pd.DataFrame(heat).T
-for (row, col), share in heat.stack().items():  # e.g. heat_correct_V_below (%)
+# every class gets its glue keys (NaN when no beat of it was classified right, as in smoke)
+heat = pd.DataFrame(heat).T.reindex(["even", *(f"correct_{c}" for c in CLASSES)])
+for (row, col), share in heat.unstack().swaplevel().items():  # e.g. heat_correct_V_below
     glue(f"heat_{row}_{col.split()[0]}", 100 * share)
-heat.round(3)
+heat.dropna().round(3)
 
 # %% tags=["hide-input"]
 if mean_cams:
