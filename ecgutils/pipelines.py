@@ -522,28 +522,51 @@ def summary(result: dict, test: str) -> dict:
             "parameters": result["parameters"], "file kB": round(result["file_bytes"] / 1024)}
 
 
-def plot_comparison(table: pd.DataFrame, metrics=("S F1", "V F1"), hue: str = "protocol",
-                    ax=None, title: str = ""):
-    """Bars (seaborn) of ``metrics`` per approach, one colour per ``hue`` value.
+def plot_comparison(table: pd.DataFrame,
+                    metrics=("S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"),
+                    costs=("train s", "beats/s", "parameters", "file kB"),
+                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 4):
+    """One figure of seaborn bars: every metric per approach, one colour per ``hue``
+    value, then the costs (log scale) of the rows whose ``hue`` is ``cost_rows``.
 
-    ``table`` has columns ``approach``, ``hue`` and the metrics (one row per approach and
-    protocol, or per seed: seaborn then draws the mean and its spread). Returns the Figure.
+    ``table`` has a column ``approach``, the ``hue`` column, the metrics and the costs
+    (one row per approach, protocol and seed: seaborn draws the mean and, with several
+    seeds, its standard deviation). Returns the Figure.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"], "protocol": ["x", "y"] * 2,
+    ...                   "S F1": [.2, .8, .3, .9], "train s": [10, 12, 100, 90]})
+    >>> fig = plot_comparison(t, ["S F1"], ["train s"], cost_rows="x")
+    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    ['S F1', 'train s (log)']
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    metrics = list(metrics)
-    if ax is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2),
-                                 layout="constrained", sharey=True, squeeze=False)
-        axes = axes[0]
-    else:
-        axes, fig = np.atleast_1d(ax), np.atleast_1d(ax)[0].figure
-    long = table.melt(id_vars=["approach", hue], value_vars=metrics, var_name="metric")
-    for a, metric in zip(axes, metrics):
-        sns.barplot(long[long.metric == metric], y="approach", x="value", hue=hue, ax=a,
-                    errorbar="sd")
-        a.set(xlim=(0, 1), xlabel=metric, ylabel="", title=title)
-        if a is not axes[-1] and a.get_legend() is not None:
-            a.get_legend().remove()
+    panels = list(metrics) + list(costs)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.35 * table["approach"].nunique()
+                                                    * nrows + 1.2 * nrows),
+                             layout="constrained", squeeze=False)
+    order = list(pd.unique(table["approach"]))
+    for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
+        if panel in metrics:
+            sns.barplot(table, y="approach", x=panel, hue=hue, order=order, ax=ax,
+                        errorbar="sd", legend=i == 0)
+            ax.set(xlim=(0, 1))
+        else:
+            rows = table if cost_rows is None else table[table[hue] == cost_rows]
+            sns.barplot(rows, y="approach", x=panel, order=order, ax=ax, color="0.55",
+                        errorbar=None)
+            ax.set(xscale="log", xlabel=f"{panel} (log)")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
+        ax.set(ylabel="")
+        if i % ncols:
+            ax.set_yticklabels([])
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    if len(metrics):
+        sns.move_legend(axes.flat[0], "lower left", bbox_to_anchor=(0, 1.02), ncol=3,
+                        title=None, frameon=False)
     return fig
