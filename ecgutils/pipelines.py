@@ -51,7 +51,7 @@ from . import signal as _signal
 
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split", "build_inputs",
            "check_no_test_records", "fit_and_score", "plot_comparison", "record_marks",
-           "run_pipeline", "select_validation_records", "summary"]
+           "result_metrics", "run_pipeline", "select_validation_records", "summary"]
 
 #: The task of every pipeline: integer labels index this tuple.
 CLASSES = ("N", "S", "V")
@@ -520,6 +520,25 @@ def summary(result: dict, test: str) -> dict:
             "train s": result["train_s"],
             "beats/s": result["tests"][test]["predict_beats_per_s"],
             "parameters": result["parameters"], "file kB": round(result["file_bytes"] / 1024)}
+
+
+def result_metrics(gross: dict) -> dict:
+    """The ``metrics`` of a results-file run (:mod:`ecgutils.results`) from EC57 gross
+    statistics: accuracy, per class (N, S, V) +P as precision and Se as recall, macro F1
+    over N, S and V, and the statistics themselves under ``ec57`` (NaN as None).
+
+    Examples
+    --------
+    >>> m = result_metrics(_ec57.gross_statistics(list("NNSV"), list("NNSS")))
+    >>> m["per_class"]["S"], m["macro_f1"]
+    ({'precision': 0.5, 'recall': 1.0, 'f1': 0.6667, 'support': 1}, 0.5556)
+    """
+    per_class = {c: {"precision": gross[c]["ppv"], "recall": gross[c]["se"],
+                     "f1": gross[c]["f1"], "support": gross[c]["tp"] + gross[c]["fn"]}
+                 for c in CLASSES}
+    macro = round(float(np.mean([per_class[c]["f1"] for c in CLASSES])), 4)
+    return _ec57.json_ready({"accuracy": gross["accuracy"], "macro_f1": macro,
+                             "per_class": per_class, "ec57": gross})
 
 
 def plot_comparison(table: pd.DataFrame,

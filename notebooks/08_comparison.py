@@ -262,17 +262,15 @@ published[eu.interpatient.PUBLISHED_DS2.columns].style.format("{:.3f}", na_rep="
 # %% [markdown]
 # ## Results file
 #
-# One run per approach, protocol and seed, with the EC57 gross statistics, the
-# scikit-learn metrics of the N, S and V beats and the costs:
+# One run per approach, protocol and seed, with the EC57 gross statistics (per class:
+# +P as precision, Se as recall) and the costs:
 
 # %%
 protocol_of = {"DS2": "ds1ds2", "other databases": "external_qtdb", "beat-random": "beat_random"}
 
 
 def runs_of(name, s, fitted, test_name):
-    gross = fitted["tests"][test_name]["gross"]
-    scores = {"accuracy": gross["accuracy"], "macro_f1": None, "per_class": {},
-              "ec57": eu.ec57.json_ready(gross)}
+    scores = pl.result_metrics(fitted["tests"][test_name]["gross"])
     timing = {"train_s": fitted["train_s"],
               "predict_beats_per_s": fitted["tests"][test_name]["predict_beats_per_s"]}
     return eu.results.make_run(protocol_of[test_name], name, pl.CLASSES, scores, timing,

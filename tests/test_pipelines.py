@@ -102,6 +102,8 @@ def test_one_run_end_to_end_returns_the_metrics(name, records):
             "file kB"} <= set(row)
     if name == "dense":
         assert out["epochs_run"] == 1 and out["best_epoch"] == 1
+    run = eu.results.make_run("ds1ds2", name, pl.CLASSES, pl.result_metrics(g))
+    assert run["metrics"]["per_class"]["V"]["support"] == g["V"]["tp"] + g["V"]["fn"]
 
 
 def test_smote_and_scaler_touch_training_beats_only(records):
