@@ -38,7 +38,8 @@
 #
 # **Time to run.** The default, one seed, trains each approach twice (DS1 and
 # beat-random) with N beats subsampled and a few epochs; it is designed for about
-# 25 minutes on 2 CPU cores. Smoke mode: a few records, one epoch, about two minutes.
+# 25 minutes on 2 CPU cores. Smoke mode (five DS1, three DS2 and three external
+# records, one epoch): about two minutes.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -113,7 +114,8 @@ eu.data.ensure_records("qtdb")
 # - **the beats**: every annotated beat, its mark moved to the R peak (the largest
 #   deflection of the band-passed lead within 0.1 s), for every approach. Chapter 04
 #   found its beats with the book's detector; here it takes the reference ones, as
-#   all published DS2 results we compare with do;
+#   all published DS2 results we compare with do. (The Kaggle format drops the beats of
+#   each record's last, incomplete 10-s window, as Kachuee et al. do.)
 # - **the classes**: N, S, V, with `e` and `j` counted as N (de Chazal's mapping, as in
 #   chapter 07). F and Q beats are not trained on; they stay in the test sets, Q is not
 #   counted, and an F beat called S or V counts against +P (`eu.ec57`);
@@ -133,8 +135,9 @@ settings = pd.DataFrame([{
 settings
 
 # %% [markdown]
-# The LSTM reads each beat one sample at a time, 187 steps: on a CPU it is the slowest
-# network of the book, so it keeps fewer N beats. The random forest and chapter 07's
+# The LSTM reads each beat one sample at a time, 187 steps, which is slow on a CPU, and
+# the image CNN's 64×64 inputs are the largest here: both keep fewer N beats (and the
+# LSTM, which learns slowly, gets more epochs). The random forest and chapter 07's
 # network keep them all (they are fast, and chapter 07 chose its class weights for the
 # full imbalance). Chapter 05's approach balances by SMOTE instead of class weights.
 #
