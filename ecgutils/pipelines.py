@@ -414,10 +414,13 @@ def _model_size(pipeline, model, constants) -> tuple[int, int]:
 
 
 def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int = 0,
-                  epochs: int | None = None, verbose: bool = True) -> dict:
+                  epochs: int | None = None, verbose: bool = True,
+                  val_majority_ratio: float = 0.3) -> dict:
     """Train pipeline ``name`` on ``train``, select on ``val``, score every test set.
 
-    N training beats are subsampled to the pipeline's ``majority_ratio``; the class
+    N training beats are subsampled to the pipeline's ``majority_ratio``, and N
+    validation beats to ``val_majority_ratio`` (the score is computed after every epoch;
+    fewer N beats make it cheaper, and +P on them higher, for every epoch alike); the class
     weights are :func:`ecgutils.experiment.class_weights` to its ``class_weight_power``;
     the epoch kept is the one with the best mean F1 of S and V on ``val``
     (:func:`ecgutils.experiment.train_and_evaluate`). Each test set is predicted once.
@@ -438,6 +441,9 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
     keep = _experiment.subsample_majority(train.y, pipeline.majority_ratio, seed, majority=0) \
         if pipeline.majority_ratio < 1 else np.arange(len(train))
     train = train.subset(keep)
+    if val_majority_ratio < 1:
+        val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
+                                                        majority=0))
     transform, constants = (lambda i: i), {}
     if pipeline.preprocess is not None:
         transform, constants = pipeline.preprocess(train)
