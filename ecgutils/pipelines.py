@@ -390,10 +390,18 @@ def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
     return inputs.subset(np.sort(train)), inputs.subset(val), inputs.subset(test)
 
 
-def _s_and_v_f1(y_true, y_pred):
+def _s_and_v_f1(n_weight: float = 1.0):
+    """Mean F1 of S and V; each N beat counts ``n_weight`` times (the inverse of the
+    share of N validation beats kept, so that the score estimates the one on all of
+    them: dropping N beats would otherwise hide false positives and favour epochs that
+    call S and V too often)."""
     from sklearn.metrics import f1_score
 
-    return f1_score(y_true, y_pred, labels=[1, 2], average="macro", zero_division=0)
+    def score(y_true, y_pred):
+        weight = np.where(np.asarray(y_true) == 0, n_weight, 1.0)
+        return f1_score(y_true, y_pred, labels=[1, 2], average="macro", zero_division=0,
+                        sample_weight=weight)
+    return score
 
 
 def _model_size(pipeline, model, constants) -> tuple[int, int]:
@@ -419,8 +427,8 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
     """Train pipeline ``name`` on ``train``, select on ``val``, score every test set.
 
     N training beats are subsampled to the pipeline's ``majority_ratio``, and N
-    validation beats to ``val_majority_ratio`` (the score is computed after every epoch;
-    fewer N beats make it cheaper, and +P on them higher, for every epoch alike); the class
+    validation beats to ``val_majority_ratio`` (they are predicted after every epoch;
+    each kept N beat then weighs for those dropped in the score); the class
     weights are :func:`ecgutils.experiment.class_weights` to its ``class_weight_power``;
     the epoch kept is the one with the best mean F1 of S and V on ``val``
     (:func:`ecgutils.experiment.train_and_evaluate`). Each test set is predicted once.
@@ -441,9 +449,11 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
     keep = _experiment.subsample_majority(train.y, pipeline.majority_ratio, seed, majority=0) \
         if pipeline.majority_ratio < 1 else np.arange(len(train))
     train = train.subset(keep)
+    n_val = int((val.y == 0).sum())
     if val_majority_ratio < 1:
         val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
                                                         majority=0))
+    score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))
     transform, constants = (lambda i: i), {}
     if pipeline.preprocess is not None:
         transform, constants = pipeline.preprocess(train)
@@ -461,7 +471,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         fit = _experiment.train_and_evaluate(
             model, (x, y), (val.x, val.y), epochs=epochs or pipeline.epochs,
             batch_size=pipeline.batch_size, class_weight=weights, patience=pipeline.patience,
-            score=_s_and_v_f1, label=f"{name} (seed {seed})", verbose=verbose)
+            score=score, label=f"{name} (seed {seed})", verbose=verbose)
         out.update(train_s=fit["timing"]["train_s"], best_epoch=fit["best_epoch"],
                    epochs_run=fit["timing"]["epochs_run"], val_score=fit["best_score"])
     else:
@@ -469,7 +479,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         model.fit(x, y)
         out.update(train_s=round(time.perf_counter() - start, 1), best_epoch=None,
                    epochs_run=None,
-                   val_score=float(_s_and_v_f1(val.y, model.predict(val.x))))
+                   val_score=float(score(val.y, model.predict(val.x))))
         if verbose:
             print(f"{name} (seed {seed}): fitted in {out['train_s']:.0f} s, validation "
                   f"S/V F1 {out['val_score']:.3f}")

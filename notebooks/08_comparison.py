@@ -121,8 +121,9 @@ eu.data.ensure_records("qtdb")
 #   counted, and an F beat called S or V counts against +P (`eu.ec57`);
 # - **the training**: the layer of `eu.experiment`, N training beats subsampled
 #   (`subsample_majority`), class weights (`class_weights`) to the pipeline's power, the
-#   epoch kept the one with the best mean F1 of S and V on the validation beats (of
-#   which N beats are subsampled too, since they are scored after every epoch);
+#   epoch kept the one with the best mean F1 of S and V on the validation beats (N
+#   beats subsampled there too, since they are predicted after every epoch, each kept
+#   one counting for those dropped);
 # - **the rate**: every record is resampled to the rate the approach was trained at.
 #
 # Per approach, the training settings:
