@@ -21,6 +21,8 @@ Modules:
   patients, the two-branch model, the external QT Database records (chapter 07)
 - ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
   WFDB record (``python -m ecgutils annotate`` / ``score``)
+- ``pipelines``: every approach of chapters 02-07 as a named pipeline (records -> inputs,
+  a model), run under any protocol in one call (chapter 08)
 - ``experiment``: class weights, majority subsampling, training with selection on
   validation, model files that carry their preprocessing, ``glue`` for the prose
 - ``models``: the Keras models (TensorFlow is imported only when one is built)
@@ -32,11 +34,12 @@ Modules:
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
 from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
-               interpatient, kaggle_beats, models, plots, results, rr, signal, spectrograms, stt)
+               interpatient, kaggle_beats, models, pipelines, plots, results, rr, signal,
+               spectrograms, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
 __all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
-           "images", "interpatient", "kaggle_beats", "models", "plots", "results", "rr", "signal",
-           "spectrograms", "stt"]
+           "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
+           "rr", "signal", "spectrograms", "stt"]

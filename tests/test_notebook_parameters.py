@@ -11,7 +11,7 @@ import pytest
 import ecgutils as eu
 from conftest import ROOT, requires_data
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-7]_*.py"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-8]_*.py"))
 
 
 class WorkStarted(Exception):
@@ -76,6 +76,10 @@ BAD = [(name, cli, match) for name in NOTEBOOKS for cli, match in [
     ("06_beat_1d_cnn", {"normal_fraction": "0"}, "parameter 'normal_fraction' must be a number > 0"),
     ("06_beat_1d_cnn", {"class_weight_power": "2"}, "parameter 'class_weight_power' must be a number >= 0 and <= 1"),
     ("06_beat_1d_cnn", {"epochs_transfer": "abc"}, "parameter 'epochs_transfer' must be an integer >= 1"),
+    ("08_comparison", {"approaches": "['lstm', 'svm']"}, "parameter 'approaches' must be a list of texts with items from"),
+    ("08_comparison", {"epochs": "0"}, "parameter 'epochs' must be an integer >= 1"),
+    ("08_comparison", {"seeds": "0"}, "parameter 'seeds' must be an integer >= 1"),
+    ("08_comparison", {"val_fraction": "0.9"}, "parameter 'val_fraction' must be a number >= 0.1 and <= 0.5"),
 ]
 
 
@@ -96,6 +100,8 @@ GOOD = [
     ("05_smote_spectrogram_cnn", {"spectrogram": "{'noverlap': 16}"}, "spectrogram",
      {"nperseg": 32, "noverlap": 16, "n_freqs": 16, "dynamic_range_db": 60.0, "method": "stft"}),
     ("06_beat_1d_cnn", {"normal_fraction": "0.5", "smoke": "true"}, "normal_fraction", 0.5),
+    ("08_comparison", {"approaches": "lstm"}, "approaches", ["lstm"]),
+    ("08_comparison", {"epochs": "None", "smoke": "False"}, "epochs", None),
 ]
 
 

@@ -65,6 +65,14 @@ HEADLINES = {
          "metrics.gross_mean.V F1", "f3"),
         ("other databases: accuracy", "external_qtdb", {}, "metrics.accuracy", "f3"),
     ],
+    "08_comparison": [
+        ("chapter 07's CNN, S F1: DS1→DS2", "ds1ds2", {"model": "interpatient"},
+         "metrics.ec57.S.f1", "f3"),
+        ("beat-random", "beat_random", {"model": "interpatient"}, "metrics.ec57.S.f1", "f3"),
+        ("chapter 06's CNN: DS1→DS2", "ds1ds2", {"model": "beat_cnn1d"}, "metrics.ec57.S.f1",
+         "f3"),
+        ("beat-random", "beat_random", {"model": "beat_cnn1d"}, "metrics.ec57.S.f1", "f3"),
+    ],
 }
 
 #: What each chapter shows, in a few words (chapters missing here show their title only).
@@ -85,6 +93,9 @@ ABOUT = {
                        "rhythm, a window with the P wave, a two-branch CNN and a random "
                        "forest, DS1→DS2 in EC57 terms, five other databases; "
                        "`python -m ecgutils annotate` for any WFDB record",
+    "08_comparison": "every approach of chapters 02–07 (and a random forest) as a named "
+                     "pipeline on one N/S/V task: DS1→DS2, other databases and beat-random "
+                     "side by side, with training time, speed, parameters and file size",
 }
 
 #: How a protocol is named in a default headline.

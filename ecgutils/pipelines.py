@@ -1,0 +1,607 @@
+"""Every approach of the book as a named pipeline, run under any protocol (chapter 08).
+
+A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`) and builds
+its model; :func:`run_pipeline` trains one on some records, selects on others and scores
+any number of test sets in AAMI EC57 terms, with its timing, parameter count and model
+file size. :data:`PIPELINES` holds one per chapter:
+
+========================  =======  ===========================================================
+name                      chapter  inputs -> model
+========================  =======  ===========================================================
+``image_cnn``             02       0.8-s beat windows drawn as 64x64 line images -> small CNN
+``dense``                 03       Kaggle-format beats (187 samples at 125 Hz) -> dense network
+``simple_rnn``            03       the same beats -> SimpleRNN
+``lstm``                  03       the same beats -> LSTM
+``spectrogram_cnn``       04       2-s windows at 360 Hz -> 32x32 STFT images -> 2D CNN
+``smote_cnn2d``           05       Kaggle beats -> 16x32 spectrograms, SMOTE -> 2D CNN
+``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
+``interpatient``          07       P-wave window + template channel, relative RR -> two branches
+``classical``             07       relative RR + a coarse window -> random forest (scikit-learn)
+========================  =======  ===========================================================
+
+All of them classify N, S and V beats (AAMI classes, ``e`` and ``j`` counted as N, after
+de Chazal et al. 2004, as in chapter 07). Beats sit at the **reference** R positions: each
+annotated beat mark is moved to the largest deflection of the band-passed lead within
+0.1 s (the European ST-T marks of the QT Database sit about 40 ms before R), for every
+pipeline, so all of them see the same beats. (Chapter 04 found its R peaks with the
+book's detector; here it does not, so its beats are the others'.) Every record is
+resampled to the rate its pipeline was trained at (360 Hz for chapters 02 and 04, 125 Hz
+for the Kaggle format, 128 Hz for chapter 07). F and Q beats stay in the test sets (Q is
+not counted, F called S or V counts as a false positive, :mod:`ecgutils.ec57`) and are
+left out of training and selection.
+"""
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import data as _data
+from . import ec57 as _ec57
+from . import experiment as _experiment
+from . import interpatient as _ip
+from . import kaggle_beats as _kb
+from . import signal as _signal
+
+__all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split", "build_inputs",
+           "check_no_test_records", "fit_and_score", "plot_comparison", "record_marks",
+           "result_metrics", "run_pipeline", "select_validation_records", "summary"]
+
+#: The task of every pipeline: integer labels index this tuple.
+CLASSES = ("N", "S", "V")
+
+
+@dataclass
+class Inputs:
+    """Model inputs of many beats and their labels.
+
+    ``x`` is an array (first axis: beats) or a list of arrays (a model with several
+    inputs); ``label`` holds the AAMI class of each beat (N, S, V, F, Q) and ``y`` its
+    index in :data:`CLASSES` (-1 for F and Q: scored, never trained on).
+
+    Examples
+    --------
+    >>> inp = Inputs(np.zeros((3, 4)), np.array(["N", "V", "F"]), np.array(["1", "1", "2"]))
+    >>> inp.y.tolist(), len(inp.subset(inp.y >= 0))
+    ([0, 2, -1], 2)
+    """
+
+    x: object
+    label: np.ndarray
+    record: np.ndarray
+    y: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        self.label = np.asarray(self.label).astype(str)
+        self.record = np.asarray(self.record).astype(str)
+        lookup = {c: i for i, c in enumerate(CLASSES)}
+        self.y = np.array([lookup.get(c, -1) for c in self.label], dtype=np.int64)
+        for part in self.arrays():
+            if len(part) != len(self.label):
+                raise ValueError(f"Inputs: an input has {len(part)} rows, the labels {len(self.label)}")
+
+    def arrays(self) -> list:
+        return list(self.x) if isinstance(self.x, (list, tuple)) else [self.x]
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    def subset(self, index) -> "Inputs":
+        parts = [a[index] for a in self.arrays()]
+        return Inputs(parts if isinstance(self.x, (list, tuple)) else parts[0],
+                      self.label[index], self.record[index])
+
+    @staticmethod
+    def concat(items) -> "Inputs":
+        items = list(items)
+        parts = [np.concatenate(p) for p in zip(*(i.arrays() for i in items))]
+        return Inputs(parts if isinstance(items[0].x, (list, tuple)) else parts[0],
+                      np.concatenate([i.label for i in items]),
+                      np.concatenate([i.record for i in items]))
+
+
+# --------------------------------------------------------------------------- beats of a record
+@functools.lru_cache(maxsize=256)
+def record_marks(record: str, db: str = "mitdb", root=None):
+    """``(lead, fs, r, labels)``: the MLII-like lead of a record, its annotated beats
+    moved to R (see the module) and their AAMI classes. Cached: every pipeline starts here.
+    """
+    rec = _data.load_record(record, db, root)
+    lead = _data.pick_lead(rec, _ip.BeatSpec().leads)[0]
+    table = _data.beat_table(db, [record], root)
+    samples = table["sample"].to_numpy()
+    keep = (samples >= 0) & (samples < rec.sig_len)
+    keep &= np.concatenate([[True], np.diff(samples) > 0])
+    filtered = _signal.bandpass_filter(lead, rec.fs, 0.5, 40.0)
+    r = _ip._refine_to_r(filtered, samples[keep], rec.fs, 0.1)
+    return lead, float(rec.fs), r, table["aami"].to_numpy()[keep].astype(str)
+
+
+def _at_rate(lead, fs, r, fs_out):
+    """The band-passed lead and the R marks at ``fs_out``."""
+    x = _signal.resample_signal(lead, fs, fs_out) if fs != fs_out else np.asarray(lead, float)
+    r = np.clip(np.round(r * (fs_out / fs)).astype(np.int64), 0, x.size - 1)
+    return _signal.bandpass_filter(x, fs_out, 0.5, 40.0), r
+
+
+def _image_inputs(record, db, root, size=64):
+    """Chapter 02: 0.3 s before to 0.5 s after R at 360 Hz, drawn as a line image."""
+    from .images import render_beat_images
+
+    lead, fs, r, labels = record_marks(record, db, root)
+    x, r = _at_rate(lead, fs, r, 360.0)
+    windows, _ = _signal.segment_beats(x, r, 360.0, 0.3, 0.5)
+    return render_beat_images(windows, size=size)[..., None], labels
+
+
+def _kaggle(record, db, root):
+    """Kaggle-format beats (Kachuee et al. 2018) at the reference R peaks, and labels.
+
+    Beats in a record's last incomplete 10-s window are dropped, as the paper drops them.
+    """
+    lead, fs, r, labels = record_marks(record, db, root)
+    beats, kept = _kb.extract_kachuee_beats(lead, fs, r_samples=r)
+    return beats, labels[np.searchsorted(r, kept)]
+
+
+def _kaggle_inputs(record, db, root):
+    beats, labels = _kaggle(record, db, root)
+    return beats[..., None], labels
+
+
+def _smote_inputs(record, db, root):
+    from .spectrograms import beats_to_spectrograms
+
+    beats, labels = _kaggle(record, db, root)
+    return beats_to_spectrograms(beats)[..., None], labels
+
+
+def _spectrogram_inputs(record, db, root):
+    """Chapter 04: 2-s z-scored windows centred on R at 360 Hz, 32x32 STFT images."""
+    from .spectrograms import beat_spectrograms
+
+    lead, fs, r, labels = record_marks(record, db, root)
+    x, r = _at_rate(lead, fs, r, 360.0)
+    windows, _ = _signal.segment_beats(x, r, 360.0, 1.0, 1.0)
+    windows = _signal.zscore(windows, axis=1)
+    return beat_spectrograms(windows, 360.0)[0][..., None], labels
+
+
+def _interpatient_inputs(record, db, root):
+    beats = _ip.record_beats(record, db, root)
+    return [beats.windows, beats.rr], beats.label
+
+
+def _classical_inputs(record, db, root):
+    """Chapter 07's features for a forest: the RR features and every 4th window sample."""
+    (windows, rr), labels = _interpatient_inputs(record, db, root)
+    return np.concatenate([rr, windows[:, ::4, :].reshape(len(windows), -1)], axis=1), labels
+
+
+# --------------------------------------------------------------------------- models
+def _image_model(train, seed):
+    from .models import build_image_cnn
+
+    return build_image_cnn(train.x.shape[1], len(CLASSES))
+
+
+def _beat_network(kind):
+    def build(train, seed):
+        from .models import build_beat_network
+
+        return build_beat_network(kind, train.x.shape[1:], n_classes=len(CLASSES))
+    return build
+
+
+def _spectrogram_model(train, seed):
+    from .models import build_spectrogram_cnn
+
+    return build_spectrogram_cnn(train.x.shape[1:], len(CLASSES))
+
+
+def _cnn2d_model(train, seed):
+    from .models import build_spectrogram_cnn2d
+
+    return build_spectrogram_cnn2d(train.x.shape[1:], len(CLASSES))
+
+
+def _cnn1d_model(train, seed):
+    from .models import build_beat_cnn1d
+
+    return build_beat_cnn1d(n_classes=len(CLASSES), input_length=train.x.shape[1])
+
+
+def _interpatient_model(train, seed):
+    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=train.x[1])
+
+
+def _forest(train, seed):
+    from sklearn.ensemble import RandomForestClassifier
+
+    # Saenz-Cogollo & Agelli (2020): a random forest, balanced per tree; fixed settings
+    return RandomForestClassifier(100, min_samples_leaf=10, n_jobs=2, random_state=seed,
+                                  class_weight="balanced_subsample")
+
+
+def _fit_beat_scaler(train):
+    scaler = _kb.fit_beat_scaler(train.x[..., 0])
+
+    def apply(inputs):
+        return Inputs(_kb.scale_beats(scaler, inputs.x[..., 0]), inputs.label, inputs.record)
+    return apply, {"mean": float(scaler.mean_[0]), "scale": float(scaler.scale_[0])}
+
+
+def _smote(x, y, seed, target=2500):
+    """Chapter 05: SMOTE raises S and V to ``target`` beats (training beats only)."""
+    flat = x.reshape(len(x), -1)
+    targets = {c: target for c in (1, 2) if (y == c).sum() >= 2}
+    xs, ys, _ = _kb.smote_oversample(flat, y, targets, seed=seed)
+    return xs.reshape(-1, *x.shape[1:]).astype(np.float32), ys
+
+
+# --------------------------------------------------------------------------- the registry
+@dataclass(frozen=True)
+class Pipeline:
+    """One approach: how records become inputs, the model, and how it trains.
+
+    ``inputs(record, db, root) -> (x, labels)`` makes one record's inputs;
+    ``build_model(train_inputs, seed)`` a compiled Keras model (or, for the classical
+    baseline, a scikit-learn estimator). ``preprocess(train_inputs)``, when given, fits
+    a transform on the training beats only and returns ``(transform, constants)``;
+    ``resample(x, y, seed)`` changes the training beats only (SMOTE).
+    ``majority_ratio``: share of the N training beats kept (``subsample_majority``);
+    ``class_weight_power``: the balanced class weights to this power.
+    """
+
+    name: str
+    chapter: str
+    title: str
+    inputs: Callable
+    build_model: Callable
+    fs: float
+    epochs: int = 4
+    batch_size: int = 128
+    class_weight_power: float = 0.5
+    majority_ratio: float = 0.15
+    patience: int = 2
+    preprocess: Callable | None = None
+    resample: Callable | None = None
+    keras: bool = True
+
+    def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
+        """Inputs of all beats of ``records`` (one database), concatenated.
+
+        Examples
+        --------
+        >>> PIPELINES["dense"].fs, PIPELINES["image_cnn"].chapter
+        (125.0, '02')
+        """
+        parts, labels, names = [], [], []
+        for record in [str(r) for r in records]:
+            x, lab = self.inputs(record, db, root)
+            parts.append(x)
+            labels.append(lab)
+            names.append(np.full(len(lab), record))
+        if isinstance(parts[0], list):
+            x = [np.concatenate(p) for p in zip(*parts)]
+        else:
+            x = np.concatenate(parts)
+        return Inputs(x, np.concatenate(labels), np.concatenate(names))
+
+
+PIPELINES = {p.name: p for p in [
+    # 64x64 images are the costliest inputs to train on: fewer N beats, fewer epochs
+    Pipeline("image_cnn", "02", "beat images, CNN", _image_inputs, _image_model, 360.0,
+             epochs=3, majority_ratio=0.1),
+    Pipeline("dense", "03", "Kaggle beats, dense network", _kaggle_inputs,
+             _beat_network("dense"), 125.0, epochs=8),
+    Pipeline("simple_rnn", "03", "Kaggle beats, SimpleRNN", _kaggle_inputs,
+             _beat_network("simple_rnn"), 125.0),
+    # an LSTM over 187 steps is the slowest network of the book on a CPU: fewer N beats
+    Pipeline("lstm", "03", "Kaggle beats, LSTM", _kaggle_inputs, _beat_network("lstm"),
+             125.0, epochs=6, majority_ratio=0.1),
+    Pipeline("spectrogram_cnn", "04", "2-s spectrograms, CNN", _spectrogram_inputs,
+             _spectrogram_model, 360.0),
+    Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _smote_inputs,
+             _cnn2d_model, 125.0, class_weight_power=0.0, resample=_smote),
+    Pipeline("beat_cnn1d", "06", "Kaggle beats, 1D CNN", _kaggle_inputs, _cnn1d_model,
+             125.0, epochs=8, preprocess=_fit_beat_scaler),
+    Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
+             _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
+             majority_ratio=1.0),
+    Pipeline("classical", "07", "relative RR and window, random forest", _classical_inputs,
+             _forest, 128.0, majority_ratio=1.0, keras=False),
+]}
+
+
+def build_inputs(name: str, records, db: str = "mitdb", root=None) -> Inputs:
+    """``PIPELINES[name].build_inputs(records, db, root)``."""
+    return PIPELINES[name].build_inputs(records, db, root)
+
+
+# --------------------------------------------------------------------------- protocols
+def check_no_test_records(records, forbidden=_data.DS2) -> None:
+    """Raise ``ValueError`` if a test (DS2) record is among ``records``.
+
+    Examples
+    --------
+    >>> check_no_test_records(["101", "106"])
+    >>> check_no_test_records(["101", "100"])
+    Traceback (most recent call last):
+    ...
+    ValueError: records ['100'] are test (DS2) records: they must never reach training or model selection
+    """
+    leaked = sorted({str(r) for r in records} & {str(r) for r in forbidden})
+    if leaked:
+        raise ValueError(f"records {leaked} are test (DS2) records: they must never reach "
+                         f"training or model selection")
+
+
+def select_validation_records(records, db: str = "mitdb", root=None, val_fraction: float = 0.3,
+                              seed: int = 0, min_count: int = 20) -> dict:
+    """Split training records into ``train`` and ``val`` (selection), each with at least
+    ``min_count`` S and V beats where possible; refuses DS2 records (chapter 07's rule)."""
+    records = [str(r) for r in records]
+    check_no_test_records(records)
+    table = _data.beat_table(db, records, root)
+    counts = pd.crosstab(table["record"], table["aami"]).reindex(
+        index=records, columns=["S", "V"], fill_value=0)
+    splits, _, _ = _data.split_records_covering(
+        counts, (1 - val_fraction, val_fraction), seed=seed, min_count=min_count,
+        names=("train", "val"), strict=False)
+    _data.check_disjoint(splits)
+    return splits
+
+
+def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
+                      val_size: float = 0.1, train_size: int | None = None
+                      ) -> tuple[Inputs, Inputs, Inputs]:
+    """``(train, val, test)``: a stratified random split of beats, patients on every side.
+
+    This is the protocol the book warns about (chapters 02-06): beats of one patient are
+    in training and test. It is here to measure how much it flatters a model.
+    ``train_size``: keep at most that many training beats (stratified), e.g. as many as
+    another protocol trains on, so that only the split differs.
+
+    Examples
+    --------
+    >>> inp = Inputs(np.zeros((100, 2)), np.array(["N"] * 80 + ["V"] * 20), np.zeros(100))
+    >>> [len(s) for s in beat_random_split(inp)]
+    [70, 10, 20]
+    >>> [len(s) for s in beat_random_split(inp, train_size=35)]
+    [35, 10, 20]
+    """
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(inputs))
+    rest, test = train_test_split(index, test_size=test_size, random_state=seed,
+                                  stratify=inputs.label)
+    train, val = train_test_split(rest, test_size=val_size / (1 - test_size),
+                                  random_state=seed, stratify=inputs.label[rest])
+    if train_size is not None and train_size < len(train):
+        train, _ = train_test_split(train, train_size=train_size, random_state=seed,
+                                    stratify=inputs.label[train])
+    return inputs.subset(np.sort(train)), inputs.subset(val), inputs.subset(test)
+
+
+def _s_and_v_f1(n_weight: float = 1.0):
+    """Mean F1 of S and V; each N beat counts ``n_weight`` times (the inverse of the
+    share of N validation beats kept, so that the score estimates the one on all of
+    them: dropping N beats would otherwise hide false positives and favour epochs that
+    call S and V too often)."""
+    from sklearn.metrics import f1_score
+
+    def score(y_true, y_pred):
+        weight = np.where(np.asarray(y_true) == 0, n_weight, 1.0)
+        return f1_score(y_true, y_pred, labels=[1, 2], average="macro", zero_division=0,
+                        sample_weight=weight)
+    return score
+
+
+def _model_size(pipeline, model, constants) -> tuple[int, int]:
+    """``(parameters, file bytes)`` of a trained model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if pipeline.keras:
+            path = _experiment.save_model(
+                model, Path(tmp) / f"{pipeline.name}.keras",
+                {"kind": f"ecgutils.pipelines.{pipeline.name}", "classes": list(CLASSES),
+                 "fs": pipeline.fs, "preprocessing": constants})
+            return int(model.count_params()), path.stat().st_size
+        import joblib
+
+        path = Path(tmp) / f"{pipeline.name}.joblib"
+        joblib.dump(model, path)
+        nodes = sum(t.tree_.node_count for t in model.estimators_)
+        return int(nodes), path.stat().st_size
+
+
+def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int = 0,
+                  epochs: int | None = None, verbose: bool = True,
+                  val_majority_ratio: float = 0.3) -> dict:
+    """Train pipeline ``name`` on ``train``, select on ``val``, score every test set.
+
+    N training beats are subsampled to the pipeline's ``majority_ratio``, and N
+    validation beats to ``val_majority_ratio`` (they are predicted after every epoch;
+    each kept N beat then weighs for those dropped in the score); the class
+    weights are :func:`ecgutils.experiment.class_weights` to its ``class_weight_power``;
+    the epoch kept is the one with the best mean F1 of S and V on ``val``
+    (:func:`ecgutils.experiment.train_and_evaluate`). Each test set is predicted once.
+
+    Returns
+    -------
+    dict
+        ``tests``: ``{test name: {"gross": ec57 gross statistics, "predicted": labels,
+        "predict_beats_per_s"}}``; ``train_s``, ``best_epoch``, ``epochs_run``,
+        ``parameters`` (Keras weights; for the forest, tree nodes), ``file_bytes``,
+        ``train_beats``.
+    """
+    from . import config
+
+    pipeline = PIPELINES[name]
+    config.set_seed(seed)
+    train, val = train.subset(train.y >= 0), val.subset(val.y >= 0)
+    keep = _experiment.subsample_majority(train.y, pipeline.majority_ratio, seed, majority=0) \
+        if pipeline.majority_ratio < 1 else np.arange(len(train))
+    train = train.subset(keep)
+    n_val = int((val.y == 0).sum())
+    if val_majority_ratio < 1:
+        val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
+                                                        majority=0))
+    score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))
+    transform, constants = (lambda i: i), {}
+    if pipeline.preprocess is not None:
+        transform, constants = pipeline.preprocess(train)
+        train, val = transform(train), transform(val)
+    x, y = train.x, train.y
+    if pipeline.resample is not None:
+        x, y = pipeline.resample(x, y, seed)
+    model = pipeline.build_model(train, seed)
+    out = {"tests": {}, "train_beats": int(len(y))}
+    if pipeline.keras:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        weights = _experiment.class_weights(y, range(len(CLASSES)), pipeline.class_weight_power)
+        fit = _experiment.train_and_evaluate(
+            model, (x, y), (val.x, val.y), epochs=epochs or pipeline.epochs,
+            batch_size=pipeline.batch_size, class_weight=weights, patience=pipeline.patience,
+            score=score, label=f"{name} (seed {seed})", verbose=verbose)
+        out.update(train_s=fit["timing"]["train_s"], best_epoch=fit["best_epoch"],
+                   epochs_run=fit["timing"]["epochs_run"], val_score=fit["best_score"])
+    else:
+        start = time.perf_counter()
+        model.fit(x, y)
+        out.update(train_s=round(time.perf_counter() - start, 1), best_epoch=None,
+                   epochs_run=None,
+                   val_score=float(score(val.y, model.predict(val.x))))
+        if verbose:
+            print(f"{name} (seed {seed}): fitted in {out['train_s']:.0f} s, validation "
+                  f"S/V F1 {out['val_score']:.3f}")
+    for test_name, test in tests.items():
+        test = transform(test)
+        start = time.perf_counter()
+        proba = (model.predict(test.x, batch_size=1024, verbose=0) if pipeline.keras
+                 else model.predict_proba(test.x))
+        seconds = time.perf_counter() - start
+        predicted = np.asarray(CLASSES)[_experiment.predicted_classes(proba)]
+        out["tests"][test_name] = {
+            "gross": _ec57.gross_statistics(test.label, predicted), "predicted": predicted,
+            "predict_beats_per_s": round(len(test) / max(seconds, 1e-9))}
+    out["parameters"], out["file_bytes"] = _model_size(pipeline, model, constants)
+    return out
+
+
+def run_pipeline(name: str, train_records, val_records, tests: dict, seed: int = 0,
+                 epochs: int | None = None, db: str = "mitdb", root=None, cache=None,
+                 verbose: bool = True) -> dict:
+    """Train ``name`` on ``train_records``, select on ``val_records`` (both ``db``), score
+    ``tests = {"ds2": (records, "mitdb"), "external": (records, "qtdb")}``.
+
+    No DS2 record may be among the training or validation records (``ValueError``).
+    ``cache`` (a dict) keeps the inputs of each record set between calls.
+    Returns :func:`fit_and_score`'s dict.
+
+    Examples
+    --------
+    >>> run_pipeline("dense", ["101", "100"], ["106"], {})
+    Traceback (most recent call last):
+    ...
+    ValueError: records ['100'] are test (DS2) records: they must never reach training or model selection
+    """
+    if name not in PIPELINES:
+        raise ValueError(f"unknown pipeline {name!r}; use one of {list(PIPELINES)}")
+    check_no_test_records(list(train_records) + list(val_records))
+    cache = {} if cache is None else cache
+
+    def inputs(records, database):
+        key = (name, tuple(str(r) for r in records), database)
+        if key not in cache:
+            cache[key] = PIPELINES[name].build_inputs(records, database, root)
+        return cache[key]
+
+    return fit_and_score(name, inputs(train_records, db), inputs(val_records, db),
+                         {k: inputs(*v) for k, v in tests.items()}, seed, epochs, verbose)
+
+
+def summary(result: dict, test: str) -> dict:
+    """One flat row: S and V Se, +P, F1, accuracy, and the costs of a run on ``test``."""
+    g = result["tests"][test]["gross"]
+    return {**{k: v for k, v in _ec57.summary_row(g).items() if k[0] in "SV" or k == "accuracy"},
+            "train s": result["train_s"],
+            "beats/s": result["tests"][test]["predict_beats_per_s"],
+            "parameters": result["parameters"], "file kB": round(result["file_bytes"] / 1024)}
+
+
+def result_metrics(gross: dict) -> dict:
+    """The ``metrics`` of a results-file run (:mod:`ecgutils.results`) from EC57 gross
+    statistics: accuracy, per class (N, S, V) +P as precision and Se as recall, macro F1
+    over N, S and V, and the statistics themselves under ``ec57`` (NaN as None).
+
+    Examples
+    --------
+    >>> m = result_metrics(_ec57.gross_statistics(list("NNSV"), list("NNSS")))
+    >>> m["per_class"]["S"], m["macro_f1"]
+    ({'precision': 0.5, 'recall': 1.0, 'f1': 0.6667, 'support': 1}, 0.5556)
+    """
+    per_class = {c: {"precision": gross[c]["ppv"], "recall": gross[c]["se"],
+                     "f1": gross[c]["f1"], "support": gross[c]["tp"] + gross[c]["fn"]}
+                 for c in CLASSES}
+    macro = round(float(np.mean([per_class[c]["f1"] for c in CLASSES])), 4)
+    return _ec57.json_ready({"accuracy": gross["accuracy"], "macro_f1": macro,
+                             "per_class": per_class, "ec57": gross})
+
+
+def plot_comparison(table: pd.DataFrame,
+                    metrics=("S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"),
+                    costs=("train s", "beats/s", "parameters", "file kB"),
+                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 4):
+    """One figure of seaborn bars: every metric per approach, one colour per ``hue``
+    value, then the costs (log scale) of the rows whose ``hue`` is ``cost_rows``.
+
+    ``table`` has a column ``approach``, the ``hue`` column, the metrics and the costs
+    (one row per approach, protocol and seed: seaborn draws the mean and, with several
+    seeds, its standard deviation). Returns the Figure.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"], "protocol": ["x", "y"] * 2,
+    ...                   "S F1": [.2, .8, .3, .9], "train s": [10, 12, 100, 90]})
+    >>> fig = plot_comparison(t, ["S F1"], ["train s"], cost_rows="x")
+    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    ['S F1', 'train s (log)']
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    panels = list(metrics) + list(costs)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.35 * table["approach"].nunique()
+                                                    * nrows + 1.2 * nrows),
+                             layout="constrained", squeeze=False)
+    order = list(pd.unique(table["approach"]))
+    for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
+        if panel in metrics:
+            sns.barplot(table, y="approach", x=panel, hue=hue, order=order, ax=ax,
+                        errorbar="sd", legend=i == 0)
+            ax.set(xlim=(0, 1))
+        else:
+            rows = table if cost_rows is None else table[table[hue] == cost_rows]
+            sns.barplot(rows, y="approach", x=panel, order=order, ax=ax, color="0.55",
+                        errorbar=None)
+            ax.set(xscale="log", xlabel=f"{panel} (log)")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
+        ax.set(ylabel="")
+        if i % ncols:
+            ax.set_yticklabels([])
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    if len(metrics):
+        sns.move_legend(axes.flat[0], "lower left", bbox_to_anchor=(0, 1.02), ncol=3,
+                        title=None, frameon=False)
+    return fig

@@ -1,0 +1,134 @@
+"""Named pipelines (chapter 08): inputs, the registry, the DS2 guard, one run end to end."""
+import numpy as np
+import pytest
+
+import ecgutils as eu
+from conftest import requires_data, synthetic_ecg
+from ecgutils import pipelines as pl
+
+#: The input shape (after the beat axis) each pipeline gives its model.
+SHAPES = {"image_cnn": [(64, 64, 1)], "dense": [(187, 1)], "simple_rnn": [(187, 1)],
+          "lstm": [(187, 1)], "spectrogram_cnn": [(32, 32, 1)], "smote_cnn2d": [(16, 32, 1)],
+          "beat_cnn1d": [(187, 1)], "interpatient": [(90, 2), (6,)], "classical": [(52,)]}
+
+
+def _symbols(n):
+    """N beats with an S every 5th and a V every 7th beat (and one F)."""
+    s = np.array(["N"] * n, dtype=object)
+    s[2::5], s[3::7], s[1] = "A", "V", "F"
+    return list(s)
+
+
+@pytest.fixture
+def records(make_record):
+    """Two 45-s records of a test database at 360 Hz and one at 250 Hz."""
+    out = []
+    for name, fs in (("900", 360), ("901", 360), ("902", 250)):
+        n_beats = len(synthetic_ecg(fs, 45)[1])
+        folder, _, _ = make_record(name, seconds=45, fs=fs, symbols=_symbols(n_beats))
+        out.append(name)
+    return folder.parent, out
+
+
+def test_registry_covers_chapters_02_to_07_and_a_classical_baseline():
+    chapters = {p.chapter for p in pl.PIPELINES.values()}
+    assert chapters == {"02", "03", "04", "05", "06", "07"}
+    assert set(pl.PIPELINES) == set(SHAPES)
+    assert [p.name for p in pl.PIPELINES.values() if not p.keras] == ["classical"]
+    assert {p.name for p in pl.PIPELINES.values() if p.chapter == "03"} == {
+        "dense", "simple_rnn", "lstm"}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_inputs_have_the_right_shapes_and_labels(name, records):
+    root, names = records
+    inputs = pl.build_inputs(name, names, "testdb", root)
+    assert [a.shape[1:] for a in inputs.arrays()] == SHAPES[name]
+    assert all(len(a) == len(inputs) for a in inputs.arrays())
+    table = eu.data.beat_table("testdb", names, root)
+    for record in names:
+        expected = table.loc[table.record == record, "aami"].to_numpy()
+        got = inputs.label[inputs.record == record]
+        if SHAPES[name] == [(187, 1)] or name == "smote_cnn2d":
+            # Kaggle format: beats of the last incomplete 10-s window are dropped
+            assert 0 < len(got) < len(expected)
+            expected = expected[:len(got)]
+        np.testing.assert_array_equal(got, expected)
+    assert set(inputs.y[inputs.label == "F"]) == {-1}
+    assert {c: int((inputs.y == i).sum() > 0) for i, c in enumerate(pl.CLASSES)} == {
+        "N": 1, "S": 1, "V": 1}
+
+
+def test_beats_are_moved_to_r_at_any_rate(records):
+    root, names = records
+    lead, fs, r, _ = pl.record_marks("902", "testdb", root)
+    assert fs == 250
+    ref = eu.data.beat_table("testdb", ["902"], root)["sample"].to_numpy()
+    assert np.abs(r - ref).max() <= 2  # the synthetic marks sit on R already
+    windows = pl.build_inputs("interpatient", ["902"], "testdb", root).x[0]
+    assert np.abs(windows[:, 32, 0]).mean() > 3 * np.abs(windows[:, 10, 0]).mean()  # R at 0.25 s
+
+
+@pytest.mark.parametrize("train, val", [(["101", "100"], ["106"]), (["101"], ["232"])])
+def test_run_pipeline_refuses_ds2_records_in_training_or_selection(train, val):
+    with pytest.raises(ValueError, match="test \\(DS2\\) records"):
+        pl.run_pipeline("dense", train, val, {})
+    with pytest.raises(ValueError, match="test \\(DS2\\) records"):
+        pl.select_validation_records(train + val)
+
+
+def test_beat_random_split_is_stratified_and_disjoint():
+    label = np.array(["N"] * 800 + ["S"] * 100 + ["V"] * 100)
+    inputs = pl.Inputs(np.arange(1000.0)[:, None], label, np.repeat(["a", "b"], 500))
+    train, val, test = pl.beat_random_split(inputs, seed=1)
+    assert (len(train), len(val), len(test)) == (700, 100, 200)
+    ids = [set(s.x[:, 0]) for s in (train, val, test)]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert (test.label == "S").sum() == 20 and (val.label == "V").sum() == 10
+
+
+@pytest.mark.parametrize("name", ["dense", "classical"])
+def test_one_run_end_to_end_returns_the_metrics(name, records):
+    root, names = records
+    out = pl.run_pipeline(name, names[:2], names[2:], {"test": (names[2:], "testdb")},
+                          seed=0, epochs=1, db="testdb", root=root, verbose=False)
+    g = out["tests"]["test"]["gross"]
+    assert {"accuracy", "S", "V"} <= set(g) and {"se", "ppv", "f1"} <= set(g["S"])
+    assert 0 <= g["accuracy"] <= 1 and g["n_beats"] == (out["tests"]["test"]["predicted"] != "Q").sum()
+    assert out["parameters"] > 0 and out["file_bytes"] > 1000 and out["train_s"] >= 0
+    assert out["tests"]["test"]["predict_beats_per_s"] > 0
+    row = pl.summary(out, "test")
+    assert {"S Se", "S +P", "S F1", "V F1", "accuracy", "train s", "beats/s", "parameters",
+            "file kB"} <= set(row)
+    if name == "dense":
+        assert out["epochs_run"] == 1 and out["best_epoch"] == 1
+    run = eu.results.make_run("ds1ds2", name, pl.CLASSES, pl.result_metrics(g))
+    assert run["metrics"]["per_class"]["V"]["support"] == g["V"]["tp"] + g["V"]["fn"]
+
+
+def test_smote_and_scaler_touch_training_beats_only(records):
+    root, names = records
+    train = pl.build_inputs("beat_cnn1d", names[:2], "testdb", root)
+    apply, constants = pl.PIPELINES["beat_cnn1d"].preprocess(train)
+    scaled = apply(train).x
+    assert abs(float(scaled.mean())) < 1e-3 and constants["scale"] > 0
+    x = np.random.default_rng(0).normal(size=(60, 4, 2, 1)).astype("float32")
+    y = np.array([0] * 50 + [1] * 6 + [2] * 4)
+    xs, ys = pl.PIPELINES["smote_cnn2d"].resample(x, y, 0)
+    assert xs.shape[1:] == x.shape[1:] and np.bincount(ys).tolist() == [50, 2500, 2500]
+
+
+@requires_data
+def test_real_records_give_aligned_inputs_for_mitdb_and_qtdb():
+    external = eu.interpatient.external_records()
+    assert {eu.interpatient.qtdb_source(r) for r in external}.isdisjoint({"mitdb", "sddb"})
+    for name in ("spectrogram_cnn", "beat_cnn1d", "interpatient"):
+        for record, db in (("101", "mitdb"), ("sele0104", "qtdb")):
+            inputs = pl.build_inputs(name, [record], db)
+            table = eu.data.beat_table(db, [record])
+            assert 0.95 * len(table) <= len(inputs) <= len(table)
+            assert [a.shape[1:] for a in inputs.arrays()] == SHAPES[name]
+    # the European ST-T marks sit before R: they are moved to it
+    lead, fs, r, _ = pl.record_marks("sele0104", "qtdb")
+    ref = eu.data.beat_table("qtdb", ["sele0104"])["sample"].to_numpy()
+    assert fs == 250 and np.median(r - ref[:len(r)]) > 3
