@@ -110,15 +110,6 @@ class BeatSet:
                            pd.Series(self.label, name="class"))
 
 
-def _refine_to_r(x: np.ndarray, marks: np.ndarray, fs: float, search_s: float) -> np.ndarray:
-    """Move each mark to the largest deflection of ``x`` within ``search_s`` (vectorised)."""
-    half = max(1, round(search_s * fs))
-    idx = np.clip(marks[:, None] + np.arange(-half, half + 1), 0, x.size - 1)
-    seg = x[idx]
-    centred = seg - np.median(seg, axis=1, keepdims=True)
-    return idx[np.arange(idx.shape[0]), np.abs(centred).argmax(axis=1)]
-
-
 def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     """Model inputs for the beats of one lead: windows and RR features.
 
@@ -154,7 +145,7 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     y = _signal.resample_signal(x, fs, spec.fs) if fs != spec.fs else x
     y = _signal.bandpass_filter(y, spec.fs, *spec.band_hz)
     marks = np.clip(np.round(r_samples * (spec.fs / fs)).astype(np.int64), 0, y.size - 1)
-    r = _refine_to_r(y, marks, spec.fs, spec.search_s)
+    r = _signal.refine_to_r(y, marks, spec.fs, spec.search_s)
     # Per-record scale and polarity: the median QRS (R and its neighbours) of this patient.
     qrs, _ = _signal.segment_beats(y, r, spec.fs, 0.06, 0.06)
     amplitude = float(np.median(np.ptp(qrs, axis=1)))

@@ -13,7 +13,7 @@ name                      chapter  inputs -> model
 ``simple_rnn``            03       the same beats -> SimpleRNN
 ``lstm``                  03       the same beats -> LSTM
 ``spectrogram_cnn``       04       2-s windows at 360 Hz -> 32x32 STFT images -> 2D CNN
-``smote_cnn2d``           05       Kaggle beats -> 16x32 spectrograms, SMOTE -> 2D CNN
+``smote_cnn2d``           05       Kaggle beats -> 16x16 spectrograms, SMOTE -> 2D CNN
 ``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
 ``interpatient``          07       P-wave window + template channel, relative RR -> two branches
 ``classical``             07       relative RR + a coarse window -> random forest (scikit-learn)
@@ -119,7 +119,7 @@ def record_marks(record: str, db: str = "mitdb", root=None):
     keep = (samples >= 0) & (samples < rec.sig_len)
     keep &= np.concatenate([[True], np.diff(samples) > 0])
     filtered = _signal.bandpass_filter(lead, rec.fs, 0.5, 40.0)
-    r = _ip._refine_to_r(filtered, samples[keep], rec.fs, 0.1)
+    r = _signal.refine_to_r(filtered, samples[keep], rec.fs, 0.1)
     return lead, float(rec.fs), r, table["aami"].to_numpy()[keep].astype(str)
 
 
@@ -156,10 +156,10 @@ def _kaggle_inputs(record, db, root):
 
 
 def _smote_inputs(record, db, root):
-    from .spectrograms import beats_to_spectrograms
+    from .spectrograms import KAGGLE_SPECTROGRAM, beat_spectrograms
 
     beats, labels = _kaggle(record, db, root)
-    return beats_to_spectrograms(beats)[..., None], labels
+    return beat_spectrograms(beats, _kb.FS_KAGGLE, **KAGGLE_SPECTROGRAM)[0][..., None], labels
 
 
 def _spectrogram_inputs(record, db, root):
@@ -306,8 +306,9 @@ PIPELINES = {p.name: p for p in [
     # an LSTM over 187 steps is the slowest network of the book on a CPU: fewer N beats
     Pipeline("lstm", "03", "Kaggle beats, LSTM", _kaggle_inputs, _beat_network("lstm"),
              125.0, epochs=6, majority_ratio=0.1),
+    # chapter 04's batch of 32: with 128, four epochs are too few steps for this network
     Pipeline("spectrogram_cnn", "04", "2-s spectrograms, CNN", _spectrogram_inputs,
-             _spectrogram_model, 360.0),
+             _spectrogram_model, 360.0, batch_size=32),
     Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _smote_inputs,
              _cnn2d_model, 125.0, class_weight_power=0.0, resample=_smote),
     Pipeline("beat_cnn1d", "06", "Kaggle beats, 1D CNN", _kaggle_inputs, _cnn1d_model,

@@ -10,8 +10,8 @@ import pywt
 from scipy import ndimage
 from scipy import signal as sps
 
-__all__ = ["bandpass_filter", "detect_r_peaks", "label_detections", "resample_signal",
-           "score_detections", "segment_beats", "wavelet_denoise", "zscore"]
+__all__ = ["bandpass_filter", "detect_r_peaks", "label_detections", "refine_to_r",
+           "resample_signal", "score_detections", "segment_beats", "wavelet_denoise", "zscore"]
 
 
 def bandpass_filter(x, fs: float, low_hz: float = 0.5, high_hz: float = 40.0,
@@ -159,7 +159,7 @@ def detect_r_peaks(x, fs: float, refractory_s: float = 0.25, integration_s: floa
     peaks = _drop_t_waves(peaks, slope, fs)
     peaks = _search_back(peaks, energy, 0.5 * thr, distance)
     peaks = _drop_t_waves(peaks, slope, fs)
-    return _refine_to_r(peaks, bandpass_filter(x, fs), fs, search_s)
+    return np.unique(refine_to_r(bandpass_filter(x, fs), peaks, fs, search_s))
 
 
 def _max_slope(peaks, slope, fs):
@@ -202,14 +202,27 @@ def _search_back(peaks, energy, low_thr, distance):
     return np.sort(np.concatenate([peaks, cand[order][first]]))
 
 
-def _refine_to_r(peaks, x, fs, search_s):
-    if peaks.size == 0:
-        return peaks.astype(int)
+def refine_to_r(x, marks, fs: float, search_s: float = 0.1) -> np.ndarray:
+    """Move each beat mark to the largest deflection of ``x`` within ``search_s`` of it.
+
+    The deflection is measured from the median of the search window, so a negative QRS
+    counts as much as a positive one. Vectorised over the marks; the marks keep their
+    order and number (two may land on the same sample).
+
+    Examples
+    --------
+    >>> x = np.zeros(100); x[52] = 1.0; x[80] = -2.0
+    >>> refine_to_r(x, np.array([50, 78]), fs=100, search_s=0.05).tolist()
+    [52, 80]
+    """
+    marks = np.asarray(marks, dtype=np.int64)
+    if marks.size == 0:
+        return marks
     half = max(1, round(search_s * fs))
-    idx = np.clip(peaks[:, None] + np.arange(-half, half + 1), 0, x.size - 1)
-    centred = x[idx] - np.median(x[idx], axis=1, keepdims=True)
-    refined = idx[np.arange(idx.shape[0]), np.abs(centred).argmax(axis=1)]
-    return np.unique(refined)
+    idx = np.clip(marks[:, None] + np.arange(-half, half + 1), 0, len(x) - 1)
+    seg = np.asarray(x)[idx]
+    centred = seg - np.median(seg, axis=1, keepdims=True)
+    return idx[np.arange(idx.shape[0]), np.abs(centred).argmax(axis=1)]
 
 
 def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,

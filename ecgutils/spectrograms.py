@@ -24,7 +24,7 @@ from scipy import signal as sps
 from . import data as _data
 from . import signal as _signal
 
-__all__ = ["beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
+__all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
            "classify_segment", "detector_totals", "extract_record_beats", "plot_spectrogram",
            "prepare_beat_images", "protocol_splits", "resize_images"]
 
@@ -58,6 +58,12 @@ def resize_images(images, size) -> np.ndarray:
     rows = _interp_matrix(h, size[0]).astype(images.dtype, copy=False)
     cols = _interp_matrix(w, size[1]).astype(images.dtype, copy=False)
     return np.einsum("ih,nhw,jw->nij", rows, images, cols, optimize=True)
+
+
+#: Chapter 05's spectrogram of a 187-sample Kaggle-format beat at 125 Hz: 16 x 16 images,
+#: power in dB over a 60-dB range scaled to [0, 1] (``beat_spectrograms(beats, 125, **...)``).
+KAGGLE_SPECTROGRAM = dict(nperseg=32, noverlap=22, nfft=None, max_hz=None, n_freqs=16,
+                          scale="unit", dynamic_range_db=60.0)
 
 
 def beat_spectrograms(beats, fs: float, nperseg: int = 64, noverlap: int = 43,
@@ -114,9 +120,8 @@ def beat_spectrograms(beats, fs: float, nperseg: int = 64, noverlap: int = 43,
     ((2, 32, 32), True)
     >>> [round(float(freqs[images[i].mean(axis=1).argmax()])) for i in range(2)]
     [10, 30]
-    >>> kaggle = dict(nperseg=32, noverlap=22, nfft=None, max_hz=None, n_freqs=16,
-    ...               scale="unit", dynamic_range_db=60)
-    >>> S, _, _ = beat_spectrograms(np.random.default_rng(0).normal(size=(3, 187)), 125, **kaggle)
+    >>> S, _, _ = beat_spectrograms(np.random.default_rng(0).normal(size=(3, 187)), 125,
+    ...                             **KAGGLE_SPECTROGRAM)
     >>> S.shape, float(S.min()) >= 0, round(float(S.max()), 4)
     ((3, 16, 16), True, 1.0)
     """

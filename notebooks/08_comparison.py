@@ -105,7 +105,7 @@ eu.data.ensure_records("qtdb")
 # | 02 | each beat (0.3 s before R to 0.5 s after, at 360 Hz) drawn as a 64×64 line image |
 # | 03 | Kaggle-format beats (Kachuee et al. 2018): 187 samples at 125 Hz from R on, read by a dense network, a SimpleRNN or an LSTM |
 # | 04 | a 2-s window around R, as a 32×32 STFT image |
-# | 05 | Kaggle beats as 16×32 spectrograms, S and V raised by SMOTE in training |
+# | 05 | Kaggle beats as 16×16 spectrograms, S and V raised by SMOTE in training |
 # | 06 | Kaggle beats through one global scaler, a 1D CNN |
 # | 07 | a window that keeps the P wave, the beat minus the patient's median beat, RR relative to the patient's rhythm; a two-branch CNN, and a random forest on the same features |
 #
