@@ -32,3 +32,19 @@ def test_chapter_code_is_a_third_shorter(chapter):
     assert now <= BEFORE[chapter] * 2 / 3, (
         f"{chapter}: {now} code lines, the bar is {int(BEFORE[chapter] * 2 / 3)} "
         f"(two thirds of {BEFORE[chapter]}); move helpers into ecgutils")
+
+
+#: What only the shared experiment layer may do: a chapter that writes one of these runs its
+#: own training loop, stopping rule or class-weight formula.
+OWN_PLUMBING = ("model.fit(", "EarlyStopping(", "compute_class_weight(", "model.save(",
+                "len(y) / (")
+
+
+@pytest.mark.parametrize("chapter", sorted(p.stem for p in (ROOT / "notebooks").glob("0*_*.py")))
+def test_chapter_uses_the_experiment_layer(chapter):
+    source = (ROOT / "notebooks" / f"{chapter}.py").read_text()
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+    found = [p for p in OWN_PLUMBING if any(p in line for line in lines)]
+    assert not found, (f"{chapter} writes {found} itself: train with "
+                       f"eu.experiment.train_and_evaluate, weight with "
+                       f"eu.experiment.class_weights, save with eu.experiment.save_model")
