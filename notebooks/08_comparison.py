@@ -37,8 +37,8 @@
 # protocol, AAMI EC57 gross statistics).
 #
 # **Time to run.** The default, one seed, trains each approach twice (DS1 and
-# beat-random) with N beats subsampled and a few epochs; it is designed for about
-# 25 minutes on 2 CPU cores. Smoke mode (five DS1, three DS2 and three external
+# beat-random) with N beats subsampled and at most a few epochs: about 20 minutes on
+# 2 CPU cores (this run: {glue:text}`total_min:.0f` minutes). Smoke mode (five DS1, three DS2 and three external
 # records, one epoch): about two minutes.
 
 # %% tags=["remove-cell"]
