@@ -27,9 +27,9 @@
 # **Prerequisites.** Chapter 04 (what a spectrogram is, a 2D CNN on spectrogram images,
 # patient-wise evaluation); basic Keras and scikit-learn.
 #
-# **Time to run.** About 4 minutes on 2 CPU cores (four trainings of up to 10 epochs on
-# a capped training set; 251 s measured). The shared machines' speed varies from day to
-# day: an earlier version of this chapter took 299 s on one day and 737 s on another.
+# **Time to run.** About 8 minutes on 2 CPU cores (four trainings of up to 10 epochs on
+# a capped training set; 509 s measured). The shared machines' speed varies from day to
+# day: an earlier version of this chapter took 251 s on one day and 737 s on another.
 # Under 2 minutes in smoke mode.
 
 # %% tags=["remove-cell"]
