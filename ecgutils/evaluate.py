@@ -22,7 +22,7 @@ def classification_metrics(y_true, y_pred, classes, y_score=None) -> dict:
     -------
     dict
         ``{"accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall",
-        "confusion_matrix", "per_class": {cls: {"precision", "recall", "f1", "support",
+        "weighted_precision", "weighted_recall", "confusion_matrix", "per_class": {cls: {"precision", "recall", "f1", "support",
         "se", "ppv", "fpr", "specificity"[, "roc_auc", "average_precision"]}}}``
         (``se`` = recall, ``ppv`` = precision, as AAMI EC57 names them).
 
@@ -65,6 +65,9 @@ def classification_metrics(y_true, y_pred, classes, y_score=None) -> dict:
         "weighted_f1": _r(np.average(f1, weights=support) if support.sum() else 0.0),
         "macro_precision": _r(precision[present].mean() if present.any() else 0.0),
         "macro_recall": _r(recall[present].mean() if present.any() else 0.0),
+        # weighted by support, as the Kaggle reference of chapters 05-06 reports them
+        "weighted_precision": _r(np.average(precision, weights=support) if support.sum() else 0.0),
+        "weighted_recall": _r(np.average(recall, weights=support) if support.sum() else 0.0),
         "n": int(total),
         "confusion_matrix": cm.tolist(),
         "per_class": per_class,

@@ -590,8 +590,9 @@ def kept_beats_table(records, built: dict | None = None, db: str = "mitdb",
 
 def beat_metrics(result: dict, classes) -> dict:
     """:func:`ecgutils.evaluate.classification_metrics` of a
-    :func:`ecgutils.experiment.train_and_evaluate` result, plus the support-weighted
-    precision and recall that Kachuee et al.'s Kaggle reference reports.
+    :func:`ecgutils.experiment.train_and_evaluate` result (integer labels named by
+    ``classes``); it includes the support-weighted precision and recall that Kachuee et
+    al.'s Kaggle reference reports.
 
     Examples
     --------
@@ -604,13 +605,8 @@ def beat_metrics(result: dict, classes) -> dict:
     from .evaluate import classification_metrics
 
     names = np.asarray(classes)
-    m = classification_metrics(names[result["y_true"]], names[result["y_pred"]], classes,
-                               result["y_score"])
-    support = np.array([v["support"] for v in m["per_class"].values()], float)
-    for key in ("precision", "recall"):
-        values = np.array([v[key] for v in m["per_class"].values()])
-        m[f"weighted_{key}"] = round(float(np.average(values, weights=support)), 4)
-    return m
+    return classification_metrics(names[result["y_true"]], names[result["y_pred"]], classes,
+                                  result["y_score"])
 
 
 def scores_table(metrics: dict, per_class: str | None = "f1") -> pd.DataFrame:

@@ -216,9 +216,8 @@ def fit(data, label, class_weight=None):
     r["y_true"], r["y_pred"] = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
     m = r["metrics"] = eu.evaluate.classification_metrics(r["y_true"], r["y_pred"], CLASSES,
                                                           r["y_score"])
-    pc = pd.DataFrame(m["per_class"]).T  # weighted recall is the accuracy, by definition
-    r["headline"] = dict(zip(HEADLINE, (m["accuracy"], np.average(pc.precision, weights=pc.support),
-                                        m["accuracy"], m["weighted_f1"], m["macro_f1"])))
+    r["headline"] = dict(zip(HEADLINE, (m["accuracy"], m["weighted_precision"],
+                                        m["weighted_recall"], m["weighted_f1"], m["macro_f1"])))
     r["timing"].update(train_beats=len(data["train"][1]))
     return r
 
