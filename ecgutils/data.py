@@ -40,7 +40,8 @@ __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
            "load_annotations", "load_record", "local_checksums", "merge_intervals",
            "PACED_RECORDS", "pick_lead", "rhythm_episodes", "samples_in_episodes",
-           "split_records", "split_records_covering", "verify_file", "vf_episodes"]
+           "split_beat_random", "split_records", "split_records_covering", "verify_file",
+           "vf_episodes"]
 
 #: PhysioNet versions of the databases the book uses.
 DATABASES = {"mitdb": "1.0.0", "qtdb": "1.0.0", "cudb": "1.0.0", "edb": "1.0.0"}
@@ -960,3 +961,30 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
                 f"record(s) {missing} are not in database '{db}' at {folder} "
                 f"(see its RECORDS file; e.g. {sorted(known)[:3]}...)")
     return records
+
+
+def split_beat_random(labels, fractions=(0.7, 0.15, 0.15), seed: int = 0,
+                      names=("train", "val", "test")) -> np.ndarray:
+    """A split of beats (or windows) at random, stratified by class: patients leak across
+    splits (the beat-random protocol, shown on purpose in chapters 02 and 08).
+
+    Examples
+    --------
+    >>> split = split_beat_random(np.repeat(["A", "B"], [60, 40]), seed=0)
+    >>> {n: int((split == n).sum()) for n in ("train", "val", "test")}
+    {'train': 69, 'val': 16, 'test': 15}
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    if len(fractions) != 3 or len(names) != 3 or not np.isclose(sum(fractions), 1):
+        raise ValueError(f"need three fractions summing to 1 and three names, got "
+                         f"{fractions} and {names}")
+    idx = np.arange(labels.size)
+    rest, test = train_test_split(idx, test_size=fractions[2], stratify=labels,
+                                  random_state=seed)
+    train, val = train_test_split(rest, test_size=fractions[1] / (1 - fractions[2]),
+                                  stratify=labels[rest], random_state=seed)
+    split = np.empty(labels.size, dtype=object)
+    split[train], split[val], split[test] = names
+    return split.astype(str)

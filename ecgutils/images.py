@@ -9,7 +9,7 @@ pictures from the raw signals, so anyone can regenerate them:
 - :func:`episode_window_anchors` and :func:`split_windows_by_time` cut sliding windows
   inside rhythm episodes that have no beats (ventricular flutter or fibrillation) and
   split them by time.
-- :func:`split_patientwise`, :func:`split_beat_random` and :func:`cap_per_class` give
+- :func:`split_patientwise`, :func:`ecgutils.data.split_beat_random` and :func:`cap_per_class` give
   every window a split (patient-wise or beat-random) and cap the images per class.
 - :func:`write_image_folders` writes PNG files into ``<root>/<split>/<class>/``, the
   layout ``keras.utils.image_dataset_from_directory`` reads;
@@ -33,11 +33,10 @@ import numpy as np
 
 from .experiment import PREPROCESSING_ENTRY
 
-__all__ = ["MODEL_KIND", "MODEL_METADATA", "cap_per_class", "collect_windows",
-           "episode_window_anchors", "image_folder_dataset", "load_image_file",
-           "load_image_model", "read_model_metadata", "render_beat_images", "save_image_model",
-           "split_beat_random", "split_patientwise", "split_windows_by_time",
-           "write_image_folders"]
+__all__ = ["cap_per_class", "collect_windows", "episode_window_anchors",
+           "image_folder_dataset", "load_image_file", "load_image_model", "MODEL_KIND",
+           "MODEL_METADATA", "read_model_metadata", "render_beat_images", "save_image_model",
+           "split_patientwise", "split_windows_by_time", "write_image_folders"]
 
 #: Name of the member of a ``.keras`` archive that holds the class names and image format
 #: (the preprocessing entry of :func:`ecgutils.experiment.save_model`).
@@ -358,32 +357,6 @@ def split_patientwise(meta, record_split: dict, vf_spans: dict, fs: float, befor
         split[sel] = split_windows_by_time(meta["sample"].to_numpy()[sel], spans, fs,
                                            before_s, after_s, fractions=fractions,
                                            names=tuple(record_split))
-    return split.astype(str)
-
-
-def split_beat_random(labels, fractions=(0.7, 0.15, 0.15), seed: int = 0,
-                      names=("train", "val", "test")) -> np.ndarray:
-    """A split of windows at random, stratified by class: patients leak across splits.
-
-    Examples
-    --------
-    >>> split = split_beat_random(np.repeat(["A", "B"], [60, 40]), seed=0)
-    >>> {n: int((split == n).sum()) for n in ("train", "val", "test")}
-    {'train': 69, 'val': 16, 'test': 15}
-    """
-    from sklearn.model_selection import train_test_split
-
-    labels = np.asarray(labels)
-    if len(fractions) != 3 or len(names) != 3 or not np.isclose(sum(fractions), 1):
-        raise ValueError(f"need three fractions summing to 1 and three names, got "
-                         f"{fractions} and {names}")
-    idx = np.arange(labels.size)
-    rest, test = train_test_split(idx, test_size=fractions[2], stratify=labels,
-                                  random_state=seed)
-    train, val = train_test_split(rest, test_size=fractions[1] / (1 - fractions[2]),
-                                  stratify=labels[rest], random_state=seed)
-    split = np.empty(labels.size, dtype=object)
-    split[train], split[val], split[test] = names
     return split.astype(str)
 
 

@@ -81,8 +81,9 @@ class Inputs:
     def __post_init__(self):
         self.label = np.asarray(self.label).astype(str)
         self.record = np.asarray(self.record).astype(str)
-        lookup = {c: i for i, c in enumerate(CLASSES)}
-        self.y = np.array([lookup.get(c, -1) for c in self.label], dtype=np.int64)
+        self.y = np.full(self.label.size, -1, dtype=np.int64)  # F, Q: -1
+        for i, c in enumerate(CLASSES):  # three masks, no loop over beats
+            self.y[self.label == c] = i
         for part in self.arrays():
             if len(part) != len(self.label):
                 raise ValueError(f"Inputs: an input has {len(part)} rows, the labels {len(self.label)}")
@@ -383,11 +384,9 @@ def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
     """
     from sklearn.model_selection import train_test_split
 
-    index = np.arange(len(inputs))
-    rest, test = train_test_split(index, test_size=test_size, random_state=seed,
-                                  stratify=inputs.label)
-    train, val = train_test_split(rest, test_size=val_size / (1 - test_size),
-                                  random_state=seed, stratify=inputs.label[rest])
+    split = _data.split_beat_random(inputs.label, (1 - val_size - test_size, val_size, test_size),
+                                    seed)
+    train, val, test = (np.flatnonzero(split == name) for name in ("train", "val", "test"))
     if train_size is not None and train_size < len(train):
         train, _ = train_test_split(train, train_size=train_size, random_state=seed,
                                     stratify=inputs.label[train])

@@ -220,7 +220,7 @@ fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)")
 # patient-wise split.)
 #
 # **Beat-random (`beat_random`).** All windows are pooled and split 70/15/15 at random,
-# stratified by class (`eu.images.split_beat_random`). Beats of every patient land in
+# stratified by class (`eu.data.split_beat_random`). Beats of every patient land in
 # training *and* test: the network can recognise a patient's beat shapes rather than the
 # disease. This leak is deliberate here, to show how much it flatters the numbers.
 #
@@ -238,7 +238,7 @@ for name, recs in record_split.items():
     print(f"  {name:5s} ({len(recs):2d} records): {' '.join(recs)}")
 splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf_spans, fs,
                                                           before_s, after_s),
-          "beat_random": eu.images.split_beat_random(labels, seed=seed)}
+          "beat_random": eu.data.split_beat_random(labels, seed=seed)}
 
 # %% [markdown]
 # ## Unequal classes: a cap per class, then class weights

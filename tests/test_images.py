@@ -160,14 +160,14 @@ def test_split_patientwise_follows_records_and_cuts_vf_by_time():
 
 def test_split_beat_random_is_stratified_and_reproducible():
     labels = np.repeat(["A", "B", "C"], [700, 200, 100])
-    split = ei.split_beat_random(labels, seed=3)
+    split = eu.data.split_beat_random(labels, seed=3)
     for c, n in (("A", 700), ("B", 200), ("C", 100)):
         counts = [((labels == c) & (split == s)).sum() for s in ("train", "val", "test")]
         assert abs(counts[0] - 0.7 * n) <= 2 and abs(counts[2] - 0.15 * n) <= 1
-    assert (split == ei.split_beat_random(labels, seed=3)).all()
-    assert (split != ei.split_beat_random(labels, seed=4)).any()
+    assert (split == eu.data.split_beat_random(labels, seed=3)).all()
+    assert (split != eu.data.split_beat_random(labels, seed=4)).any()
     with pytest.raises(ValueError, match="sum"):
-        ei.split_beat_random(labels, fractions=(0.5, 0.2, 0.2))
+        eu.data.split_beat_random(labels, fractions=(0.5, 0.2, 0.2))
 
 
 def test_cap_per_class_caps_training_only():
