@@ -307,9 +307,11 @@ pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] 
 
 # %% [markdown]
 # The random split tests the network on beats of patients it trained on; DS2 holds 22
-# people it has never seen. Expect the fall to be largest for S beats, whose shape is
-# close to a normal beat's (their timing, which a beat-by-beat spectrogram barely shows,
-# is what makes them S), and for F, a mix of N and V that varies from person to person.
+# people it has never seen. Expect S beats to fall hard, since their shape is close to
+# a normal beat's (their timing, which a beat-by-beat spectrogram barely shows, is what
+# makes them S), and F, a mix of N and V that varies from person to person. Q says
+# little here: its beats come mostly from the paced records, which DS1 and DS2 leave
+# out, so DS2 holds only a handful of them.
 #
 # ## Saving the numbers
 
@@ -328,10 +330,11 @@ print(f"wrote {eu.results.write_results(results_dir, '05_smote_spectrogram_cnn',
 #
 # - Standardised beats, SMOTE on the training split only, 16 × 16 dB spectrograms and a
 #   four-block 2D CNN reached accuracy {glue:text}`acc_smote:.4f` on the random split of
-#   beats, {glue:text}`vs_reference` the reference's .9186, in a few minutes on two CPU
+#   beats, {glue:text}`vs_reference` the reference's .9186, in minutes on two CPU
 #   cores (training set capped, the choice stated).
-# - The ablation shows what SMOTE buys over class weights or nothing on the same split:
-#   more recall on rare classes, paid for in precision.
+# - The ablation weighs SMOTE against class weights and against nothing on the same
+#   split: pushing the rare classes up buys recall and pays in precision, and which arm
+#   comes out best differs from run to run (the numbers above are this run's).
 # - On new patients (`ds1ds2`) the same recipe loses much of its score.
 # - One function, `eu.spectrograms.beat_spectrograms`, makes the spectrograms of chapters
 #   04 and 05 with explicit settings; scipy's STFT is the default, librosa's mel bank
