@@ -36,6 +36,7 @@ from . import config as _config
 
 __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
            "check_annotation_file", "check_disjoint", "check_records_exist", "ChecksumError",
+           "class_indices",
            "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
            "load_annotations", "load_record", "local_checksums", "merge_intervals",
@@ -459,6 +460,23 @@ def aami_class(symbols, mapping: dict[str, str] | None = None, where: str = "") 
         raise ValueError(f"{where + ': ' if where else ''}beat symbols without a class: {bad} "
                          f"({int(missing.sum())} beats). Pass mapping= to classify them.")
     return out.astype(str)
+
+
+def class_indices(labels, classes) -> np.ndarray:
+    """Index of each label in ``classes``; -1 for a label not among them (F, Q beats).
+
+    One mask per class, no loop over beats.
+
+    Examples
+    --------
+    >>> class_indices(["N", "V", "Q", "S"], ("N", "S", "V")).tolist()
+    [0, 2, -1, 1]
+    """
+    labels = np.asarray(labels).astype(str)
+    out = np.full(labels.size, -1, dtype=np.int64)
+    for i, c in enumerate(classes):
+        out[labels == str(c)] = i
+    return out
 
 
 def beat_table(db: str = "mitdb", records=None, root: str | Path | None = None,

@@ -289,8 +289,7 @@ def model_inputs(beats: BeatSet) -> list:
 
 def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
     """Integer class of each beat (index into ``spec.classes``); -1 for other classes."""
-    lookup = {c: i for i, c in enumerate(spec.classes)}
-    return np.array([lookup.get(c, -1) for c in beats.label])
+    return _data.class_indices(beats.label, spec.classes)
 
 
 def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatSpec(),

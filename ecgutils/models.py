@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 
-__all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network", "build_image_cnn",
-           "build_spectrogram_cnn", "build_spectrogram_cnn2d", "import_tensorflow",
-           "rotating_batches"]
+__all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network",
+           "build_image_cnn", "build_spectrogram_cnn", "build_spectrogram_cnn2d",
+           "import_tensorflow", "rotating_batches"]
 
 
 def import_tensorflow():

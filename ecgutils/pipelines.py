@@ -81,9 +81,7 @@ class Inputs:
     def __post_init__(self):
         self.label = np.asarray(self.label).astype(str)
         self.record = np.asarray(self.record).astype(str)
-        self.y = np.full(self.label.size, -1, dtype=np.int64)  # F, Q: -1
-        for i, c in enumerate(CLASSES):  # three masks, no loop over beats
-            self.y[self.label == c] = i
+        self.y = _data.class_indices(self.label, CLASSES)  # F, Q: -1
         for part in self.arrays():
             if len(part) != len(self.label):
                 raise ValueError(f"Inputs: an input has {len(part)} rows, the labels {len(self.label)}")
