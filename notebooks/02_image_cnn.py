@@ -375,12 +375,12 @@ comparison = pd.DataFrame.from_dict({p: {
     "test accuracy": o["metrics"]["accuracy"], "macro-F1": o["metrics"]["macro_f1"],
     "test loss": o["metrics"]["loss"], "best epoch": o["best_epoch"],
     "epochs run": o["timing"]["epochs_run"], "test images": o["metrics"]["n"]}
-    for p, o in outputs.items()}, orient="index")
+    for p, o in outputs.items()}, orient="index").round(3)  # the prose quotes what the table shows
 for p, short in (("patient_70_15_15", "patient"), ("beat_random", "random")):
     for col, key in (("test accuracy", "acc"), ("macro-F1", "f1"), ("best epoch", "best_epoch")):
         glue(f"{key}_{short}", comparison.loc[p, col])
 glue("epochs_run_patient", comparison.loc["patient_70_15_15", "epochs run"])
-comparison.round(3)
+comparison
 
 # %% [markdown]
 # The same network, the same images, two very different answers. On the beat-random
