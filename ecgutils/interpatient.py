@@ -27,7 +27,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["BeatSet", "BeatSpec", "PUBLISHED_DS2", "build_beats", "build_interpatient_model",
+__all__ = ["BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2", "beat_morphology",
+           "build_beats", "build_interpatient_model", "forest_features", "on_time_beats",
            "record_inputs", "record_beats"]
 
 
@@ -110,6 +111,22 @@ class BeatSet:
                            pd.Series(self.label, name="class"))
 
 
+def on_time_beats(pre_rr_norm, threshold: float = 0.9, min_beats: int = 20) -> np.ndarray:
+    """Mask of the beats that are not early: the patient's usual beats, without labels.
+
+    Premature beats, even when they are most of a record's beats (MIT-BIH 232), are
+    not the patient's reference. With fewer than ``min_beats`` on-time beats every beat
+    counts.
+
+    Examples
+    --------
+    >>> on_time_beats(np.array([1.0, 0.6, 1.1]), min_beats=1).tolist()
+    [True, False, True]
+    """
+    usual = np.asarray(pre_rr_norm) >= threshold
+    return usual if usual.sum() >= min_beats else np.ones(usual.shape, bool)
+
+
 def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     """Model inputs for the beats of one lead: windows and RR features.
 
@@ -157,11 +174,7 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     if spec.template_channel:
         usual = np.ones(len(windows), bool)
         if spec.template_beats == "on_time":
-            # the patient's usual beat: one that is not early (premature beats, even a
-            # majority of them as in MIT-BIH 232, are not the reference)
-            usual = rr[:, RR_FEATURES.index("pre_rr_norm")] >= 0.9
-            if usual.sum() < 20:
-                usual[:] = True
+            usual = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
         channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
     rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
     return np.stack(channels, axis=-1).astype(np.float32), rr
@@ -333,6 +346,76 @@ def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
     """``(labels, probabilities)`` of every beat."""
     proba = model.predict(model_inputs(beats), batch_size=2048, verbose=0)
     return np.asarray(spec.classes)[proba.argmax(axis=1)], proba
+
+
+# --------------------------------------------------------------------------- the forest
+#: Columns of :func:`beat_morphology`.
+MORPHOLOGY_FEATURES = ("deviation_p", "deviation_qrs", "deviation_t", "energy_p",
+                       "energy_qrs", "energy_t", "corr", "corr_p", "qrs_ptp", "qrs_width")
+
+
+def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
+    """Ten numbers per beat: its shape against the patient's usual beat.
+
+    Root-mean-square of the beat and of its difference from ``template`` over the P wave,
+    the QRS (R +- 60 ms) and the T wave; correlation with the template over the whole
+    window and over the P wave; QRS peak-to-peak and width (samples above 30 % of the
+    largest deflection within R +- 90 ms). Columns :data:`MORPHOLOGY_FEATURES`.
+
+    Parameters
+    ----------
+    beats : array, shape (n, spec.window_length)
+        Beat windows of one record (channel 0 of :func:`record_inputs`).
+    template : array, shape (spec.window_length,)
+        The record's usual beat, e.g. the median of its on-time beats.
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> t = np.arange(spec.window_length)
+    >>> usual = np.exp(-((t - 32) / 2.0) ** 2)
+    >>> wide = np.exp(-((t - 32) / 5.0) ** 2)
+    >>> m = beat_morphology(np.stack([usual, wide]), usual, spec)
+    >>> m.shape, bool(m[0, 1] == 0), bool(m[1, 9] > m[0, 9])   # no deviation; wider QRS
+    ((2, 10), True, True)
+    """
+    beats = np.asarray(beats, dtype=np.float64)
+    template = np.asarray(template, dtype=np.float64)
+    r, half_qrs, near = (round(s * spec.fs) for s in (spec.before_s, 0.06, 0.09))
+    parts = (slice(0, r - half_qrs), slice(r - half_qrs, r + half_qrs), slice(r + half_qrs, None))
+    diff = beats - template
+    rms = [np.sqrt((a[:, sl] ** 2).mean(axis=1)) for a in (diff, beats) for sl in parts]
+
+    def correlation(sl):
+        b = beats[:, sl] - beats[:, sl].mean(axis=1, keepdims=True)
+        m = template[sl] - template[sl].mean()
+        return (b @ m) / np.sqrt((b ** 2).sum(axis=1) * (m ** 2).sum() + 1e-9)
+
+    around_r = np.abs(beats[:, r - near:r + near])
+    width = (around_r > 0.3 * around_r.max(axis=1, keepdims=True)).sum(axis=1)
+    return np.stack(rms + [correlation(slice(None)), correlation(parts[0]),
+                           np.ptp(beats[:, parts[1]], axis=1), width], axis=1).astype(np.float32)
+
+
+def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
+    """The random forest's inputs: the RR features and :func:`beat_morphology`.
+
+    The template of each record is the median of its on-time beats
+    (:func:`on_time_beats`), so premature beats are measured against the patient's
+    usual beat even where they are the majority. Chapter 07 chose these features and
+    this template by record-wise cross-validation on DS1 (``tools/ch07_forest_features_cv.py``).
+    """
+    if "pre_rr_norm" not in spec.rr_features:
+        raise ValueError("forest_features needs 'pre_rr_norm' among spec.rr_features "
+                         "(it finds each patient's on-time beats)")
+    pre = beats.rr[:, spec.rr_features.index("pre_rr_norm")]
+    morphology = np.empty((len(beats), len(MORPHOLOGY_FEATURES)), np.float32)
+    for record in pd.unique(beats.record):  # one template per patient
+        m = beats.record == record
+        windows = beats.windows[m, :, 0]
+        template = np.median(windows[on_time_beats(pre[m])], axis=0)
+        morphology[m] = beat_morphology(windows, template, spec)
+    return np.concatenate([beats.rr, morphology], axis=1)
 
 
 # --------------------------------------------------------------------------- other databases

@@ -122,6 +122,26 @@ def test_record_inputs_find_r_from_early_marks_and_fix_polarity():
     assert np.corrcoef(ref[:, :, 0].ravel(), early[:, :, 0].ravel())[0, 1] > 0.95
 
 
+def test_forest_features_measure_each_record_against_its_on_time_beats():
+    """A premature majority does not become the template: the on-time beats are."""
+    spec = BeatSpec()
+    t = np.arange(spec.window_length)
+    r = round(spec.before_s * spec.fs)
+    usual = np.exp(-((t - r) / 2.0) ** 2)
+    ectopic = usual - 0.3 * np.exp(-((t - r + 20) / 3.0) ** 2)  # an inverted P wave
+    early = np.r_[np.zeros(25, bool), np.ones(60, bool)]        # 60 early beats of 85
+    windows = np.where(early[:, None], ectopic, usual)
+    rr = np.where(early, 0.7, 1.3)[:, None] * np.ones((1, len(spec.rr_features)))
+    beats = ip.BeatSet(np.stack([windows, windows], -1).astype("float32"), rr.astype("float32"),
+                       np.where(early, "S", "N"), np.full(85, "x"), np.arange(85))
+    features = ip.forest_features(beats, spec)
+    assert features.shape == (85, len(spec.rr_features) + len(ip.MORPHOLOGY_FEATURES))
+    deviation_p = features[:, len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
+    assert np.all(deviation_p[~early] < 1e-6) and np.all(deviation_p[early] > 0.01)
+    with pytest.raises(ValueError, match="pre_rr_norm"):
+        ip.forest_features(beats, BeatSpec(rr_features=("post_rr_norm",)))
+
+
 @requires_data
 def test_ds1_ds2_beats_have_the_published_counts():
     counts = build_beats(eu.data.DS2).counts().sum()
