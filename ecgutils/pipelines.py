@@ -16,7 +16,7 @@ name                      chapter  inputs -> model
 ``smote_cnn2d``           05       Kaggle beats -> 16x16 spectrograms, SMOTE -> 2D CNN
 ``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
 ``interpatient``          07       P-wave window + template channel, relative RR -> two branches
-``classical``             07       relative RR + a coarse window -> random forest (scikit-learn)
+``classical``             07       relative RR + shape vs the usual beat -> random forest (scikit-learn)
 ========================  =======  ===========================================================
 
 All of them classify N, S and V beats (AAMI classes, ``e`` and ``j`` counted as N, after
@@ -179,9 +179,9 @@ def _interpatient_inputs(record, db, root):
 
 
 def _classical_inputs(record, db, root):
-    """Chapter 07's features for a forest: the RR features and every 4th window sample."""
-    (windows, rr), labels = _interpatient_inputs(record, db, root)
-    return np.concatenate([rr, windows[:, ::4, :].reshape(len(windows), -1)], axis=1), labels
+    """Chapter 07's forest features: relative RR and the shape against the usual beat."""
+    beats = _ip.record_beats(record, db, root)
+    return _ip.forest_features(beats), beats.label
 
 
 # --------------------------------------------------------------------------- models
@@ -318,7 +318,7 @@ PIPELINES = {p.name: p for p in [
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
              majority_ratio=1.0),
-    Pipeline("classical", "07", "relative RR and window, random forest", _classical_inputs,
+    Pipeline("classical", "07", "relative RR and beat shape, random forest", _classical_inputs,
              _forest, 128.0, majority_ratio=1.0, keras=False),
 ]}
 
