@@ -35,7 +35,7 @@
 # **Prerequisites.** Chapter 01 (AAMI classes, the DS1/DS2 split, the R-peak detector);
 # chapter 06 (a 1D CNN in Keras). Keras' functional API (two inputs).
 #
-# **Time to run.** About 10 minutes on 2 CPU cores (seven trainings, three random forests,
+# **Time to run.** About 7 minutes on 2 CPU cores (seven trainings, three random forests,
 # the external databases); two minutes in smoke mode.
 
 # %% tags=["remove-cell"]

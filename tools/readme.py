@@ -59,7 +59,7 @@ HEADLINES = {
         ("macro-F1", "ds1ds2", {"model": "cnn1d"}, "metrics.macro_f1", "f3"),
     ],
     "07_new_patients": [
-        ("DS1→DS2 S F1", "ds1ds2", {"model": "interpatient_cnn_seed_mean"},
+        ("CNN, DS1→DS2 S F1", "ds1ds2", {"model": "interpatient_cnn_seed_mean"},
          "metrics.gross_mean.S F1", "f3"),
         ("V F1", "ds1ds2", {"model": "interpatient_cnn_seed_mean"},
          "metrics.gross_mean.V F1", "f3"),
