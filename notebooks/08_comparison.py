@@ -322,7 +322,7 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   {glue:text}`gap_max:.3f` above DS2 in this run: it measures how well a model knows
 #   the patients it was trained on.
 # - Read the DS2 rows against the inputs: chapter 07's approaches see the rhythm
-#   relative to the patient, the P wave and the beat against the patient's median beat;
+#   relative to the patient, the P wave and the beat against the patient's usual beat;
 #   the others see one beat. The costs table says what each model takes to train and
 #   to run.
 # - This run trained {glue:text}`n_seeds` seed(s) per approach and protocol and took
