@@ -28,9 +28,9 @@
 # **Prerequisites.** Chapter 01 (the data, the detector and how it is scored); basic Keras
 # (layers, `fit`, class weights); what a spectrogram is.
 #
-# **Time to run.** About 7 minutes on an otherwise idle 2-core CPU with the default
+# **Time to run.** About 12 minutes on an otherwise idle 2-core CPU with the default
 # parameters (preprocessing of all 48 records about 15 s, then two trainings of at most
-# 10 epochs, about 4 and 2 minutes); under a minute in smoke mode.
+# 10 epochs, about 6 and 5 minutes); under a minute in smoke mode.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -363,7 +363,7 @@ if "ds1ds2" in runs:
 #
 # One 70/15/15 split puts only six or seven patients in the test set, so its numbers
 # depend on which patients they are. Each seed in `spread_seeds` draws a new split and
-# trains a new network (e.g. `-p spread_seeds "[1, 2]"`, about 4–5 minutes per seed on
+# trains a new network (e.g. `-p spread_seeds "[1, 2]"`, about 6 minutes per seed on
 # two cores). The default run leaves it out (`spread_seeds = []`) to stay short, so the
 # table below holds seed 0 only. In separate runs with other seeds, V recall swung from
 # above the .90 bar to well below it, and S precision moved as much: read the
