@@ -33,8 +33,8 @@
 # Kaggle-format beats as spectrograms, the `beat_random` and `ds1ds2` protocols); Keras
 # basics (functional models, `fit`, callbacks).
 #
-# **Time to run.** About 6 minutes on 2 CPU cores (three trainings; 343 s measured,
-# more when the shared machine is slow); under 2 minutes in smoke mode. If you have the
+# **Time to run.** About 9 minutes on 2 CPU cores (three trainings; 517 s measured on an
+# otherwise idle machine, more when the shared machine is slow); under 2 minutes in smoke mode. If you have the
 # real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the PTB files) and the same code
 # runs on them.
 
@@ -309,8 +309,8 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axe
 # {glue:text}`random_recall_S:.1%` of the S beats and {glue:text}`random_recall_F:.1%`
 # of the F beats. In the default run that is far above the reference implementation that
 # chapter 05 starts from (accuracy 0.9186, weighted F1 0.9338) and at the 98.5 % reported
-# for plain 1D CNNs on the Kaggle files. Two runs of this notebook on the same machine gave
-# the same numbers to the fourth decimal; other CPUs and library versions round
+# for plain 1D CNNs on the Kaggle files. Repeated default runs on the same machine
+# differed in the fourth decimal of the accuracy; other CPUs and library versions round
 # differently, so expect the third decimal to move.
 #
 # What got it there, measured on the validation beats in trial runs: one scaler for
