@@ -34,9 +34,9 @@
 # basics (functional models, `fit`, callbacks).
 #
 # **Time to run.** About 9 minutes on 2 CPU cores (three trainings; 517 s measured on an
-# otherwise idle machine, more when the shared machine is slow); under 2 minutes in smoke mode. If you have the
-# real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the PTB files) and the same code
-# runs on them.
+# otherwise idle machine, more when the shared machine is slow); under 2 minutes in
+# smoke mode. If you have the real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the
+# PTB files) and the same code runs on them.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:

@@ -389,8 +389,9 @@ forest_rows = pd.DataFrame({s: ec57.summary_row(gross(p)) for s, (p, _) in fores
 forest_mean = forest_rows.mean()
 glue("rf_s_f1", forest_mean["S F1"]), glue("rf_v_f1", forest_mean["V F1"])
 glue("rf_s_sd", forest_rows["S F1"].std(ddof=1) if len(forest_rows) > 1 else 0.0)
-print(f"random forest, {len(forest_runs)} seeds: {np.mean([t for _, t in forest_runs.values()]):.0f} s "
-      f"each to train; S F1 {forest_mean['S F1']:.3f}, V F1 {forest_mean['V F1']:.3f}")
+forest_train_s = np.mean([t for _, t in forest_runs.values()])
+print(f"random forest, {len(forest_runs)} seeds: {forest_train_s:.0f} s each to train; "
+      f"S F1 {forest_mean['S F1']:.3f}, V F1 {forest_mean['V F1']:.3f}")
 
 # %% [markdown]
 # Where the two models differ on S, record by record (first seed; records with at least
@@ -403,8 +404,8 @@ s_by_record = pd.concat({"CNN": per_record.loc[s_rich, ["S Se", "S +P"]],
                          "forest": forest_per_record.loc[s_rich, ["S Se", "S +P"]]}, axis=1)
 s_by_record.insert(0, ("", "S beats"), per_record.loc[s_rich, "S beats"])
 glue("rf_s_se_232", float(forest_per_record.loc["232", "S Se"]))
-glue("rf_232_than_cnn", "more" if forest_per_record.loc["232", "S Se"] > per_record.loc["232", "S Se"]
-     else "no more")
+forest_finds_more = forest_per_record.loc["232", "S Se"] > per_record.loc["232", "S Se"]
+glue("rf_232_than_cnn", "more" if forest_finds_more else "no more")
 s_by_record.style.format("{:.3f}", subset=s_by_record.columns[1:], na_rep="–")
 
 # %% [markdown]
@@ -522,9 +523,9 @@ ax.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.08));
 # Pooled over the {glue:text}`ext_records` external records (and the seeds), accuracy is
 # {glue:text}`ext_acc:.3f`, V F1 {glue:text}`ext_v_f1:.3f` and S F1
 # {glue:text}`ext_s_f1:.3f`; the random forest's, pooled over its seeds, V F1
-# {glue:text}`ext_rf_v_f1:.3f` and S F1 {glue:text}`ext_rf_s_f1:.3f`. These records hold few S and V beats (read the counts
-# before the rates), and their leads are whatever each database recorded first, not
-# always MLII.
+# {glue:text}`ext_rf_v_f1:.3f` and S F1 {glue:text}`ext_rf_s_f1:.3f`. These records
+# hold few S and V beats (read the counts before the rates), and their leads are
+# whatever each database recorded first, not always MLII.
 #
 # ## From a recording to labels: the saved model
 #
