@@ -397,24 +397,29 @@ def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
                            np.ptp(beats[:, parts[1]], axis=1), width], axis=1).astype(np.float32)
 
 
-def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
+def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
+                    template_beats: str = "on_time") -> np.ndarray:
     """The random forest's inputs: the RR features and :func:`beat_morphology`.
 
     The template of each record is the median of its on-time beats
     (:func:`on_time_beats`), so premature beats are measured against the patient's
-    usual beat even where they are the majority. Chapter 07 chose these features and
-    this template by record-wise cross-validation on DS1 (``tools/ch07_forest_features_cv.py``).
+    usual beat even where they are the majority; ``template_beats="all"`` takes the
+    median of all its beats instead (as the CNN's second channel does). Chapter 07's
+    choice is compared on DS1 in ``tools/ch07_forest_features_cv.py``.
     """
-    if "pre_rr_norm" not in spec.rr_features:
+    if template_beats not in ("on_time", "all"):
+        raise ValueError(f"template_beats must be 'on_time' or 'all', got {template_beats!r}")
+    if template_beats == "on_time" and "pre_rr_norm" not in spec.rr_features:
         raise ValueError("forest_features needs 'pre_rr_norm' among spec.rr_features "
                          "(it finds each patient's on-time beats)")
-    pre = beats.rr[:, spec.rr_features.index("pre_rr_norm")]
     morphology = np.empty((len(beats), len(MORPHOLOGY_FEATURES)), np.float32)
     for record in pd.unique(beats.record):  # one template per patient
         m = beats.record == record
         windows = beats.windows[m, :, 0]
-        template = np.median(windows[on_time_beats(pre[m])], axis=0)
-        morphology[m] = beat_morphology(windows, template, spec)
+        usual = np.ones(len(windows), bool)
+        if template_beats == "on_time":
+            usual = on_time_beats(beats.rr[m, spec.rr_features.index("pre_rr_norm")])
+        morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
     return np.concatenate([beats.rr, morphology], axis=1)
 
 

@@ -138,6 +138,9 @@ def test_forest_features_measure_each_record_against_its_on_time_beats():
     assert features.shape == (85, len(spec.rr_features) + len(ip.MORPHOLOGY_FEATURES))
     deviation_p = features[:, len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
     assert np.all(deviation_p[~early] < 1e-6) and np.all(deviation_p[early] > 0.01)
+    # the median of all beats would be the premature majority's beat
+    column = len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")
+    assert np.all(ip.forest_features(beats, spec, template_beats="all")[early, column] < 1e-6)
     with pytest.raises(ValueError, match="pre_rr_norm"):
         ip.forest_features(beats, BeatSpec(rr_features=("post_rr_norm",)))
 
