@@ -28,7 +28,9 @@ def main(argv=None) -> None:
     annotate.add_argument("records", nargs="+", metavar="RECORD",
                           help="record path as wfdb names it: folder/name, no extension")
     annotate.add_argument("--model", required=True,
-                          help="a .keras file saved by chapter 07 (results/07_new_patients.keras)")
+                          help="a model file saved by chapter 07: results/07_new_patients.keras "
+                               "(the CNN) or results/07_new_patients_forest.joblib (the "
+                               "random forest)")
     annotate.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
     annotate.add_argument("--ext", default="cls", help="annotator name (file extension); "
                                                        "default cls")

@@ -212,24 +212,19 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     return out
 
 
-def save_model(model, path, preprocessing: dict) -> Path:
-    """Save a Keras model and its preprocessing in one ``.keras`` file, atomically.
+#: Suffix of a model that is not a Keras model (chapter 07's random forest): one
+#: joblib file holding ``{"preprocessing": ..., "model": ...}``.
+FOREST_SUFFIX = ".joblib"
 
-    The preprocessing (a JSON-able dict: sampling rate, window, class names, the
-    chapter it came from...) is stored as an extra entry of the ``.keras`` zip, which
-    Keras ignores and :func:`load_model` reads. The file is written under a temporary
-    name and renamed, so a crash never leaves a half-written model behind.
-    """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"model files end in .keras, got {path.name}")
+
+def _atomic_write(path: Path, suffix: str, write) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``:
+    a crash never leaves a half-written model behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
     os.close(fd)
     try:
-        model.save(tmp)
-        with zipfile.ZipFile(tmp, "a") as zf:
-            zf.writestr(PREPROCESSING_ENTRY, json.dumps(preprocessing, indent=1))
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -239,32 +234,79 @@ def save_model(model, path, preprocessing: dict) -> Path:
     return path
 
 
+def save_model(model, path, preprocessing: dict) -> Path:
+    """Save a model and its preprocessing in one file, atomically.
+
+    A Keras model goes to a ``.keras`` file: the preprocessing (a JSON-able dict:
+    sampling rate, window, class names, the chapter it came from...) is stored as an
+    extra entry of the ``.keras`` zip, which Keras ignores and :func:`load_model` reads.
+    Any other model with a ``predict`` method (chapter 07's random forest) goes to a
+    ``.joblib`` file with the same dict beside it. The file is written under a temporary
+    name and renamed, so a crash never leaves a half-written model behind.
+    """
+    path = Path(path)
+    if path.suffix == ".keras":
+        def write(tmp):
+            model.save(tmp)
+            with zipfile.ZipFile(tmp, "a") as zf:
+                zf.writestr(PREPROCESSING_ENTRY, json.dumps(preprocessing, indent=1))
+    elif path.suffix == FOREST_SUFFIX:
+        import joblib
+
+        json.dumps(preprocessing)  # the same JSON-able dict as in a .keras file
+
+        def write(tmp):
+            joblib.dump({"preprocessing": preprocessing, "model": model}, tmp, compress=3)
+    else:
+        raise ValueError(f"model files end in .keras (Keras) or {FOREST_SUFFIX} (other "
+                         f"models), got {path.name}")
+    return _atomic_write(path, path.suffix, write)
+
+
 def load_model(path, expect: str | None = None):
     """Load a model saved by :func:`save_model`; return ``(model, preprocessing)``.
+
+    A ``.joblib`` file is unpickled: load only model files you made or trust.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a ``.keras`` archive, no preprocessing inside (a model saved by other code),
-        or ``expect`` is given and the preprocessing's ``"kind"`` differs (a model of
-        another chapter).
+        Not a ``.keras`` archive (or a ``.joblib`` file of :func:`save_model`), no
+        preprocessing inside (a model saved by other code), or ``expect`` is given and the
+        preprocessing's ``"kind"`` differs (a model of another chapter).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist; train one first (run the "
                                 f"chapter's notebook) or check the path")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras 3 .keras file")
-    with zipfile.ZipFile(path) as zf:
-        if PREPROCESSING_ENTRY not in zf.namelist():
+    if path.suffix == FOREST_SUFFIX:
+        import joblib
+
+        try:
+            saved = joblib.load(path)
+        except Exception as err:  # a truncated or foreign file: joblib's errors vary
+            raise ValueError(f"{path} cannot be read as a model file ({err})") from err
+        if not isinstance(saved, dict) or set(saved) != {"preprocessing", "model"}:
             raise ValueError(f"{path} holds no ecgutils preprocessing: it was not saved with "
                              f"eu.experiment.save_model, so it cannot be applied to a recording")
-        preprocessing = json.loads(zf.read(PREPROCESSING_ENTRY))
+        model, preprocessing = saved["model"], saved["preprocessing"]
+    elif not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a Keras 3 .keras file")
+    else:
+        model = None
+        with zipfile.ZipFile(path) as zf:
+            if PREPROCESSING_ENTRY not in zf.namelist():
+                raise ValueError(f"{path} holds no ecgutils preprocessing: it was not saved "
+                                 f"with eu.experiment.save_model, so it cannot be applied to "
+                                 f"a recording")
+            preprocessing = json.loads(zf.read(PREPROCESSING_ENTRY))
     if expect is not None and preprocessing.get("kind") != expect:
         raise ValueError(f"{path} is a '{preprocessing.get('kind')}' model, not a '{expect}' "
                          f"model; use a model saved by the right chapter")
+    if model is not None:
+        return model, preprocessing
     from .models import import_tensorflow
 
     import_tensorflow()

@@ -21,15 +21,15 @@ from scipy import ndimage
 
 from . import data as _data
 from . import signal as _signal
-from .rr import RR_FEATURES, rr_features
+from .rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2", "beat_morphology",
-           "build_beats", "build_interpatient_model", "forest_features", "on_time_beats",
-           "record_inputs", "record_beats"]
+__all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
+           "beat_morphology", "build_beats", "build_interpatient_model", "forest_features",
+           "on_time_beats", "record_inputs", "record_beats"]
 
 
 @dataclass(frozen=True)
@@ -399,28 +399,82 @@ def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
 
 def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
                     template_beats: str = "on_time") -> np.ndarray:
-    """The random forest's inputs: the RR features and :func:`beat_morphology`.
+    """The random forest's inputs: RR features, :func:`beat_morphology`, rhythm context.
 
-    The template of each record is the median of its on-time beats
-    (:func:`on_time_beats`), so premature beats are measured against the patient's
-    usual beat even where they are the majority; ``template_beats="all"`` takes the
-    median of all its beats instead (as the CNN's second channel does). Chapter 07's
-    choice is compared on DS1 in ``tools/ch07_forest_features_cv.py``.
+    Per beat, in this column order: ``spec.rr_features``; the ten shape numbers of
+    :func:`beat_morphology` against the record's usual beat; the six numbers of
+    :func:`ecgutils.rr.rhythm_context` (how irregular the rhythm is around the beat),
+    read from the record's ``pre_rr_norm`` sequence. The usual beat of each record is the
+    median of its on-time beats (:func:`on_time_beats`), so premature beats are measured
+    against the patient's usual beat even where they are the majority;
+    ``template_beats="all"`` takes the median of all its beats instead (as the CNN's
+    second channel does). Chapter 07's choices are compared on DS1 in
+    ``tools/ch07_forest_features_cv.py``.
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> rng = np.random.default_rng(0)
+    >>> windows = rng.normal(size=(40, spec.window_length, 2)).astype("float32")
+    >>> rr = rng.uniform(0.8, 1.2, size=(40, len(spec.rr_features))).astype("float32")
+    >>> beats = BeatSet(windows, rr, np.full(40, "N"), np.full(40, "r1"), np.arange(40))
+    >>> forest_features(beats, spec).shape    # 6 RR + 10 shape + 6 rhythm context
+    (40, 22)
     """
     if template_beats not in ("on_time", "all"):
         raise ValueError(f"template_beats must be 'on_time' or 'all', got {template_beats!r}")
-    if template_beats == "on_time" and "pre_rr_norm" not in spec.rr_features:
+    if "pre_rr_norm" not in spec.rr_features:
         raise ValueError("forest_features needs 'pre_rr_norm' among spec.rr_features "
-                         "(it finds each patient's on-time beats)")
+                         "(it finds each patient's on-time beats and the rhythm around "
+                         "each beat)")
+    pre_rr = beats.rr[:, spec.rr_features.index("pre_rr_norm")]
     morphology = np.empty((len(beats), len(MORPHOLOGY_FEATURES)), np.float32)
-    for record in pd.unique(beats.record):  # one template per patient
+    context = np.empty((len(beats), len(RHYTHM_CONTEXT_FEATURES)), np.float32)
+    for record in pd.unique(beats.record):  # one template and one rhythm per patient
         m = beats.record == record
         windows = beats.windows[m, :, 0]
-        usual = np.ones(len(windows), bool)
-        if template_beats == "on_time":
-            usual = on_time_beats(beats.rr[m, spec.rr_features.index("pre_rr_norm")])
+        usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
         morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
-    return np.concatenate([beats.rr, morphology], axis=1)
+        context[m] = rhythm_context(pre_rr[m])
+    return np.concatenate([beats.rr, morphology, context], axis=1)
+
+
+class BeatForest:
+    """A fitted scikit-learn forest on :func:`forest_features`, used like the Keras model.
+
+    ``predict([windows, rr])`` takes the inputs of *one record* (as :func:`record_inputs`
+    gives them, so ``python -m ecgutils annotate`` applies it to any recording) and
+    returns probabilities in the order of ``spec.classes``. Save it with
+    ``eu.experiment.save_model(forest, "....joblib", preprocessing)``.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> spec = BeatSpec()
+    >>> rng = np.random.default_rng(0)
+    >>> windows = rng.normal(size=(60, spec.window_length, 2)).astype("float32")
+    >>> rr = rng.uniform(0.5, 1.5, size=(60, len(spec.rr_features))).astype("float32")
+    >>> beats = BeatSet(windows, rr, np.array(list("NSV") * 20), np.full(60, "r"), np.arange(60))
+    >>> fitted = RandomForestClassifier(5, random_state=0).fit(forest_features(beats), beats.label)
+    >>> BeatForest(fitted, spec).predict([windows, rr]).shape
+    (60, 3)
+    """
+
+    def __init__(self, forest, spec: BeatSpec = BeatSpec()):
+        unknown = sorted(set(forest.classes_) - set(spec.classes))
+        if unknown:
+            raise ValueError(f"the forest knows classes {unknown} that spec.classes lacks")
+        self.forest, self.spec = forest, spec
+
+    def predict(self, inputs, batch_size=None, verbose=0):
+        """Class probabilities of the beats of one record, shape ``(n, len(spec.classes))``."""
+        windows, rr = inputs
+        n = len(rr)
+        beats = BeatSet(windows, rr, np.full(n, ""), np.full(n, "record"), np.arange(n))
+        proba = self.forest.predict_proba(forest_features(beats, self.spec))
+        out = np.zeros((n, len(self.spec.classes)), np.float32)
+        out[:, [self.spec.classes.index(c) for c in self.forest.classes_]] = proba
+        return out
 
 
 # --------------------------------------------------------------------------- other databases

@@ -16,7 +16,7 @@ name                      chapter  inputs -> model
 ``smote_cnn2d``           05       Kaggle beats -> 16x16 spectrograms, SMOTE -> 2D CNN
 ``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
 ``interpatient``          07       P-wave window + template channel, relative RR -> two branches
-``classical``             07       relative RR + shape vs the usual beat -> random forest (scikit-learn)
+``classical``             07       relative RR, shape vs usual beat, rhythm -> random forest
 ========================  =======  ===========================================================
 
 All of them classify N, S and V beats (AAMI classes, ``e`` and ``j`` counted as N, after
@@ -179,7 +179,7 @@ def _interpatient_inputs(record, db, root):
 
 
 def _classical_inputs(record, db, root):
-    """Chapter 07's forest features: relative RR and the shape against the usual beat."""
+    """Chapter 07's forest features: relative RR, shape against the usual beat, rhythm context."""
     beats = _ip.record_beats(record, db, root)
     return _ip.forest_features(beats), beats.label
 
@@ -318,8 +318,8 @@ PIPELINES = {p.name: p for p in [
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
              majority_ratio=1.0),
-    Pipeline("classical", "07", "relative RR and beat shape, random forest", _classical_inputs,
-             _forest, 128.0, majority_ratio=1.0, keras=False),
+    Pipeline("classical", "07", "relative RR, beat shape and rhythm context, random forest",
+             _classical_inputs, _forest, 128.0, majority_ratio=1.0, keras=False),
 ]}
 
 

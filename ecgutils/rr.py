@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["RR_FEATURES", "rr_features"]
+__all__ = ["RHYTHM_CONTEXT_FEATURES", "RR_FEATURES", "rhythm_context", "rr_features"]
 
 #: Column order of :func:`rr_features`: three intervals in seconds, then the same three
 #: divided by the average RR (the whole record's, or a running average of past beats).
@@ -92,3 +92,60 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
     return np.stack([pre, post, local, pre / average, post / average, local / average,
                      pre / local, irregularity / average, irregularity_long / average],
                     axis=1).astype(np.float32)
+
+
+#: Columns of :func:`rhythm_context` (with its default ``half_widths``).
+RHYTHM_CONTEXT_FEATURES = ("rr_cv_10", "changing_share_10", "median_change_10",
+                           "rr_cv_30", "changing_share_30", "median_change_30")
+
+
+def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
+    """How irregular the rhythm is around each beat, from its pre-RR sequence.
+
+    An early beat in a steady rhythm is a premature (S or V) beat; the same short interval
+    in atrial fibrillation, where every interval differs, is an N beat. For each beat and
+    each half width ``k``, over the ``2k + 1`` intervals centred on it: the coefficient of
+    variation of the pre-RR, the share of beats whose pre-RR differs from the one before
+    by more than 10 % of the window mean, and the median of that change over the mean.
+    All three are ratios, so any unit (seconds, samples, RR over the record mean) gives the
+    same numbers. Centred windows use later beats: like the record-mean normalisation,
+    this needs the whole recording.
+
+    Parameters
+    ----------
+    pre_rr : array, shape (n_beats,)
+        Pre-RR interval of each beat of one record, in order.
+    half_widths : tuple of int
+        Window half widths in beats (10: the last and next ten beats).
+
+    Returns
+    -------
+    ndarray, shape (n_beats, 3 * len(half_widths)), float32
+        Columns :data:`RHYTHM_CONTEXT_FEATURES` for the default half widths.
+
+    Examples
+    --------
+    A steady rhythm, then an irregular one:
+
+    >>> rng = np.random.default_rng(0)
+    >>> pre = np.r_[np.full(100, 0.8), rng.uniform(0.4, 1.2, 100)]
+    >>> c = rhythm_context(pre)
+    >>> c.shape, c[50, :3].round(3).tolist()          # steady: no variation, no change
+    ((200, 6), [0.0, 0.0, 0.0])
+    >>> bool(c[150, 0] > 0.2), bool(c[150, 1] > 0.5)   # irregular: most intervals change
+    (True, True)
+    """
+    pre = np.asarray(pre_rr, dtype=np.float64)
+    if pre.ndim != 1 or pre.size < 1:
+        raise ValueError(f"rhythm_context needs a 1-D sequence of intervals, got shape {pre.shape}")
+    change = np.abs(np.diff(pre, prepend=pre[0]))
+    columns = []
+    for k in half_widths:
+        size = 2 * int(k) + 1
+        mean = ndimage.uniform_filter1d(pre, size, mode="nearest")
+        square = ndimage.uniform_filter1d(pre ** 2, size, mode="nearest")
+        columns += [np.sqrt(np.maximum(square - mean ** 2, 0)) / mean,
+                    ndimage.uniform_filter1d((change / mean > 0.1).astype(float), size,
+                                             mode="nearest"),
+                    ndimage.median_filter(change, size, mode="nearest") / mean]
+    return np.stack(columns, axis=1).astype(np.float32)

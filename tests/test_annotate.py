@@ -31,6 +31,25 @@ def model_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def forest_file(tmp_path_factory):
+    """A small chapter-07 random forest (on random beats) saved the way the chapter saves it."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    spec = BeatSpec()
+    rng = np.random.default_rng(0)
+    windows = rng.normal(size=(90, spec.window_length, spec.n_channels)).astype("float32")
+    rr = rng.uniform(0.5, 1.5, (90, len(spec.rr_features))).astype("float32")
+    beats = eu.interpatient.BeatSet(windows, rr, np.array(list("NSV") * 30), np.full(90, "r"),
+                                    np.arange(90))
+    fitted = RandomForestClassifier(5, random_state=0).fit(
+        eu.interpatient.forest_features(beats, spec), beats.label)
+    path = tmp_path_factory.mktemp("model") / "07_new_patients_forest.joblib"
+    eu.experiment.save_model(eu.interpatient.BeatForest(fitted, spec), path,
+                             {"kind": MODEL_KIND, "spec": spec.to_dict()})
+    return path
+
+
 def _write(folder: Path, name: str, fs: float, seconds: float, signal=None, n_sig=2):
     folder.mkdir(parents=True, exist_ok=True)
     x, peaks = synthetic_ecg(fs, seconds)
@@ -88,6 +107,32 @@ def test_annotate_then_score_a_synthetic_record(tmp_path, model_file, fs):
     proc = _cli("score", base, "--ref", "atr", "--test", "cls", "--per-record")
     assert proc.returncode == 0, proc.stderr
     assert "QRS Se 100.00%" in proc.stdout and "+P 100.00%" in proc.stdout
+
+
+def test_annotate_with_a_saved_forest(tmp_path, forest_file):
+    base, peaks = _write(tmp_path / "db", "800", 250, 60)
+    proc = _cli("annotate", base, "--model", forest_file, "--out", tmp_path / "labels")
+    assert proc.returncode == 0, proc.stderr
+    ann = wfdb.rdann(str(tmp_path / "labels" / "800"), "cls")
+    assert set(ann.symbol) <= {"N", "S", "V"} and len(ann.sample) == len(peaks)
+
+
+def test_a_forest_file_leaves_nothing_half_written_and_foreign_ones_are_refused(
+        tmp_path, forest_file):
+    model, pre = eu.experiment.load_model(forest_file, expect=MODEL_KIND)
+    assert BeatSpec.from_dict(pre["spec"]) == BeatSpec()
+    with pytest.raises(TypeError):
+        eu.experiment.save_model(model, tmp_path / "m.joblib", {"not json": object()})
+    assert list(tmp_path.iterdir()) == []
+    base, _ = _write(tmp_path / "db", "800", 128, 30)
+    import joblib
+
+    joblib.dump(model, tmp_path / "bare.joblib")  # the forest without its preprocessing
+    _one_error_line(_cli("annotate", base, "--model", tmp_path / "bare.joblib", "--out",
+                         tmp_path / "o"), "bare.joblib", "no ecgutils preprocessing")
+    (tmp_path / "cut.joblib").write_bytes(forest_file.read_bytes()[:100])  # a broken copy
+    _one_error_line(_cli("annotate", base, "--model", tmp_path / "cut.joblib", "--out",
+                         tmp_path / "o"), "cut.joblib", "cannot be read")
 
 
 @requires_data

@@ -6,7 +6,7 @@ import ecgutils as eu
 from ecgutils import ec57
 from ecgutils import interpatient as ip
 from ecgutils.interpatient import BeatSpec, build_beats, record_inputs
-from ecgutils.rr import RR_FEATURES, rr_features
+from ecgutils.rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
 from conftest import requires_data, synthetic_ecg
 
 
@@ -122,6 +122,22 @@ def test_record_inputs_find_r_from_early_marks_and_fix_polarity():
     assert np.corrcoef(ref[:, :, 0].ravel(), early[:, :, 0].ravel())[0, 1] > 0.95
 
 
+def test_rhythm_context_tells_fibrillation_from_premature_beats_in_a_steady_rhythm():
+    """The same short interval: premature in a steady rhythm, ordinary in fibrillation."""
+    steady = np.tile([1.0] * 8 + [0.6, 1.4], 20)             # an early beat every 10 beats
+    fibrillation = np.random.default_rng(1).uniform(0.4, 1.4, 200)
+    col = {name: i for i, name in enumerate(RHYTHM_CONTEXT_FEATURES)}
+    early = rhythm_context(steady)[38:160:10]                 # away from the edges
+    irregular = rhythm_context(fibrillation)
+    assert np.all(early[:, col["median_change_10"]] == 0)    # most intervals do not change
+    assert np.median(irregular[:, col["median_change_10"]]) > 0.2
+    assert np.median(irregular[:, col["changing_share_30"]]) > 2 * early[:, col["changing_share_30"]].max()
+    # ratios only: the unit of the intervals does not matter
+    assert np.allclose(rhythm_context(fibrillation * 360), irregular, atol=1e-5)
+    with pytest.raises(ValueError, match="1-D"):
+        rhythm_context(np.ones((3, 2)))
+
+
 def test_forest_features_measure_each_record_against_its_on_time_beats():
     """A premature majority does not become the template: the on-time beats are."""
     spec = BeatSpec()
@@ -135,7 +151,8 @@ def test_forest_features_measure_each_record_against_its_on_time_beats():
     beats = ip.BeatSet(np.stack([windows, windows], -1).astype("float32"), rr.astype("float32"),
                        np.where(early, "S", "N"), np.full(85, "x"), np.arange(85))
     features = ip.forest_features(beats, spec)
-    assert features.shape == (85, len(spec.rr_features) + len(ip.MORPHOLOGY_FEATURES))
+    assert features.shape == (85, len(spec.rr_features) + len(ip.MORPHOLOGY_FEATURES)
+                              + len(RHYTHM_CONTEXT_FEATURES))
     deviation_p = features[:, len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
     assert np.all(deviation_p[~early] < 1e-6) and np.all(deviation_p[early] > 0.01)
     # the median of all beats would be the premature majority's beat
