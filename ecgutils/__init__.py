@@ -17,8 +17,9 @@ Modules:
   scaling, SMOTE (chapters 05, 06)
 - ``stt``: European ST-T records, binary labels, ST/T episodes, Kaggle-format ST-T beats
   (chapter 03)
-- ``rr``: RR features relative to the patient's rhythm; ``interpatient``: beats of new
-  patients, the two-branch model, the external QT Database records (chapter 07)
+- ``rr``: RR features relative to the patient's rhythm, the rhythm around each beat;
+  ``interpatient``: beats of new patients, the two-branch model, the random forest's
+  features, the external QT Database records (chapter 07)
 - ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
   WFDB record (``python -m ecgutils annotate`` / ``score``)
 - ``pipelines``: every approach of chapters 02-07 as a named pipeline (records -> inputs,
