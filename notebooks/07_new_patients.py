@@ -371,10 +371,11 @@ for ax, record in zip(axes, ("232", "222")):
 #   all beats would be a premature one;
 # - six numbers on the **rhythm around the beat** (`eu.rr.rhythm_context`), over the 21
 #   and the 61 intervals centred on it: their coefficient of variation, the share that
-#   change by more than 10 % from one beat to the next, and the median change. An early
-#   beat in a steady rhythm is premature; the same interval in atrial fibrillation, where
-#   every interval differs, belongs to an N beat. Like the record-mean normalisation,
-#   these windows read later beats too, so they need the whole recording.
+#   change by more than a tenth of their mean from one beat to the next, and the median
+#   change. An early beat in a steady rhythm is premature; the same interval in atrial
+#   fibrillation, where every interval differs, belongs to an N beat. Like the
+#   record-mean normalisation, these windows read later beats too, so they need the
+#   whole recording.
 #
 # Balanced class weights per tree, fixed settings, one forest per seed.
 #
