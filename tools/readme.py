@@ -77,6 +77,7 @@ HEADLINES = {
         ("chapter 06's CNN: DS1→DS2", "ds1ds2", {"model": "beat_cnn1d"}, "metrics.ec57.S.f1",
          "f3"),
         ("beat-random", "beat_random", {"model": "beat_cnn1d"}, "metrics.ec57.S.f1", "f3"),
+        ("random forest: DS1→DS2", "ds1ds2", {"model": "classical"}, "metrics.ec57.S.f1", "f3"),
     ],
 }
 
