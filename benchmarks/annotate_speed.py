@@ -4,7 +4,9 @@ Writes ``n_records`` synthetic two-lead WFDB records (30 min, 128 Hz, 60-100 bpm
 premature beats), saves an untrained chapter-07 model (speed does not depend on the
 weights), and times ``annotate_records`` on all of them in one call, as the command does
 (model loaded once). Prints the total and the median per record, and the share of time
-in detection, inputs and prediction for one record.
+in detection, inputs and prediction for one record. If chapter 07 has saved its random
+forest (``results/07_new_patients_forest.joblib``, trained: a forest's speed depends on
+its trees), the same records are annotated with it too.
 
     .venv/bin/python benchmarks/annotate_speed.py [n_records]
 """
@@ -46,6 +48,25 @@ def synthetic_record(folder: Path, name: str, rng) -> None:
                 fmt=["212", "212"], adc_gain=[200, 200], baseline=[0, 0], write_dir=str(folder))
 
 
+FOREST = Path(__file__).resolve().parents[1] / "results" / "07_new_patients_forest.joblib"
+
+
+def time_annotate(records, model_path, out, name) -> None:
+    per_record = []
+    start = time.perf_counter()
+    last = [start]
+
+    def progress(line):
+        now = time.perf_counter()
+        per_record.append(now - last[0])
+        last[0] = now
+
+    annotate_records(records, model_path, out, progress=progress)
+    total = time.perf_counter() - start
+    print(f"{name}: {len(records)} records of {MINUTES} min at {FS} Hz: {total:.1f} s in all "
+          f"(model loaded once), median {np.median(per_record):.2f} s per record")
+
+
 def main(n_records: int = 48) -> None:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,20 +79,12 @@ def main(n_records: int = 48) -> None:
                                                                   "float32"))
         model_path = eu.experiment.save_model(model, Path(tmp) / "m.keras",
                                               {"kind": MODEL_KIND, "spec": spec.to_dict()})
-        per_record = []
-        start = time.perf_counter()
-        last = [start]
-
-        def progress(line):
-            now = time.perf_counter()
-            per_record.append(now - last[0])
-            last[0] = now
-
-        annotate_records([db / f"{i:03d}" for i in range(n_records)], model_path,
-                         Path(tmp) / "out", progress=progress)
-        total = time.perf_counter() - start
-        print(f"{n_records} records of {MINUTES} min at {FS} Hz: {total:.1f} s in all "
-              f"(model loaded once), median {np.median(per_record):.2f} s per record")
+        records = [db / f"{i:03d}" for i in range(n_records)]
+        time_annotate(records, model_path, Path(tmp) / "out", "CNN")
+        if FOREST.is_file():
+            time_annotate(records, FOREST, Path(tmp) / "out_forest", "forest")
+        else:
+            print(f"no {FOREST}: run chapter 07 to time its random forest too")
         # where one record's time goes (median of 3)
         x, fs, _ = read_lead(db / "000")
         loaded, _ = eu.experiment.load_model(model_path)
