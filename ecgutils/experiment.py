@@ -217,11 +217,11 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
 FOREST_SUFFIX = ".joblib"
 
 
-def _atomic_write(path: Path, suffix: str, write) -> Path:
+def _atomic_write(path: Path, write) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``:
     a crash never leaves a half-written model behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
     try:
         write(tmp)
@@ -260,7 +260,7 @@ def save_model(model, path, preprocessing: dict) -> Path:
     else:
         raise ValueError(f"model files end in .keras (Keras) or {FOREST_SUFFIX} (other "
                          f"models), got {path.name}")
-    return _atomic_write(path, path.suffix, write)
+    return _atomic_write(path, write)
 
 
 def load_model(path, expect: str | None = None):

@@ -137,7 +137,8 @@ def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
     """
     pre = np.asarray(pre_rr, dtype=np.float64)
     if pre.ndim != 1 or pre.size < 1:
-        raise ValueError(f"rhythm_context needs a 1-D sequence of intervals, got shape {pre.shape}")
+        raise ValueError(f"rhythm_context needs a 1-D sequence of intervals, got shape "
+                         f"{pre.shape}")
     change = np.abs(np.diff(pre, prepend=pre[0]))
     columns = []
     for k in half_widths:
