@@ -61,7 +61,7 @@ class BeatSpec:
     # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
     # tools/ch07_design_cv.py compares these choices by cross-validation over DS1 records.
     rr_features: tuple = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local",
-                          "irregularity", "irregularity_long")
+                          "irregularity", "irregularity_long") + RHYTHM_CONTEXT_FEATURES
 
     @property
     def window_length(self) -> int:
@@ -153,7 +153,7 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     >>> x = np.exp(-((t[:, None] - beats) / 0.01) ** 2).sum(1)
     >>> w, rr = record_inputs(x, fs, (beats * fs).astype(int))
     >>> w.shape, rr.shape, round(float(rr[5, 0]), 2), round(float(rr[5, 3]), 2)
-    ((37, 90, 2), (37, 6), 1.0, 1.0)
+    ((37, 90, 2), (37, 12), 1.0, 1.0)
     """
     x = np.asarray(x, dtype=np.float64)
     r_samples = np.asarray(r_samples, dtype=np.int64)
@@ -233,9 +233,9 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
 
     Examples
     --------
-    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 6), "float32"))
+    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 12), "float32"))
     >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
-    ([(None, 90, 2), (None, 6)], (None, 3))
+    ([(None, 90, 2), (None, 12)], (None, 3))
     """
     from .models import import_tensorflow
 
@@ -401,10 +401,12 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
                     template_beats: str = "on_time") -> np.ndarray:
     """The random forest's inputs: RR features, :func:`beat_morphology`, rhythm context.
 
-    Per beat, in this column order: ``spec.rr_features``; the ten shape numbers of
-    :func:`beat_morphology` against the record's usual beat; the six numbers of
-    :func:`ecgutils.rr.rhythm_context` (how irregular the rhythm is around the beat),
-    read from the record's ``pre_rr_norm`` sequence. The usual beat of each record is the
+    Per beat, in this column order: ``spec.rr_features`` but the rhythm context; the ten
+    shape numbers of :func:`beat_morphology` against the record's usual beat; the six
+    numbers of :func:`ecgutils.rr.rhythm_context` (how irregular the rhythm is around
+    the beat) over windows centred on it, read from the record's ``pre_rr_norm``
+    sequence whatever the spec's normalisation, so the forest's inputs do not change
+    with the CNN's settings. The usual beat of each record is the
     median of its on-time beats (:func:`on_time_beats`), so premature beats are measured
     against the patient's usual beat even where they are the majority;
     ``template_beats="all"`` takes the median of all its beats instead (as the CNN's
@@ -436,7 +438,9 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
         usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
         morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
         context[m] = rhythm_context(pre_rr[m])
-    return np.concatenate([beats.rr, morphology, context], axis=1)
+    rhythm = [i for i, name in enumerate(spec.rr_features)
+              if name not in RHYTHM_CONTEXT_FEATURES]
+    return np.concatenate([beats.rr[:, rhythm], morphology, context], axis=1)
 
 
 class BeatForest:

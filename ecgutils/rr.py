@@ -14,7 +14,10 @@ __all__ = ["RHYTHM_CONTEXT_FEATURES", "RR_FEATURES", "rhythm_context", "rr_featu
 #: Column order of :func:`rr_features`: three intervals in seconds, then the same three
 #: divided by the average RR (the whole record's, or a running average of past beats).
 RR_FEATURES = ("pre_rr", "post_rr", "local_rr", "pre_rr_norm", "post_rr_norm", "local_rr_norm",
-               "pre_to_local", "irregularity", "irregularity_long")
+               "pre_to_local", "irregularity", "irregularity_long",
+               # rhythm_context: how irregular the rhythm is around the beat
+               "rr_cv_10", "changing_share_10", "median_change_10",
+               "rr_cv_30", "changing_share_30", "median_change_30")
 
 
 def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -51,13 +54,15 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
 
     Returns
     -------
-    ndarray, shape (n_beats, 9), float32
+    ndarray, shape (n_beats, 15), float32
         Columns :data:`RR_FEATURES`: three intervals in seconds; the same divided by the
-        average RR; pre-RR over local RR (premature for the moment); and irregularity, the
+        average RR; pre-RR over local RR (premature for the moment); irregularity, the
         median change between successive intervals over the last ``local_beats``, over
         the average RR (high in atrial fibrillation, low in a regular run of early
-        beats), and the same over the last ``long_beats``. The first beat takes its
-        post-RR as pre-RR, the last its pre-RR as post-RR.
+        beats), and the same over the last ``long_beats``; then the six columns of
+        :func:`rhythm_context`, over windows centred on the beat with ``"record"``
+        normalisation and over past beats only with ``"causal"``. The first beat takes
+        its post-RR as pre-RR, the last its pre-RR as post-RR.
 
     Examples
     --------
@@ -89,17 +94,18 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
     irregularity, irregularity_long = (
         ndimage.median_filter(change, size=int(n), origin=(int(n) - 1) // 2, mode="nearest")
         for n in (local_beats, long_beats))  # trailing windows: past beats only
-    return np.stack([pre, post, local, pre / average, post / average, local / average,
-                     pre / local, irregularity / average, irregularity_long / average],
-                    axis=1).astype(np.float32)
+    features = np.stack([pre, post, local, pre / average, post / average, local / average,
+                         pre / local, irregularity / average, irregularity_long / average],
+                        axis=1)
+    context = rhythm_context(pre, centred=(normalise == "record"))
+    return np.concatenate([features, context], axis=1).astype(np.float32)
 
 
 #: Columns of :func:`rhythm_context` (with its default ``half_widths``).
-RHYTHM_CONTEXT_FEATURES = ("rr_cv_10", "changing_share_10", "median_change_10",
-                           "rr_cv_30", "changing_share_30", "median_change_30")
+RHYTHM_CONTEXT_FEATURES = RR_FEATURES[9:]
 
 
-def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
+def rhythm_context(pre_rr, half_widths=(10, 30), centred: bool = True) -> np.ndarray:
     """How irregular the rhythm is around each beat, from its pre-RR sequence.
 
     An early beat in a steady rhythm is a premature (S or V) beat; the same short interval
@@ -109,7 +115,8 @@ def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
     by more than 10 % of the window mean, and the median of that change over the mean.
     All three are ratios, so any unit (seconds, samples, RR over the record mean) gives the
     same numbers. Centred windows use later beats: like the record-mean normalisation,
-    this needs the whole recording.
+    they need the whole recording; ``centred=False`` takes the ``2k + 1`` intervals up to
+    the beat instead (known when it arrives, for a live monitor).
 
     Parameters
     ----------
@@ -117,6 +124,8 @@ def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
         Pre-RR interval of each beat of one record, in order.
     half_widths : tuple of int
         Window half widths in beats (10: the last and next ten beats).
+    centred : bool
+        Windows centred on the beat (True) or ending at it (False: past beats only).
 
     Returns
     -------
@@ -143,10 +152,10 @@ def rhythm_context(pre_rr, half_widths=(10, 30)) -> np.ndarray:
     columns = []
     for k in half_widths:
         size = 2 * int(k) + 1
-        mean = ndimage.uniform_filter1d(pre, size, mode="nearest")
-        square = ndimage.uniform_filter1d(pre ** 2, size, mode="nearest")
+        window = dict(size=size, mode="nearest", origin=0 if centred else int(k))
+        mean = ndimage.uniform_filter1d(pre, **window)
+        square = ndimage.uniform_filter1d(pre ** 2, **window)
         columns += [np.sqrt(np.maximum(square - mean ** 2, 0)) / mean,
-                    ndimage.uniform_filter1d((change / mean > 0.1).astype(float), size,
-                                             mode="nearest"),
-                    ndimage.median_filter(change, size, mode="nearest") / mean]
+                    ndimage.uniform_filter1d((change / mean > 0.1).astype(float), **window),
+                    ndimage.median_filter(change, **window) / mean]
     return np.stack(columns, axis=1).astype(np.float32)

@@ -30,6 +30,9 @@ def test_rr_features_on_a_rhythm_with_known_intervals():
     # a regular rhythm: every normalised interval is 1 and nothing is irregular
     assert col["pre_rr_norm"][5] == pytest.approx(0.8 / mean_rr, rel=1e-2)
     assert col["irregularity"][5] == pytest.approx(0, abs=1e-6)
+    # the rhythm around the early beat is steady: one interval changes, the median does not
+    assert col["median_change_10"][early] == pytest.approx(0, abs=1e-6)
+    assert 0 < col["changing_share_10"][early] < 0.2
     # first and last beats borrow the neighbouring interval
     assert col["pre_rr"][0] == pytest.approx(col["post_rr"][0])
     assert col["post_rr"][-1] == pytest.approx(col["pre_rr"][-1])
@@ -152,12 +155,13 @@ def test_forest_features_measure_each_record_against_its_on_time_beats():
     beats = ip.BeatSet(np.stack([windows, windows], -1).astype("float32"), rr.astype("float32"),
                        np.where(early, "S", "N"), np.full(85, "x"), np.arange(85))
     features = ip.forest_features(beats, spec)
-    assert features.shape == (85, len(spec.rr_features) + len(ip.MORPHOLOGY_FEATURES)
+    n_rr = len(spec.rr_features) - len(RHYTHM_CONTEXT_FEATURES)  # the context comes last
+    assert features.shape == (85, n_rr + len(ip.MORPHOLOGY_FEATURES)
                               + len(RHYTHM_CONTEXT_FEATURES))
-    deviation_p = features[:, len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
+    deviation_p = features[:, n_rr + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
     assert np.all(deviation_p[~early] < 1e-6) and np.all(deviation_p[early] > 0.01)
     # the median of all beats would be the premature majority's beat
-    column = len(spec.rr_features) + ip.MORPHOLOGY_FEATURES.index("deviation_p")
+    column = n_rr + ip.MORPHOLOGY_FEATURES.index("deviation_p")
     assert np.all(ip.forest_features(beats, spec, template_beats="all")[early, column] < 1e-6)
     with pytest.raises(ValueError, match="pre_rr_norm"):
         ip.forest_features(beats, BeatSpec(rr_features=("post_rr_norm",)))

@@ -9,7 +9,7 @@ from ecgutils import pipelines as pl
 #: The input shape (after the beat axis) each pipeline gives its model.
 SHAPES = {"image_cnn": [(64, 64, 1)], "dense": [(187, 1)], "simple_rnn": [(187, 1)],
           "lstm": [(187, 1)], "spectrogram_cnn": [(32, 32, 1)], "smote_cnn2d": [(16, 16, 1)],
-          "beat_cnn1d": [(187, 1)], "interpatient": [(90, 2), (6,)], "classical": [(22,)]}
+          "beat_cnn1d": [(187, 1)], "interpatient": [(90, 2), (12,)], "classical": [(22,)]}
 
 
 def _symbols(n):
