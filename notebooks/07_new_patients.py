@@ -30,9 +30,9 @@
 # A Keras model with a 1D-CNN branch for the waveform and a dense branch for the rhythm
 # is trained on DS1 only; held-out DS1 records choose the epoch; DS2 is predicted once, at
 # the end, and scored in AAMI EC57 terms. Beside it, a random forest reads the same
-# rhythm, a few numbers on the beat's shape and how irregular the rhythm is around each
-# beat. Then the same models meet patients from five other databases, and a command
-# applies the saved model to any WFDB recording.
+# rhythm features and a few numbers on the beat's shape. Then the same models meet
+# patients from five other databases, and a command applies a saved model to any WFDB
+# recording.
 #
 # **Prerequisites.** Chapter 01 (AAMI classes, the DS1/DS2 split, the R-peak detector);
 # chapter 06 (a 1D CNN in Keras). Keras' functional API (two inputs).
@@ -153,8 +153,12 @@ axes[0].set_ylabel("amplitude (record's QRS = 1)");
 # ten), the three divided by the record's mean RR, pre-RR over local RR, and an
 # irregularity (the median change between successive intervals of the last ten, over the
 # mean RR: high in atrial fibrillation, low in a regular run of early beats) with the
-# same over the last fifty. The model sees only the relative ones. In seconds, an S beat
-# of a slow heart looks like an N beat of a fast one:
+# same over the last fifty; then six numbers on the rhythm *around* the beat
+# (`eu.rr.rhythm_context`, over the 21 and the 61 intervals centred on it: how much they
+# vary, and how many change from one beat to the next). An early beat in a steady rhythm
+# is premature; the same interval in atrial fibrillation, where every interval differs,
+# belongs to an N beat. The model sees only the relative ones. In seconds, an S beat of a
+# slow heart looks like an N beat of a fast one:
 
 # %% tags=["hide-input"]
 from ecgutils.rr import RR_FEATURES, rr_features
@@ -184,7 +188,8 @@ axes[1].legend(fontsize=8);
 # The record's mean RR uses beats that come later, so the `"record"` normalisation suits
 # offline analysis (a Holter recording read after the fact). A live monitor knows only
 # the past: `normalise="causal"` divides by the mean of the last 250 intervals instead
-# (the post-RR still waits one beat). We train the headline model with the first and
+# (the post-RR still waits one beat), and the rhythm around the beat is read over the
+# 21 and 61 intervals up to it. We train the headline model with the first and
 # compare the second below. Only the RR features become causal there: the amplitude,
 # the polarity and the median beat of the template channel still come from the whole
 # record, so a live monitor would also have to take those from a running window.
@@ -299,8 +304,10 @@ summary.style.format("{:.3f}")
 # A caveat on "DS2 used once": each *run* of this chapter chooses its epochs and its
 # waveform head on DS1 records only, and predicts DS2 once, and the design was then
 # checked by cross-validation over DS1. But while the chapter was written, early
-# prototypes were also scored on DS2, so treat the DS2 figures as slightly optimistic,
-# as most published ones are for the same reason.
+# prototypes were also scored on DS2 (the rhythm around the beat, for one, joined the
+# CNN's inputs after it had helped the random forest below on DS2, and after the DS1
+# cross-validation had backed it for the CNN), so treat the DS2 figures as slightly
+# optimistic, as most published ones are for the same reason.
 #
 # The confusion matrix of the first seed, in counts and normalised by the true class:
 
@@ -362,20 +369,18 @@ for ax, record in zip(axes, ("232", "222")):
 # intervals and QRS width the most telling features. Its inputs
 # (`eu.interpatient.forest_features`) are three groups of numbers per beat:
 #
-# - the relative RR features above;
+# - the relative RR features above, but for the rhythm around the beat (last item);
 # - ten numbers on the beat's shape against the patient's *usual* beat: how far the P
 #   wave, QRS and T wave stray from it, the correlation with it over the whole beat and
 #   over the P wave, the QRS height and width. The usual beat is the median of the
 #   record's on-time beats (pre-RR at least 0.9 of the record's mean), not of all its
 #   beats: where premature beats are the majority, as in one DS2 record, the median of
 #   all beats would be a premature one;
-# - six numbers on the **rhythm around the beat** (`eu.rr.rhythm_context`), over the 21
-#   and the 61 intervals centred on it: their coefficient of variation, the share that
-#   change by more than a tenth of their mean from one beat to the next, and the median
-#   change. An early beat in a steady rhythm is premature; the same interval in atrial
-#   fibrillation, where every interval differs, belongs to an N beat. Like the
-#   record-mean normalisation, these windows read later beats too, so they need the
-#   whole recording.
+# - the six numbers on the **rhythm around the beat** (`eu.rr.rhythm_context`), over the
+#   21 and the 61 intervals centred on it, as the CNN gets them: their coefficient of
+#   variation, the share that change by more than a tenth of their mean from one beat to
+#   the next, and the median change. Like the record-mean normalisation, these windows
+#   read later beats too, so they need the whole recording.
 #
 # Balanced class weights per tree, fixed settings, one forest per seed.
 #
@@ -427,7 +432,7 @@ s_by_record.style.format("{:.3f}", subset=s_by_record.columns[1:], na_rep="–")
 # {glue:text}`rf_232_than_cnn` than the CNN ({glue:text}`s_se_232:.3f`). The two compare
 # each beat with a different usual beat: the forest with the median of the patient's
 # on-time beats, the CNN's second channel with the median of all beats, which in 232 is
-# a premature one. And only the forest reads the rhythm around the beat. The records in
+# a premature one. The records in
 # atrial fibrillation or flutter (in MIT-BIH: 201 and 203 in DS1; 202, 210, 219, 221
 # and 222 in DS2) are where an early N beat is most easily called S: read their S +P in
 # the table above.
@@ -693,8 +698,8 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 # - On new patients (DS1 → DS2, selection on held-out DS1 records, DS2 predicted once),
 #   the two-branch CNN reaches S F1 {glue:text}`ds2_s_f1:.3f` and V F1
 #   {glue:text}`ds2_v_f1:.3f` (mean of {glue:text}`n_seeds` seeds); the random forest
-#   on relative RR, the beat's shape against the patient's usual beat and the rhythm
-#   around the beat {glue:text}`rf_s_f1:.3f` and {glue:text}`rf_v_f1:.3f`. Against the
+#   on the same rhythm features and the beat's shape against the patient's usual beat
+#   {glue:text}`rf_s_f1:.3f` and {glue:text}`rf_v_f1:.3f`. Against the
 #   published pure inter-patient results (S F1 0.73–0.84, V F1 0.90–0.93), the CNN's V
 #   detection is {glue:text}`v_verdict` and its S detection {glue:text}`s_verdict`; the
 #   forest's V detection is {glue:text}`rf_v_verdict` and its S detection
@@ -703,11 +708,11 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   intervals over the patient's own mean RR, amplitude and polarity per record, the
 #   beat against the patient's median beat.
 # - S beats are the hard class: an S beat differs from an N beat mostly in timing, and
-#   atrial fibrillation makes N beats irregular and early too (the forest reads the
+#   atrial fibrillation makes N beats irregular and early too (both models read the
 #   rhythm around the beat for that reason); one DS2 record holds three
 #   quarters of the S beats, and DS1 holds few S beats ({glue:text}`ds1_s`), most in a
-#   handful of records, so which records train the CNN moves its S F1 a lot (the spread
-#   over seeds above).
+#   handful of records, so which records train the CNN moves its S F1 (the spread over
+#   seeds above).
 # - On the other databases the CNN's pooled V F1 is {glue:text}`ext_v_f1:.3f` and S F1
 #   {glue:text}`ext_s_f1:.3f`, the forest's {glue:text}`ext_rf_v_f1:.3f` and
 #   {glue:text}`ext_rf_s_f1:.3f`: the lead recorded, the sampling rate and the

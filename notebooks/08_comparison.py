@@ -107,7 +107,7 @@ eu.data.ensure_records("qtdb")
 # | 04 | a 2-s window around R, as a 32×32 STFT image |
 # | 05 | Kaggle beats as 16×16 spectrograms, S and V raised by SMOTE in training |
 # | 06 | Kaggle beats through one global scaler, a 1D CNN |
-# | 07 | a window that keeps the P wave, the beat minus the patient's median beat, RR relative to the patient's rhythm; a two-branch CNN, and a random forest on the relative RR, the beat's shape against the patient's on-time beats and the rhythm around the beat |
+# | 07 | a window that keeps the P wave, the beat minus the patient's median beat, RR relative to the patient's rhythm and the rhythm around the beat; a two-branch CNN, and a random forest on the same rhythm features and the beat's shape against the patient's on-time beats |
 #
 # What the comparison holds fixed, so that only the approach changes:
 #
@@ -263,7 +263,7 @@ glue("n_approaches", len(approaches)), glue("n_seeds", len(seed_list));
 # is {glue:text}`rank_corr:.2f` (1: the same order). On the other databases the best V F1
 # is {glue:text}`ext_best_v_f1:.3f` ({glue:text}`ext_best_v`).
 #
-# Costs: chapter 07's inputs are small (a 0.7-s window at 128 Hz and six RR features),
+# Costs: chapter 07's inputs are small (a 0.7-s window at 128 Hz and twelve rhythm features),
 # and so is its model. In this run {glue:text}`slowest_train` took longest to train and
 # {glue:text}`slowest_predict` was the slowest to predict (measured on this machine's
 # cores, batches of 1024 beats).
@@ -322,9 +322,9 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   {glue:text}`gap_max:.3f` above DS2 in this run: it measures how well a model knows
 #   the patients it was trained on.
 # - Read the DS2 rows against the inputs: chapter 07's approaches see the rhythm
-#   relative to the patient, the P wave and the beat against the patient's usual beat
-#   (the forest also the rhythm around the beat); the others see one beat. The costs
-#   table says what each model takes to train and to run.
+#   relative to the patient and around the beat, the P wave and the beat against the
+#   patient's usual beat; the others see one beat. The costs table says what each model
+#   takes to train and to run.
 # - This run trained {glue:text}`n_seeds` seed(s) per approach and protocol and took
 #   {glue:text}`total_min:.1f` minutes; with more seeds (`-p seeds 3`) the bars show a
 #   spread, which for S F1 is wide (chapter 07).
