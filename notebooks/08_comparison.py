@@ -263,8 +263,8 @@ glue("n_approaches", len(approaches)), glue("n_seeds", len(seed_list));
 # is {glue:text}`rank_corr:.2f` (1: the same order). On the other databases the best V F1
 # is {glue:text}`ext_best_v_f1:.3f` ({glue:text}`ext_best_v`).
 #
-# Costs: chapter 07's inputs are small (a 0.7-s window at 128 Hz and twelve rhythm features),
-# and so is its model. In this run {glue:text}`slowest_train` took longest to train and
+# Costs: chapter 07's inputs are small (a 0.7-s window at 128 Hz and twelve rhythm
+# features), and so is its model. In this run {glue:text}`slowest_train` took longest to train and
 # {glue:text}`slowest_predict` was the slowest to predict (measured on this machine's
 # cores, batches of 1024 beats).
 
