@@ -28,6 +28,7 @@ Modules:
   validation, model files that carry their preprocessing, ``glue`` for the prose
 - ``models``: the Keras models (TensorFlow is imported only when one is built)
 - ``explain``: Grad-CAM
+- ``runs``: isolated beats, couplets and runs of ectopic beats;
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks
 
@@ -35,12 +36,12 @@ Modules:
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
 from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
-               interpatient, kaggle_beats, models, pipelines, plots, results, rr, signal,
-               spectrograms, stt)
+               interpatient, kaggle_beats, models, pipelines, plots, results, rr, runs,
+               signal, spectrograms, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
 __all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
            "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
-           "rr", "signal", "spectrograms", "stt"]
+           "rr", "runs", "signal", "spectrograms", "stt"]
