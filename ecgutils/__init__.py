@@ -8,7 +8,8 @@ One import gives every chapter its tools::
 
 Modules:
 
-- ``data``: data root, loading, AAMI labels, splits, verified PhysioNet download
+- ``data``: data root, loading, AAMI labels, verified PhysioNet download
+- ``splits``: which records share a subject, every patient-wise split and its leak check
 - ``signal``: filters, wavelet denoising, R-peak detection and scoring, segmentation
 - ``spectrograms``: beat spectrograms, the spectrogram dataset of chapter 04, and the
   spectrograms of Kaggle-format beats (chapter 05)
@@ -37,11 +38,11 @@ the beats of a recording; ``python -m ecgutils.predict_image`` classifies one be
 """
 from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
                interpatient, kaggle_beats, models, pipelines, plots, results, rr, runs,
-               signal, spectrograms, stt)
+               signal, spectrograms, splits, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
 __all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
            "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
-           "rr", "runs", "signal", "spectrograms", "stt"]
+           "rr", "runs", "signal", "spectrograms", "splits", "stt"]

@@ -35,13 +35,13 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
 from . import config as _config
 
 __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
-           "check_annotation_file", "check_disjoint", "check_records_exist", "ChecksumError",
+           "check_annotation_file", "check_records_exist", "ChecksumError",
            "class_indices",
            "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
            "load_annotations", "load_record", "local_checksums", "merge_intervals",
            "PACED_RECORDS", "pick_lead", "rhythm_episodes", "samples_in_episodes",
-           "split_beat_random", "split_records", "split_records_covering", "verify_file",
+           "verify_file",
            "vf_episodes"]
 
 #: PhysioNet versions of the databases the book uses.
@@ -554,42 +554,6 @@ def vf_episodes(ann: wfdb.Annotation, start: int = 0, end: int | None = None) ->
     return np.asarray(episodes, dtype=np.int64).reshape(-1, 2)
 
 
-# --------------------------------------------------------------------------- splits
-def split_records(records, fractions=(0.7, 0.15, 0.15), seed: int = 0,
-                  names=("train", "val", "test")) -> dict[str, list[str]]:
-    """Split records (patients) into disjoint groups, seeded.
-
-    Examples
-    --------
-    >>> s = split_records([str(r) for r in range(100, 120)], seed=1)
-    >>> [len(s[k]) for k in ("train", "val", "test")]
-    [14, 3, 3]
-    >>> check_disjoint(s)
-    """
-    records = [str(r) for r in records]
-    if len(fractions) != len(names) or not np.isclose(sum(fractions), 1):
-        raise ValueError(f"fractions {fractions} must sum to 1, one per split {names}")
-    if len(set(records)) != len(records):
-        raise ValueError("records must be unique")
-    order = np.random.default_rng(seed).permutation(len(records))
-    bounds = np.round(np.cumsum(fractions)[:-1] * len(records)).astype(int)
-    parts = np.split(np.asarray(records)[order], bounds)
-    splits = {name: sorted(part.tolist()) for name, part in zip(names, parts)}
-    check_disjoint(splits)
-    return splits
-
-
-def check_disjoint(splits: dict[str, list]) -> None:
-    """Raise if any record appears in two splits (a patient leak)."""
-    seen: dict[str, str] = {}
-    for name, records in splits.items():
-        for r in records:
-            if str(r) in seen and seen[str(r)] != name:
-                raise ValueError(f"record {r} is in both '{seen[str(r)]}' and '{name}': "
-                                 f"patient-wise splits must not share records")
-            seen[str(r)] = name
-
-
 # --------------------------------------------------------------------------- download
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -891,65 +855,6 @@ def samples_in_episodes(samples, episodes) -> np.ndarray:
     return (i >= 0) & (samples <= merged[np.clip(i, 0, None), 1])
 
 
-def split_records_covering(counts: pd.DataFrame, fractions=(0.7, 0.15, 0.15), seed: int = 0,
-                           min_count: int = 1, max_tries: int = 1000,
-                           names=("train", "val", "test"), strict: bool = True):
-    """A patient-wise split (:func:`split_records`) in which every split holds every class.
-
-    Tries ``seed``, ``seed + 1``, ... and keeps the first split in which each class has
-    at least ``min_count`` beats in each split: a stratified group split. Only the
-    labels are looked at, never a model's results, so the test split is not tuned.
-
-    Parameters
-    ----------
-    counts : DataFrame
-        Beats per record (index) and class (columns), e.g. ``pd.crosstab(record, label)``.
-    strict : bool
-        If no seed works within ``max_tries``: raise (True), or return the split with the
-        fewest missing (split, class) pairs (False, e.g. for a smoke run on few records).
-
-    Returns
-    -------
-    splits : dict of str -> list of str
-    seed_used : int
-    missing : dict of str -> list of str
-        Classes below ``min_count`` in each split (empty when every class is covered).
-
-    Examples
-    --------
-    >>> counts = pd.DataFrame({"a": [5] * 10, "b": [0] * 7 + [5] * 3},
-    ...                       index=[str(r) for r in range(10)])
-    >>> splits, used, missing = split_records_covering(counts, (0.4, 0.3, 0.3))
-    >>> missing
-    {}
-    >>> sorted(len(splits[k]) for k in splits), all(
-    ...     counts.loc[splits[k], "b"].sum() > 0 for k in splits)
-    ([3, 3, 4], True)
-    """
-    records = [str(r) for r in counts.index]
-    table = counts.to_numpy()
-    classes = np.asarray([str(c) for c in counts.columns])
-    row = {r: i for i, r in enumerate(records)}
-    best = None
-    for s in range(seed, seed + max_tries):
-        splits = split_records(records, fractions, seed=s, names=names)
-        missing = {}
-        for k, recs in splits.items():
-            short = table[[row[r] for r in recs]].sum(axis=0) < min_count
-            if short.any():
-                missing[k] = classes[short].tolist()
-        n_missing = sum(len(v) for v in missing.values())
-        if best is None or n_missing < best[0]:
-            best = (n_missing, splits, s, missing)
-        if n_missing == 0:
-            break
-    if best[0] and strict:
-        raise ValueError(f"no seed in {seed}..{seed + max_tries - 1} gives every split at "
-                         f"least {min_count} beats of every class; best (seed {best[2]}) "
-                         f"misses {best[3]}. Use more records or a smaller min_count.")
-    return best[1], best[2], best[3]
-
-
 def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
     """Return ``records`` as strings, or raise if one is not a record of ``db``.
 
@@ -979,30 +884,3 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
                 f"record(s) {missing} are not in database '{db}' at {folder} "
                 f"(see its RECORDS file; e.g. {sorted(known)[:3]}...)")
     return records
-
-
-def split_beat_random(labels, fractions=(0.7, 0.15, 0.15), seed: int = 0,
-                      names=("train", "val", "test")) -> np.ndarray:
-    """A split of beats (or windows) at random, stratified by class: patients leak across
-    splits (the beat-random protocol, shown on purpose in chapters 02 and 08).
-
-    Examples
-    --------
-    >>> split = split_beat_random(np.repeat(["A", "B"], [60, 40]), seed=0)
-    >>> {n: int((split == n).sum()) for n in ("train", "val", "test")}
-    {'train': 69, 'val': 16, 'test': 15}
-    """
-    from sklearn.model_selection import train_test_split
-
-    labels = np.asarray(labels)
-    if len(fractions) != 3 or len(names) != 3 or not np.isclose(sum(fractions), 1):
-        raise ValueError(f"need three fractions summing to 1 and three names, got "
-                         f"{fractions} and {names}")
-    idx = np.arange(labels.size)
-    rest, test = train_test_split(idx, test_size=fractions[2], stratify=labels,
-                                  random_state=seed)
-    train, val = train_test_split(rest, test_size=fractions[1] / (1 - fractions[2]),
-                                  stratify=labels[rest], random_state=seed)
-    split = np.empty(labels.size, dtype=object)
-    split[train], split[val], split[test] = names
-    return split.astype(str)

@@ -9,7 +9,7 @@ pictures from the raw signals, so anyone can regenerate them:
 - :func:`episode_window_anchors` and :func:`split_windows_by_time` cut sliding windows
   inside rhythm episodes that have no beats (ventricular flutter or fibrillation) and
   split them by time.
-- :func:`split_patientwise`, :func:`ecgutils.data.split_beat_random` and :func:`cap_per_class` give
+- :func:`split_patientwise`, :func:`ecgutils.splits.split_beat_random` and :func:`cap_per_class` give
   every window a split (patient-wise or beat-random) and cap the images per class.
 - :func:`write_image_folders` writes PNG files into ``<root>/<split>/<class>/``, the
   layout ``keras.utils.image_dataset_from_directory`` reads;
@@ -327,7 +327,7 @@ def split_patientwise(meta, record_split: dict, vf_spans: dict, fs: float, befor
     meta : DataFrame
         :func:`collect_windows`'s ``meta`` (``db``, ``record``, ``sample``, ``label``).
     record_split : dict
-        Split name -> records, e.g. from :func:`ecgutils.data.split_records_covering`.
+        Split name -> records, e.g. from :func:`ecgutils.splits.split_records_covering`.
     vf_spans : dict
         ``(db, record) -> (start, end)`` VF episodes at ``fs`` (:func:`collect_windows`).
 

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import ndimage
 
 from . import data as _data
+from . import splits as _splits
 from . import signal as _signal
 from .rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
 
@@ -288,10 +289,10 @@ def select_records(beats: BeatSet, val_fraction: float = 0.3, seed: int = 0,
         raise ValueError(f"records {leaked} are test (DS2) records: they must never reach "
                          f"training or model selection")
     counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
-    splits, _, _ = _data.split_records_covering(
+    splits, _, _ = _splits.split_records_covering(
         counts, (1 - val_fraction, val_fraction), seed=seed, min_count=min_count,
         names=("train", "val"), strict=False)
-    _data.check_disjoint(splits)
+    _splits.check_disjoint(splits)
     return splits
 
 

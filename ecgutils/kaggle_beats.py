@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import config as _config
 from . import data as _data
+from . import splits as _splits
 from . import signal as _signal
 
 __all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "build_kaggle_beats",
@@ -633,11 +634,12 @@ def scores_table(metrics: dict, per_class: str | None = "f1") -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2),
-                    seed: int = 0) -> tuple[dict, dict]:
+def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2), seed: int = 0,
+                    db: str = "mitdb", root=None) -> tuple[dict, dict]:
     """Patient-wise train/validation/test split that gives every part records with and
-    without positive beats: the records with any beat of label >= 1 and the others are
-    split separately (:func:`ecgutils.data.split_records`), then joined.
+    without positive beats: the subjects with any beat of label >= 1 and the others are
+    split separately (:func:`ecgutils.splits.split_records`, by subject of ``db``), then
+    joined.
 
     Returns
     -------
@@ -652,11 +654,16 @@ def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2),
     >>> [len(split[k]) for k in ("train", "val", "test")], len(index["test"])
     ([6, 2, 2], 6)
     """
-    has_positive = pd.Series(beats.y).groupby(beats.record).max() >= 1
-    parts = [_data.split_records(has_positive.index[has_positive == flag], fractions, seed=seed)
+    subject = dict(zip(*np.unique(beats.record, return_index=True)))
+    subject = dict(zip(subject, _splits.subject_ids(list(subject), db, root)))
+    # A subject with any positive beat counts as positive for all its records.
+    has_positive = pd.Series(beats.y).groupby(pd.Series(beats.record).map(subject).to_numpy()
+                                              ).max() >= 1
+    parts = [_splits.split_records([r for r in subject if has_positive[subject[r]] == flag],
+                                   fractions, seed=seed, subjects=subject)
              for flag in (False, True)]
     split = {k: sorted(parts[0][k] + parts[1][k]) for k in ("train", "val", "test")}
-    _data.check_disjoint(split)
+    _splits.check_disjoint(split, subjects=subject)
     index = {k: np.flatnonzero(np.isin(beats.record, v)) for k, v in split.items()}
     return split, index
 

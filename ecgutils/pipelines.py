@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
+from . import splits as _splits
 from . import ec57 as _ec57
 from . import experiment as _experiment
 from . import interpatient as _ip
@@ -355,10 +356,10 @@ def select_validation_records(records, db: str = "mitdb", root=None, val_fractio
     table = _data.beat_table(db, records, root)
     counts = pd.crosstab(table["record"], table["aami"]).reindex(
         index=records, columns=["S", "V"], fill_value=0)
-    splits, _, _ = _data.split_records_covering(
+    splits, _, _ = _splits.split_records_covering(
         counts, (1 - val_fraction, val_fraction), seed=seed, min_count=min_count,
         names=("train", "val"), strict=False)
-    _data.check_disjoint(splits)
+    _splits.check_disjoint(splits)
     return splits
 
 
@@ -382,7 +383,7 @@ def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
     """
     from sklearn.model_selection import train_test_split
 
-    split = _data.split_beat_random(inputs.label, (1 - val_size - test_size, val_size, test_size),
+    split = _splits.split_beat_random(inputs.label, (1 - val_size - test_size, val_size, test_size),
                                     seed)
     train, val, test = (np.flatnonzero(split == name) for name in ("train", "val", "test"))
     if train_size is not None and train_size < len(train):

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import signal as sps
 
 from . import data as _data
+from . import splits as _splits
 from . import signal as _signal
 
 __all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
@@ -354,11 +355,12 @@ def protocol_splits(protocol: str, records, beat_record, labels, seed: int = 0,
     """Chapter 04's patient-wise splits of ``records``: ``{"train", "val", "test"}`` lists.
 
     ``patient_70_15_15``: the non-paced records split 70/15/15
-    (:func:`ecgutils.data.split_records`, seeded). ``ds1ds2``: DS2 is the test set; ``n_val``
+    (:func:`ecgutils.splits.split_records`, seeded). ``ds1ds2``: DS2 is the test set; ``n_val``
     DS1 records, drawn with the seed among draws whose records hold at least
     ``min_beats`` S and V beats (up to 200 draws; else the first draw), are held out for
-    validation and the rest of DS1 trains. No record is in two splits
-    (:func:`ecgutils.data.check_disjoint`).
+    validation and the rest of DS1 trains. No record or subject is in two splits
+    (:func:`ecgutils.splits.check_disjoint`), but for the one subject the published DS1/DS2
+    split shares (201 and 202).
 
     Examples
     --------
@@ -370,7 +372,7 @@ def protocol_splits(protocol: str, records, beat_record, labels, seed: int = 0,
     records = [str(r) for r in records]
     if protocol == "patient_70_15_15":
         nonpaced = [r for r in records if r not in _data.PACED_RECORDS]
-        splits = _data.split_records(nonpaced, (0.7, 0.15, 0.15), seed=seed)
+        splits = _splits.split_records(nonpaced, (0.7, 0.15, 0.15), seed=seed)
     elif protocol == "ds1ds2":
         ds1 = [r for r in _data.DS1 if r in records]
         ds2 = [r for r in _data.DS2 if r in records]
@@ -386,7 +388,8 @@ def protocol_splits(protocol: str, records, beat_record, labels, seed: int = 0,
         splits = {"train": [r for r in ds1 if r not in val], "val": val, "test": ds2}
     else:
         raise ValueError(f"unknown protocol {protocol!r}; use 'patient_70_15_15' or 'ds1ds2'")
-    _data.check_disjoint(splits)
+    _splits.check_disjoint(splits, allow_shared=_splits.DS1_DS2_SHARED
+                           if protocol == "ds1ds2" else ())
     return splits
 
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -155,7 +155,9 @@ beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("be
 
 # %% [markdown]
 # The de Chazal et al. (2004) inter-patient benchmark trains on the 22 records of DS1 and
-# tests on the 22 of DS2, leaving out the four paced records. Its classes are very
+# tests on the 22 of DS2, leaving out the four paced records. Records are not quite
+# patients: 201 (DS1) and 202 (DS2) were taken from the same man, the one subject the two
+# halves share; the book keeps the published split and says so. Its classes are very
 # unequal, and unequal between the halves: one reason results on it are much lower than
 # on random beat splits. (The count axis is logarithmic: each step is ten times more.)
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -220,7 +220,7 @@ fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)")
 # patient-wise split.)
 #
 # **Beat-random (`beat_random`).** All windows are pooled and split 70/15/15 at random,
-# stratified by class (`eu.data.split_beat_random`). Beats of every patient land in
+# stratified by class (`eu.splits.split_beat_random`). Beats of every patient land in
 # training *and* test: the network can recognise a patient's beat shapes rather than the
 # disease. This leak is deliberate here, to show how much it flatters the numbers.
 #
@@ -230,15 +230,15 @@ fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)")
 # %%
 is_vf = labels == "VF"
 beat_counts = pd.crosstab(meta.loc[~is_vf, "record"], meta.loc[~is_vf, "label"])
-record_split, split_seed, missing = eu.data.split_records_covering(
+record_split, split_seed, missing = eu.splits.split_records_covering(
     beat_counts, (0.7, 0.15, 0.15), seed=seed, min_count=1 if smoke else 20, strict=not smoke)
-eu.data.check_disjoint(record_split)
+eu.splits.check_disjoint(record_split)
 print(f"record split from seed {split_seed}" + (f"; classes missing: {missing}" if missing else ""))
 for name, recs in record_split.items():
     print(f"  {name:5s} ({len(recs):2d} records): {' '.join(recs)}")
 splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf_spans, fs,
                                                           before_s, after_s),
-          "beat_random": eu.data.split_beat_random(labels, seed=seed)}
+          "beat_random": eu.splits.split_beat_random(labels, seed=seed)}
 
 # %% [markdown]
 # ## Unequal classes: a cap per class, then class weights

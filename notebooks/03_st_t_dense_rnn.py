@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -227,8 +227,9 @@ glue("top_abnormal", ", ".join(f"{n} {s} beats in {r}" for (r, s), n in abnormal
 #   only this number; expect it to look much better.
 
 # %%
-splits_patient = eu.data.split_records(records, seed=seed)
-eu.data.check_disjoint(splits_patient)
+subjects = eu.splits.subject_ids(records, database)  # records of one person stay together
+splits_patient = eu.splits.split_records(records, seed=seed, subjects=subjects)
+eu.splits.check_disjoint(splits_patient, subjects=dict(zip(records, subjects)))
 tr, rest = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
 va, te = train_test_split(rest, test_size=0.5, stratify=y[rest], random_state=seed)
 index_sets = {
@@ -453,14 +454,14 @@ axes[0].set_title(f"{shown}: ST change from the first 30 s; annotated ST episode
 
 # %%
 features, y_st = list(stt.ST_FEATURES), beats["in_st"].to_numpy().astype(np.int8)
-n_folds = min(st_folds, len(records))
+n_folds = min(st_folds, len(set(subjects)))
 clf = HistGradientBoostingClassifier(max_iter=20 if smoke else 150, learning_rate=0.1,
                                      max_leaf_nodes=15, l2_regularization=1.0,
                                      class_weight="balanced", random_state=seed)
 start = time.perf_counter()
 # One OpenMP thread: on a busy 2-core machine, boosting's spinning threads only slow it down.
 with threadpool_limits(limits=1, user_api="openmp"):
-    oof = cross_val_predict(clf, beats[features].to_numpy(), y_st, groups=beats["record"],
+    oof = cross_val_predict(clf, beats[features].to_numpy(), y_st, groups=beats["record"].map(dict(zip(records, subjects))),
                             cv=GroupKFold(n_splits=n_folds), method="predict_proba")[:, 1]
 st_cv_s = time.perf_counter() - start
 SMOOTH_BEATS, MIN_EPISODE_S = 31, 30.0

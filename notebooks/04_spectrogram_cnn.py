@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -186,14 +186,16 @@ del data["windows"]
 # `eu.spectrograms.protocol_splits` makes both:
 #
 # - `patient_70_15_15`: the non-paced records split 70/15/15 into train, validation and
-#   test (`eu.data.split_records`, seeded). The four paced records (102, 104, 107, 217)
+#   test (`eu.splits.split_records`, seeded). The four paced records (102, 104, 107, 217)
 #   are left out of both protocols: nearly all their beats are paced (class Q) and
 #   pacemaker spikes change the spectrum of the rest.
 # - `ds1ds2`: train on DS1, test on DS2 (de Chazal et al. 2004). Four DS1 records, drawn
 #   with the seed among draws whose records hold both S and V beats, are held out for
 #   validation (early stopping); DS2 is used only for the final test.
 #
-# `eu.data.check_disjoint` confirms that no record sits in two splits.
+# Splits draw subjects, not records (records 201 and 202 come from one man), and
+# `eu.splits.check_disjoint` confirms that no subject sits in two splits, but for that one
+# man in the published DS1/DS2 split.
 
 # %%
 make_splits = partial(eu.spectrograms.protocol_splits, records=records, beat_record=beat_record,

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -110,7 +110,8 @@ _ = eu.data.ensure_records("qtdb")                          # into the default c
 # ## The beats of new patients
 #
 # All non-paced MIT-BIH records, split as de Chazal et al. (2004): DS1 for everything we
-# learn or choose, DS2 only for the final test. We use the annotated beat positions (as
+# learn or choose, DS2 only for the final test (DS1's record 201 and DS2's 202 come from
+# one man: the published split shares this one subject). We use the annotated beat positions (as
 # the published results we compare with do), and lead MLII only: the second lead of
 # MIT-BIH changes from record to record (V1, V2, V4, V5), and of other databases we know
 # even less. At the end, the same pipeline runs on R peaks found by the book's detector.

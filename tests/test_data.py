@@ -106,18 +106,6 @@ def test_ds_lists():
     assert not set(eu.data.PACED_RECORDS) & (set(eu.data.DS1) | set(eu.data.DS2))
 
 
-def test_split_records_is_seeded_and_disjoint():
-    records = [str(r) for r in range(48)]
-    a, b = eu.data.split_records(records, seed=3), eu.data.split_records(records, seed=3)
-    assert a == b and a != eu.data.split_records(records, seed=4)
-    assert sorted(sum(a.values(), [])) == sorted(records)
-    assert [len(a[k]) for k in ("train", "val", "test")] == [34, 7, 7]
-    with pytest.raises(ValueError, match="record 1 is in both 'train' and 'test'"):
-        eu.data.check_disjoint({"train": ["1", "2"], "test": ["1"]})
-    with pytest.raises(ValueError, match="must sum to 1"):
-        eu.data.split_records(records, fractions=(0.5, 0.2, 0.2))
-
-
 def test_vf_episodes_open_at_end(make_record):
     folder, name, peaks = make_record(extra_annotations=[(100, "[", ""), (900, "]", ""),
                                                         (5000, "[", "")])

@@ -131,15 +131,15 @@ def test_rhythm_and_intersected_episodes():
 def test_split_records_covering():
     counts = pd.DataFrame({"A": [100] * 20, "B": [0] * 17 + [50] * 3},
                           index=[str(100 + i) for i in range(20)])
-    splits, used, missing = eu.data.split_records_covering(counts, seed=0)
+    splits, used, missing = eu.splits.split_records_covering(counts, seed=0)
     assert missing == {}
-    eu.data.check_disjoint(splits)
+    eu.splits.check_disjoint(splits)
     assert all(counts.loc[recs, "B"].sum() >= 1 for recs in splits.values())
-    assert splits == eu.data.split_records(counts.index, seed=used)
+    assert splits == eu.splits.split_records(counts.index, seed=used)
     only_two = counts.iloc[10:]  # 10 records, B (50 beats each) in 3: 60 in every split is impossible
     with pytest.raises(ValueError, match="min_count"):
-        eu.data.split_records_covering(only_two, min_count=60)
-    _, _, missing = eu.data.split_records_covering(only_two, min_count=60, strict=False)
+        eu.splits.split_records_covering(only_two, min_count=60)
+    _, _, missing = eu.splits.split_records_covering(only_two, min_count=60, strict=False)
     assert missing and all(v == ["B"] for v in missing.values())
 
 
@@ -160,14 +160,14 @@ def test_split_patientwise_follows_records_and_cuts_vf_by_time():
 
 def test_split_beat_random_is_stratified_and_reproducible():
     labels = np.repeat(["A", "B", "C"], [700, 200, 100])
-    split = eu.data.split_beat_random(labels, seed=3)
+    split = eu.splits.split_beat_random(labels, seed=3)
     for c, n in (("A", 700), ("B", 200), ("C", 100)):
         counts = [((labels == c) & (split == s)).sum() for s in ("train", "val", "test")]
         assert abs(counts[0] - 0.7 * n) <= 2 and abs(counts[2] - 0.15 * n) <= 1
-    assert (split == eu.data.split_beat_random(labels, seed=3)).all()
-    assert (split != eu.data.split_beat_random(labels, seed=4)).any()
+    assert (split == eu.splits.split_beat_random(labels, seed=3)).all()
+    assert (split != eu.splits.split_beat_random(labels, seed=4)).any()
     with pytest.raises(ValueError, match="sum"):
-        eu.data.split_beat_random(labels, fractions=(0.5, 0.2, 0.2))
+        eu.splits.split_beat_random(labels, fractions=(0.5, 0.2, 0.2))
 
 
 def test_cap_per_class_caps_training_only():

@@ -45,7 +45,7 @@ VARIANTS = {
 def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
     beats = ip.build_beats(eu.data.DS1, spec=spec)
     counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
-    folds, _, _ = eu.data.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
+    folds, _, _ = eu.splits.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
                                                  min_count=20, names=("a", "b", "c"),
                                                  strict=False)
     reference, predicted = [], []
