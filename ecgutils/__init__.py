@@ -31,18 +31,18 @@ Modules:
 - ``explain``: Grad-CAM
 - ``runs``: isolated beats, couplets and runs of ectopic beats;
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
-  ``config``: smoke mode, seeds, parameter checks
+  ``config``: smoke mode, seeds, parameter checks; ``book``: a chapter's setup in one call
 
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
+from . import (annotate, book, config, data, ec57, evaluate, experiment, explain, images,
                interpatient, kaggle_beats, models, pipelines, plots, results, rr, runs,
                signal, spectrograms, splits, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
+__all__ = ["annotate", "book", "config", "data", "ec57", "evaluate", "experiment", "explain",
            "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
            "rr", "runs", "signal", "spectrograms", "splits", "stt"]

@@ -47,7 +47,7 @@ results_dir = "results"
 records = None        # MIT-BIH records to score the detector on; None: all 48
 
 # %% [markdown]
-# ## Imports
+# ## Setup
 
 # %%
 import time
@@ -59,18 +59,11 @@ import pandas as pd
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
-seed = eu.config.parse_parameter("seed", seed, "int", minimum=0)
-records = eu.config.parse_parameter("records", records, "list", item="str", allow_none=True)
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-eu.config.set_seed(seed)
-records = ["100", "106", "119", "207", "208"] if records is None and smoke else records
-if records is not None:
-    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
-# cudb: only cu01, the Creighton record this chapter shows, on every machine
-for db, recs in (("mitdb", records), ("qtdb", None), ("cudb", ["cu01"])):
-    eu.data.ensure_records(db, recs)  # downloads (checksummed) only what is missing
+# Parameters checked (a bad one stops here, named), results folder, seed, data: one call.
+chapter = eu.book.setup(
+    globals(), {"records": ("list", {"item": "str", "allow_none": True})},
+    smoke={"records": ["100", "106", "119", "207", "208"]},
+    data={"mitdb": "records", "qtdb": None, "cudb": ["cu01"]})  # cudb: cu01, shown below
 records = records or eu.data.list_records("mitdb")
 
 # %% [markdown]

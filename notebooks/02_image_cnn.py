@@ -61,7 +61,7 @@ patience = 3          # early stopping on validation loss
 records = None        # MIT-BIH records; None: the 44 non-paced records
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
 import subprocess
@@ -78,36 +78,21 @@ from sklearn.metrics import log_loss
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-start_all = time.perf_counter()
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
-positive = ("int", {"minimum": 1})
-globals().update(eu.config.parse_parameters(globals(), {
-    "seed": ("int", {"minimum": 0}), "epochs": positive, "batch_size": positive,
-    "image_size": positive, "line_width": positive, "cap_per_class": positive,
-    "patience": positive, "before_s": ("float", {"minimum": 0}),
-    "after_s": ("float", {"minimum": 0}), "vf_step_s": ("float", {"minimum": 0.01}),
-    "records": ("list", {"item": "str", "allow_none": True})}))
+positive, seconds = ("int", {"minimum": 1}), ("float", {"minimum": 0})
+chapter = eu.book.setup(globals(), {
+    "epochs": positive, "batch_size": positive, "image_size": positive,
+    "line_width": positive, "cap_per_class": positive, "patience": positive,
+    "before_s": seconds, "after_s": seconds, "vf_step_s": ("float", {"minimum": 0.01}),
+    "records": ("list", {"item": "str", "allow_none": True})},
+    smoke={"epochs": 1, "cap_per_class": lambda n: min(n, 150),
+           "records": ["109", "118", "119", "207", "208", "212", "214", "231"]})
 if before_s + after_s < 0.1:
     raise ValueError(f"the window before_s + after_s = {before_s + after_s} s is too short "
                      f"to hold a beat; use at least 0.1 s")
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-if smoke:
-    epochs, cap_per_class = 1, min(cap_per_class, 150)
-eu.config.set_seed(seed)
-
-if records is None and smoke:
-    records = ["109", "118", "119", "207", "208", "212", "214", "231"]
-if records is not None:
-    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
-eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
-if records is None:
-    records = [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]
-# The VF windows come from MIT-BIH 207 and this one Creighton record, on every machine
-# (a full local cudb, or `make data` on a fresh one, must not change the experiment).
-cudb_records = ["cu01"]
-eu.data.ensure_records("cudb", cudb_records)
-image_root = Path(results_dir) / "02_images"
+# the VF windows come from MIT-BIH 207 and this one Creighton record, on every machine
+eu.data.ensure_records("mitdb", records), eu.data.ensure_records("cudb", ["cu01"])
+records = records or [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]
+cudb_records, image_root = ["cu01"], Path(results_dir) / "02_images"
 print(f"smoke: {smoke} | {len(records)} MIT-BIH records + cudb {cudb_records} | "
       f"{epochs} epochs | images {image_size}x{image_size} under {image_root}")
 
@@ -459,7 +444,7 @@ cli_ok = proc.returncode == 0
 # ## Saving the numbers
 
 # %%
-total_s = time.perf_counter() - start_all
+total_s = chapter.elapsed_min() * 60
 params = {k: globals()[k] for k in (
     "smoke", "seed", "epochs", "batch_size", "image_size", "line_width", "before_s", "after_s",
     "vf_step_s", "cap_per_class", "patience", "records", "cudb_records")}

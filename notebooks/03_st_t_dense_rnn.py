@@ -62,9 +62,7 @@ window_s = 0.2        # beat window, centred on the R peak (the tutorial's 200 m
 st_folds = 5          # patient-wise cross-validation folds for the ST-episode classifier
 
 # %% [markdown]
-# ## Imports and checks
-#
-# Every parameter is checked before any work, and the records before any training.
+# ## Setup
 
 # %%
 import time
@@ -82,24 +80,16 @@ import ecgutils as eu
 import ecgutils.stt as stt
 from ecgutils.experiment import glue
 
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-P = eu.config.parse_parameter
-smoke = eu.config.is_smoke(smoke)
-seed = P("seed", seed, "int", minimum=0)
-database = P("database", database, "str", choices=("qtdb", "edb"))
-records = P("records", records, "list", item="str", allow_none=True)
-epochs = P("epochs", epochs, "int", minimum=1)
-batch_size = P("batch_size", batch_size, "int", minimum=1)
-window_s = P("window_s", window_s, "float", minimum=0.04, maximum=2)
-st_folds = P("st_folds", st_folds, "int", minimum=2)   # cross-validation needs 2 folds
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
 SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203", "sele0411",
                           "sele0509", "sele0606", "sele0609"],
                  "edb": ["e0103", "e0104", "e0105", "e0106", "e0107", "e0108"]}
-if records is None and smoke:
-    records = SMOKE_RECORDS.get(database)
-if records is not None:
-    records = eu.data.check_records_exist(records, database)  # a typo is named, not fetched
+chapter = eu.book.setup(globals(), {
+    "database": ("str", {"choices": ("qtdb", "edb")}),
+    "records": ("list", {"item": "str", "allow_none": True}),
+    "epochs": ("int", {"minimum": 1}), "batch_size": ("int", {"minimum": 1}),
+    "window_s": ("float", {"minimum": 0.04, "maximum": 2}),
+    "st_folds": ("int", {"minimum": 2})},      # cross-validation needs 2 folds
+    smoke={"epochs": 1, "records": SMOKE_RECORDS.get(str(database))}, records_db=database)
 eu.data.ensure_records(database, records)   # downloads (checksummed) only what is missing
 available = stt.european_st_records(database)
 records = available if records is None else records
@@ -107,8 +97,6 @@ not_st = sorted(set(records) - set(available))
 if not_st:
     raise ValueError(f"parameter 'records': {not_st} are not European ST-T records of "
                      f"'{database}'")
-epochs = 1 if smoke else epochs
-eu.config.set_seed(seed)
 # a validation set without abnormal beats still scores (its specificity); say nothing of it
 warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
 print(f"data root: {eu.data.data_dir()}  |  database: {database}  |  {len(records)} records  "

@@ -55,10 +55,7 @@ max_train_n = 15000     # N beats kept (seeded random subset) in each TRAINING s
 spread_seeds = []       # extra seeds for patient_70_15_15 (new split + training each)
 
 # %% [markdown]
-# ## Imports and checks
-#
-# Parameters are checked before any data is read: `epochs` below 1, an unknown protocol
-# or a record that is not in MIT-BIH stops the notebook with an error that names it.
+# ## Setup
 
 # %%
 import time
@@ -72,32 +69,21 @@ import seaborn as sns
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-notebook_start = time.perf_counter()
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-P = eu.config.parse_parameter
-smoke = eu.config.is_smoke(smoke)
 CLASSES = np.array(["N", "S", "V"])
 PROTOCOL_CHOICES = ("patient_70_15_15", "ds1ds2")
-seed = P("seed", seed, "int", minimum=0)
-epochs = P("epochs", epochs, "int", minimum=1)
-protocols = eu.config.check_choices(
-    "protocols", P("protocols", protocols, "list", item="str", choices=PROTOCOL_CHOICES),
-    PROTOCOL_CHOICES)                                       # at least one
-records = P("records", records, "list", item="str", allow_none=True)
-image_size = P("image_size", image_size, "int", minimum=1)
-max_train_n = P("max_train_n", max_train_n, "int", minimum=1)
-spread_seeds = P("spread_seeds", spread_seeds, "list", item="int", minimum=0)
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-if smoke:
-    epochs, max_train_n, spread_seeds = 1, min(max_train_n, 300), []
-    records = records or ["106", "118", "201", "209", "223", "100", "200", "232"]
-if records is not None:
-    records = eu.data.check_records_exist(records, "mitdb")  # a typo is named, not fetched
+chapter = eu.book.setup(globals(), {
+    "epochs": ("int", {"minimum": 1}),
+    "protocols": ("list", {"item": "str", "choices": PROTOCOL_CHOICES}),
+    "records": ("list", {"item": "str", "allow_none": True}),
+    "image_size": ("int", {"minimum": 1}), "max_train_n": ("int", {"minimum": 1}),
+    "spread_seeds": ("list", {"item": "int", "minimum": 0})},
+    smoke={"epochs": 1, "max_train_n": lambda n: min(n, 300), "spread_seeds": [],
+           "records": ["106", "118", "201", "209", "223", "100", "200", "232"]})
+protocols = eu.config.check_choices("protocols", protocols, PROTOCOL_CHOICES)  # at least one
 eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
 records = records or eu.data.list_records("mitdb")
 # chapter 04's spectrogram (scipy STFT, the eu.spectrograms.beat_spectrograms defaults)
 SPECTROGRAM = dict(nperseg=64, noverlap=43, nfft=256, max_hz=45.0, size=(image_size, image_size))
-eu.config.set_seed(seed)
 print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | protocols {protocols}")
 
 # %% [markdown]
@@ -499,7 +485,7 @@ pd.DataFrame({"R peak (s)": (600 + peaks / rec.fs).round(2), "predicted": CLASSE
 # ## Saving the numbers
 
 # %%
-notebook_s = time.perf_counter() - notebook_start
+notebook_s = chapter.elapsed_min() * 60
 extra = {"patient_70_15_15": {"reference_project": REFERENCE, "bar": bar,
                               "seed_spread": spread.reset_index(names="seed").to_dict("records")},
          "ds1ds2": {"de_chazal_2004": {c: {"se": v[0], "ppv": v[1]} for c, v in DECHAZAL.items()}}}

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -57,7 +57,7 @@ r_peaks = "threshold"   # beats start at the paper's "threshold" peaks or the "a
 csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
 from functools import partial
@@ -70,26 +70,23 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-P = eu.config.parse_parameter
-smoke = eu.config.is_smoke(smoke)
-seed = P("seed", seed, "int", minimum=0)
-for name in ("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"):
-    globals()[name] = P(name, globals()[name], "int", minimum=1)
+SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db", "method")
+positive = ("int", {"minimum": 1})
+chapter = eu.book.setup(globals(), {
+    **dict.fromkeys(("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"),
+                    positive),
+    "spectrogram": ("dict", {"choices": SPECTROGRAM_KEYS}),
+    "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
+    "csv_dir": ("str", {"allow_none": True})},
+    smoke={"epochs": 1, "max_per_class": 1500, "smote_target": 600})
 # a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other defaults
 spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16, "dynamic_range_db": 60.0,
-               "method": "stft", **P("spectrogram", spectrogram, "dict", choices=(
-                   "nperseg", "noverlap", "n_freqs", "dynamic_range_db", "method"))}
+               "method": "stft", **spectrogram}
 SPECTROGRAM = dict(fs=ek.FS_KAGGLE, nfft=None, max_hz=None, scale="unit", **spectrogram)
 try:  # the same checks as the real run, on one dummy beat, before any work
     eu.spectrograms.beat_spectrograms(np.zeros((1, ek.BEAT_LENGTH)), **SPECTROGRAM)
 except (TypeError, ValueError) as err:
     raise ValueError(f"parameter 'spectrogram' {spectrogram}: {err}") from None
-r_peaks = P("r_peaks", r_peaks, "str", choices=ek.R_PEAK_SOURCES)
-csv_dir = P("csv_dir", csv_dir, "str", allow_none=True)
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-if smoke:
-    epochs, max_per_class, smote_target = 1, 1500, 600
 records = ["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"] if smoke else None
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)

@@ -64,7 +64,7 @@ csv_dir = None            # folder with the real mitbih_train.csv / mitbih_test.
 ptb_dir = None            # folder with ptbdb_normal.csv / ptbdb_abnormal.csv, if you have them
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
 import tempfile
@@ -80,25 +80,16 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-# wfdb 4.3 calls a pandas API that pandas 3 deprecates; nothing we can act on.
-warnings.filterwarnings("ignore", module="wfdb")
-
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
 at_least_1, share = ("int", {"minimum": 1}), ("float", {"minimum": 0, "maximum": 1})
-params = eu.config.parse_parameters(globals(), {
-    "seed": ("int", {"minimum": 0}), "epochs": at_least_1, "epochs_ds1ds2": at_least_1,
-    "epochs_transfer": at_least_1, "batch_size": at_least_1, "class_weight_power": share,
-    "normal_fraction": share, "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
-    "csv_dir": ("str", {"allow_none": True}), "ptb_dir": ("str", {"allow_none": True})})
-globals().update(params)
+chapter = eu.book.setup(globals(), {
+    "epochs": at_least_1, "epochs_ds1ds2": at_least_1, "epochs_transfer": at_least_1,
+    "batch_size": at_least_1, "class_weight_power": share, "normal_fraction": share,
+    "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
+    "csv_dir": ("str", {"allow_none": True}), "ptb_dir": ("str", {"allow_none": True})},
+    smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1})
 if normal_fraction == 0:
     raise ValueError("parameter 'normal_fraction' must be a number > 0 and <= 1, got 0.0")
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-eu.config.set_seed(seed)
 CLASSES = list(ek.KAGGLE_CLASSES)
-if smoke:
-    epochs = epochs_ds1ds2 = epochs_transfer = 1
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
 st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122", "sele0211",

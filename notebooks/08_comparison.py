@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -63,37 +63,27 @@ val_fraction = 0.3        # share of the DS1 records held out for selection
 beat_random_test = 0.2    # share of the beats in the beat-random test split
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
-import time
-import warnings
-
 import pandas as pd
 
 import ecgutils as eu
 from ecgutils import pipelines as pl
 from ecgutils.experiment import glue
 
-warnings.filterwarnings("ignore", module="wfdb")
-
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
 if approaches == "all":
     approaches = list(pl.PIPELINES)
-globals().update(eu.config.parse_parameters(globals(), {
-    "seed": ("int", {"minimum": 0}), "seeds": ("int", {"minimum": 1}),
-    "epochs": ("int", {"minimum": 1, "allow_none": True}),
+chapter = eu.book.setup(globals(), {
+    "seeds": ("int", {"minimum": 1}), "epochs": ("int", {"minimum": 1, "allow_none": True}),
     "approaches": ("list", {"item": "str", "choices": tuple(pl.PIPELINES)}),
     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
-    "beat_random_test": ("float", {"minimum": 0.05, "maximum": 0.5})}))
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
+    "beat_random_test": ("float", {"minimum": 0.05, "maximum": 0.5})},
+    smoke={"seeds": 1, "epochs": 1})
 ds1, ds2 = list(eu.data.DS1), list(eu.data.DS2)
 if smoke:
-    seeds, epochs = 1, 1
     ds1, ds2 = ds1[::5], ds2[::8]
 seed_list = list(range(seed, seed + seeds))
-started = time.perf_counter()
 eu.data.ensure_records("mitdb", ds1 + ds2)  # downloads (checksummed) only what is missing
 eu.data.ensure_records("qtdb")
 
@@ -307,7 +297,7 @@ parameters = dict(smoke=smoke, seed=seed, seeds=seeds, approaches=approaches, ep
                   val_fraction=val_fraction, beat_random_test=beat_random_test,
                   settings=settings.reset_index().to_dict("records"))
 path = eu.results.write_results(results_dir, "08_comparison", parameters, runs)
-total_min = (time.perf_counter() - started) / 60
+total_min = chapter.elapsed_min()
 glue("total_min", total_min)
 print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 
