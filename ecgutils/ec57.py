@@ -195,7 +195,7 @@ def match_annotations(ref_samples, ref_labels, test_samples, test_labels, fs: fl
     ref_samples, test_samples = np.asarray(ref_samples), np.asarray(test_samples)
     ref_labels = np.asarray(ref_labels, dtype=str)
     test_labels = np.asarray(test_labels, dtype=str)
-    ref_to_test, test_to_ref = match_beats(test_samples, ref_samples, fs, tolerance_s)
+    ref_to_test, test_to_ref = match_beats(ref_samples, test_samples, fs, tolerance_s)
     matched = ref_to_test >= 0
     reference = ref_labels[matched].tolist() + ref_labels[~matched].tolist()
     predicted = test_labels[ref_to_test[matched]].tolist() + [MISSING] * int((~matched).sum())

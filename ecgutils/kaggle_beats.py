@@ -211,7 +211,7 @@ def label_beats(r_samples, ref_samples, ref_labels, fs: float,
     [0, 2, -1]
     """
     ref_labels = np.asarray(ref_labels)
-    _, det_to_ref = _signal.match_beats(r_samples, ref_samples, fs, tolerance_s)
+    _, det_to_ref = _signal.match_beats(ref_samples, r_samples, fs, tolerance_s)
     out = np.full(len(det_to_ref), -1, dtype=np.int64)
     ok = det_to_ref >= 0
     out[ok] = ref_labels[det_to_ref[ok]]

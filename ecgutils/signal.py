@@ -225,9 +225,11 @@ def refine_to_r(x, marks, fs: float, search_s: float = 0.1) -> np.ndarray:
     return idx[np.arange(idx.shape[0]), np.abs(centred).argmax(axis=1)]
 
 
-def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,
+def score_detections(reference, detected, fs: float, tolerance_s: float = 0.15,
                      exclude=()) -> dict:
     """Match detections to reference beats (one-to-one, within ``tolerance_s``).
+
+    The reference comes first, as in wfdb's ``compare_annotations(ref, test, ...)``.
 
     Returns TP, FP, FN, sensitivity ``Se = TP / (TP + FN)`` and positive predictivity
     ``+P = TP / (TP + FP)``, as in ANSI/AAMI EC57 (150 ms match window by default).
@@ -237,7 +239,7 @@ def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,
 
     Examples
     --------
-    >>> score_detections([100, 460, 900], [102, 455, 700], fs=360)
+    >>> score_detections([102, 455, 700], [100, 460, 900], fs=360)
     {'tp': 2, 'fp': 1, 'fn': 1, 'se': 0.6667, 'ppv': 0.6667}
     """
     detected = np.asarray(detected, dtype=np.int64)
@@ -245,7 +247,7 @@ def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,
         from .data import samples_in_episodes
 
         detected = detected[~samples_in_episodes(detected, exclude)]
-    matched_ref, _ = match_beats(detected, reference, fs, tolerance_s)
+    matched_ref, _ = match_beats(reference, detected, fs, tolerance_s)
     tp = int((matched_ref >= 0).sum())
     fn = len(reference) - tp
     fp = len(detected) - tp
@@ -253,8 +255,10 @@ def score_detections(detected, reference, fs: float, tolerance_s: float = 0.15,
             "se": round(tp / max(tp + fn, 1), 4), "ppv": round(tp / max(tp + fp, 1), 4)}
 
 
-def match_beats(detected, reference, fs: float, tolerance_s: float = 0.15):
+def match_beats(reference, detected, fs: float, tolerance_s: float = 0.15):
     """Pair each reference beat with its nearest detection, mutually nearest and in tolerance.
+
+    Reference first, as in wfdb's ``compare_annotations(ref, test, ...)``.
 
     Returns
     -------
@@ -334,7 +338,7 @@ def segment_beats(x, peaks, fs: float, before_s: float = 0.25, after_s: float = 
     return x[idx], kept
 
 
-def label_detections(detected, ref_samples, ref_labels, fs: float,
+def label_detections(ref_samples, ref_labels, detected, fs: float,
                      tolerance_s: float = 0.15, unmatched: str = "") -> tuple[np.ndarray, dict]:
     """Give each detected beat the label of the reference beat within ``tolerance_s``.
 
@@ -351,7 +355,7 @@ def label_detections(detected, ref_samples, ref_labels, fs: float,
 
     Examples
     --------
-    >>> labels, counts = label_detections([100, 460, 900], [102, 455, 700], ["N", "V", "S"], 360)
+    >>> labels, counts = label_detections([102, 455, 700], ["N", "V", "S"], [100, 460, 900], 360)
     >>> labels.tolist(), counts["unmatched_detections"], counts["missed_by_class"]
     (['N', 'V', ''], 1, {'S': 1})
     """
@@ -361,7 +365,7 @@ def label_detections(detected, ref_samples, ref_labels, fs: float,
     if ref_samples.shape != ref_labels.shape:
         raise ValueError(f"ref_samples ({ref_samples.shape}) and ref_labels "
                          f"({ref_labels.shape}) must have the same length")
-    ref_to_det, det_to_ref = match_beats(detected, ref_samples, fs, tolerance_s)
+    ref_to_det, det_to_ref = match_beats(ref_samples, detected, fs, tolerance_s)
     width = max([len(unmatched), *(len(s) for s in ref_labels)], default=1)
     labels = np.full(detected.size, unmatched, dtype=f"<U{max(width, 1)}")
     ok = det_to_ref >= 0

@@ -235,8 +235,8 @@ def extract_record_beats(record: str, db: str = "mitdb", window_s: float = 2.0,
     filtered = _signal.bandpass_filter(x, fs, 0.5, 40.0)
     peaks = _signal.detect_r_peaks(x, fs)
     ref = _data.beat_table(db, [record], root)
-    labels, counts = _signal.label_detections(peaks, ref["sample"].to_numpy(), ref["aami"].to_numpy(),
-                                      fs, tolerance_s)
+    labels, counts = _signal.label_detections(ref["sample"].to_numpy(), ref["aami"].to_numpy(),
+                                              peaks, fs, tolerance_s)
     wanted = np.isin(labels, list(classes))
     counts["other_class"] = int(((labels != "") & ~wanted).sum())
     half = window_s / 2

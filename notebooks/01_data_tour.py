@@ -209,7 +209,7 @@ for r in records:
     ref = beats.loc[beats.record == r, "sample"].to_numpy()
     vf = eu.data.vf_episodes(eu.data.load_annotations(r))  # not scored, as in WFDB bxb
     rows.append({"record": r, "lead": lead, "paced": r in eu.data.PACED_RECORDS, "beats": len(ref),
-                 **eu.signal.score_detections(detections[r], ref, 360, exclude=vf)})
+                 **eu.signal.score_detections(ref, detections[r], 360, exclude=vf)})
 detector_s = glue("detector_s", time.perf_counter() - start)
 scores = pd.DataFrame(rows).set_index("record")
 scores.style.format(precision=4).highlight_between(subset=["se", "ppv"], right=0.99, color="#fdd")
@@ -233,7 +233,7 @@ overall
 # %% tags=["hide-input"]
 worst = scores[~scores.paced].se.idxmin()
 reference = beats.loc[beats.record == worst, "sample"].to_numpy()
-missed = reference[eu.signal.match_beats(detections[worst], reference, 360)[0] < 0]
+missed = reference[eu.signal.match_beats(reference, detections[worst], 360)[0] < 0]
 start_s = max(0, missed[len(missed) // 2] / 360 - 5) if len(missed) else 0
 eu.plots.plot_record_strip(worst, "mitdb", start_s, detected=detections[worst]);
 

@@ -475,8 +475,8 @@ start, stop = int(600 * rec.fs), int(620 * rec.fs)  # 20 s from minute 10
 peaks, probs = eu.spectrograms.classify_segment(
     reloaded, preprocessing, eu.data.pick_lead(rec)[0][start:stop], rec.fs)
 ref = eu.data.beat_table("mitdb", [new_record]).query("@start <= sample < @stop")
-truth, _ = eu.signal.label_detections(peaks, ref["sample"].to_numpy() - start,
-                                      ref["aami"].to_numpy(), rec.fs)
+truth, _ = eu.signal.label_detections(ref["sample"].to_numpy() - start,
+                                      ref["aami"].to_numpy(), peaks, rec.fs)
 pd.DataFrame({"R peak (s)": (600 + peaks / rec.fs).round(2), "predicted": CLASSES[probs.argmax(1)],
               "annotation (AAMI)": truth}).join(
     pd.DataFrame(probs, columns=[f"p({c})" for c in CLASSES]).round(3)).T

@@ -9,16 +9,16 @@ from conftest import requires_data, synthetic_ecg
 def test_detector_finds_every_synthetic_beat(fs, hr):
     x, truth = synthetic_ecg(fs=fs, seconds=60, hr_bpm=hr, noise=0.05, seed=hr)
     peaks = eu.signal.detect_r_peaks(x, fs)
-    score = eu.signal.score_detections(peaks, truth, fs)
+    score = eu.signal.score_detections(truth, peaks, fs)
     assert score["se"] == 1.0 and score["ppv"] == 1.0, score
-    ref_to_det, _ = eu.signal.match_beats(peaks, truth, fs)
+    ref_to_det, _ = eu.signal.match_beats(truth, peaks, fs)
     assert np.abs(peaks[ref_to_det] - truth).max() <= 0.02 * fs  # lands on the R wave
 
 
 def test_detector_follows_amplitude_changes():
     x, truth = synthetic_ecg(seconds=60, seed=3)
     x[len(x) // 2:] *= 0.2  # lead contact change: beats become 5x smaller
-    score = eu.signal.score_detections(eu.signal.detect_r_peaks(x, 360), truth, 360)
+    score = eu.signal.score_detections(truth, eu.signal.detect_r_peaks(x, 360), 360)
     assert score["se"] >= 0.98 and score["ppv"] >= 0.98, score
 
 
@@ -32,18 +32,18 @@ def test_detector_bad_input():
 
 
 def test_scoring_counts_and_exclusion():
-    s = eu.signal.score_detections([100, 500, 1000, 5000], [110, 480, 2000], fs=360,
+    s = eu.signal.score_detections([110, 480, 2000], [100, 500, 1000, 5000], fs=360,
                                    exclude=[(4000, 6000)])
     assert (s["tp"], s["fp"], s["fn"]) == (2, 1, 1)
     # one detection cannot match two beats
-    s = eu.signal.score_detections([100], [90, 110], fs=360)
+    s = eu.signal.score_detections([90, 110], [100], fs=360)
     assert (s["tp"], s["fp"], s["fn"]) == (1, 0, 1)
     # 50 samples = 139 ms: inside the 150 ms window, outside a 100 ms one
-    s = eu.signal.score_detections([100], [100 + 50], fs=360)
+    s = eu.signal.score_detections([100 + 50], [100], fs=360)
     assert (s["tp"], s["fp"], s["fn"]) == (1, 0, 0)
-    s = eu.signal.score_detections([100], [100 + 50], fs=360, tolerance_s=0.1)
+    s = eu.signal.score_detections([100 + 50], [100], fs=360, tolerance_s=0.1)
     assert (s["tp"], s["fp"], s["fn"]) == (0, 1, 1)
-    s = eu.signal.score_detections([100], [100 + 55], fs=360)  # 153 ms
+    s = eu.signal.score_detections([100 + 55], [100], fs=360)  # 153 ms
     assert (s["tp"], s["fp"], s["fn"]) == (0, 1, 1)
 
 
@@ -102,7 +102,7 @@ def test_real_detector_reaches_99_percent_on_non_paced_mitdb():
         rec = eu.data.load_record(record)
         x, _ = eu.data.pick_lead(rec)
         reference = beats.loc[beats.record == record, "sample"].to_numpy()
-        s = eu.signal.score_detections(eu.signal.detect_r_peaks(x, rec.fs), reference, rec.fs,
+        s = eu.signal.score_detections(reference, eu.signal.detect_r_peaks(x, rec.fs), rec.fs,
                                        exclude=eu.data.vf_episodes(eu.data.load_annotations(record)))
         tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
     assert tp + fn == 100_733  # every non-paced reference beat is scored

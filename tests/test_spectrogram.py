@@ -23,7 +23,7 @@ FS = 360
 def test_label_detections_matches_within_150_ms_and_counts_errors():
     ref = np.array([1000, 2000, 3000, 4000])
     det = np.array([1010, 2000 + 50, 3000 + 60, 5000])  # 28 ms, 139 ms, 167 ms, far
-    labels, counts = eu_signal.label_detections(det, ref, ["N", "V", "S", "N"], FS)
+    labels, counts = eu_signal.label_detections(ref, ["N", "V", "S", "N"], det, FS)
     assert labels.tolist() == ["N", "V", "", ""]
     assert counts["matched"] == 2 and counts["unmatched_detections"] == 2
     assert counts["missed_beats"] == 2 and counts["missed_by_class"] == {"S": 1, "N": 1}
@@ -31,12 +31,12 @@ def test_label_detections_matches_within_150_ms_and_counts_errors():
 
 
 def test_label_detections_one_to_one_and_bad_input():
-    labels, counts = eu_signal.label_detections([1000, 1010], [1005], ["V"], FS)
+    labels, counts = eu_signal.label_detections([1005], ["V"], [1000, 1010], FS)
     assert sorted(labels.tolist()) == ["", "V"] and counts["unmatched_detections"] == 1
-    labels, counts = eu_signal.label_detections([], [5, 500], ["N", "S"], FS)
+    labels, counts = eu_signal.label_detections([5, 500], ["N", "S"], [], FS)
     assert labels.size == 0 and counts["missed_beats"] == 2
     with pytest.raises(ValueError, match="same length"):
-        eu_signal.label_detections([1], [1, 2], ["N"], FS)
+        eu_signal.label_detections([1, 2], ["N"], [1], FS)
 
 
 # ----------------------------------------------------------------------- spectrograms
