@@ -28,7 +28,7 @@ Modules:
 - ``experiment``: class weights, majority subsampling, training with selection on
   validation, model files that carry their preprocessing, ``glue`` for the prose
 - ``models``: the Keras models (TensorFlow is imported only when one is built)
-- ``explain``: Grad-CAM
+- ``explain``: Grad-CAM (its figure, like every figure, in ``plots``)
 - ``runs``: isolated beats, couplets and runs of ectopic beats;
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks; ``book``: a chapter's setup in one call

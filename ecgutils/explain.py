@@ -7,10 +7,9 @@ pushed the score up.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["grad_cam", "heat_shares", "plot_grad_cam"]
+__all__ = ["grad_cam", "heat_shares"]
 
 
 def grad_cam(model, images, layer_name: str, class_index=None, batch_size: int = 256):
@@ -107,42 +106,3 @@ def heat_shares(cams, freqs_hz, times_s, centre_s: float = 0.15, low_hz: float =
     return {name: float((part.sum(axis=(1, 2)) / total).mean()) for name, part in regions.items()}
 
 
-def plot_grad_cam(images, heatmaps, titles=None, freqs_hz=None, times_s=None, ncols: int = 4,
-                  alpha: float = 0.45, axes=None):
-    """Spectrograms in grey with their Grad-CAM heatmaps over them (low frequency at the bottom).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> fig = plot_grad_cam(rng.normal(size=(3, 8, 8)), rng.uniform(size=(3, 8, 8)), ["a", "b", "c"])
-    >>> len(fig.axes)
-    3
-    """
-    images = np.asarray(images)
-    if images.ndim == 4:
-        images = images[..., 0]
-    heatmaps = np.asarray(heatmaps)
-    n = len(images)
-    if axes is None:
-        nrows = -(-n // ncols)
-        fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(2.4 * min(ncols, n), 2.3 * nrows),
-                                 layout="constrained", squeeze=False)
-        axes = axes.ravel()
-        for ax in axes[n:]:
-            fig.delaxes(ax)
-    fig = np.ravel(axes)[0].figure
-    extent = None
-    if freqs_hz is not None and times_s is not None:
-        extent = (times_s[0], times_s[-1], freqs_hz[0], freqs_hz[-1])
-    for i, ax in enumerate(np.ravel(axes)[:n]):
-        ax.imshow(images[i], origin="lower", cmap="gray", aspect="auto", extent=extent)
-        ax.imshow(heatmaps[i], origin="lower", cmap="jet", alpha=alpha, aspect="auto",
-                  extent=extent, vmin=0, vmax=1)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
-        if extent is None:
-            ax.set_xticks([]), ax.set_yticks([])
-        else:
-            ax.tick_params(labelsize=7)
-            ax.set_xlabel("time (s)", fontsize=7), ax.set_ylabel("Hz", fontsize=7)
-    return fig

@@ -51,8 +51,7 @@ from . import kaggle_beats as _kb
 from . import signal as _signal
 
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split", "build_inputs",
-           "check_no_test_records", "fit_and_score", "plot_comparison", "plot_inflation",
-           "record_marks", "result_metrics", "run_pipeline", "select_validation_records",
+           "check_no_test_records", "fit_and_score", "record_marks", "result_metrics", "run_pipeline", "select_validation_records",
            "summary"]
 
 #: The task of every pipeline: integer labels index this tuple.
@@ -559,94 +558,3 @@ def result_metrics(gross: dict) -> dict:
                              "per_class": per_class, "ec57": gross})
 
 
-def plot_comparison(table: pd.DataFrame,
-                    metrics=("S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"),
-                    costs=("train s", "beats/s", "parameters", "file kB"),
-                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 4):
-    """One figure of seaborn bars: every metric per approach, one colour per ``hue``
-    value, then the costs (log scale) of the rows whose ``hue`` is ``cost_rows``.
-
-    ``table`` has a column ``approach``, the ``hue`` column, the metrics and the costs
-    (one row per approach, protocol and seed: seaborn draws the mean and, with several
-    seeds, its standard deviation). Returns the Figure.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"], "protocol": ["x", "y"] * 2,
-    ...                   "S F1": [.2, .8, .3, .9], "train s": [10, 12, 100, 90]})
-    >>> fig = plot_comparison(t, ["S F1"], ["train s"], cost_rows="x")
-    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
-    ['S F1', 'train s (log)']
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    panels = list(metrics) + list(costs)
-    nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.35 * table["approach"].nunique()
-                                                    * nrows + 1.2 * nrows),
-                             layout="constrained", squeeze=False)
-    order = list(pd.unique(table["approach"]))
-    for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
-        if panel in metrics:
-            sns.barplot(table, y="approach", x=panel, hue=hue, order=order, ax=ax,
-                        errorbar="sd", legend=i == 0)
-            ax.set(xlim=(0, 1))
-        else:
-            rows = table if cost_rows is None else table[table[hue] == cost_rows]
-            sns.barplot(rows, y="approach", x=panel, order=order, ax=ax, color="0.55",
-                        errorbar=None)
-            ax.set(xscale="log", xlabel=f"{panel} (log)")
-            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
-        ax.set(ylabel="")
-        if i % ncols:
-            ax.set_yticklabels([])
-    for ax in axes.flat[len(panels):]:
-        ax.set_visible(False)
-    if len(metrics):
-        sns.move_legend(axes.flat[0], "lower left", bbox_to_anchor=(0, 1.02), ncol=3,
-                        title=None, frameon=False)
-    return fig
-
-
-def plot_inflation(table: pd.DataFrame, metrics=("S F1", "V F1"),
-                   protocols=("DS2", "beat-random"), axes=None):
-    """The inflation in one picture: per approach, a line from its score on new patients
-    (``protocols[0]``) to its score when its patients are in training (``protocols[1]``).
-
-    ``table`` as for :func:`plot_comparison` (means over seeds are drawn). Returns the
-    Figure.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"],
-    ...                   "protocol": ["DS2", "beat-random"] * 2, "S F1": [.2, .8, .3, .9]})
-    >>> fig = plot_inflation(t, ["S F1"])
-    >>> fig.axes[0].collections[1].get_offsets()[:, 0].round(1).tolist()  # the DS2 dots
-    [0.2, 0.3]
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    mean = table.groupby(["approach", "protocol"], sort=False)[list(metrics)].mean()
-    order = list(pd.unique(table["approach"]))
-    if axes is None:
-        size = (5.5 * len(metrics), 0.45 * len(order) + 1.5)
-        _, axes = plt.subplots(1, len(metrics), figsize=size, sharey=True, layout="constrained",
-                               squeeze=False)
-        axes = axes[0]
-    colors = sns.color_palette(n_colors=len(protocols))
-    y = np.arange(len(order))
-    for ax, metric in zip(np.atleast_1d(axes), metrics):
-        low, high = (mean[metric].xs(p, level="protocol").reindex(order).to_numpy()
-                     for p in protocols)
-        ax.hlines(y, low, high, color="0.75", lw=3, zorder=1)
-        for values, color, name in zip((low, high), colors, protocols):
-            ax.scatter(values, y, color=color, s=60, zorder=2, label=name)
-        # the first approach on top (explicit limits: inverting a shared axis twice undoes it)
-        ax.set(yticks=y, yticklabels=order, xlim=(0, 1), xlabel=metric,
-               ylim=(len(order) - 0.5, -0.5))
-        ax.grid(axis="x", alpha=0.3)
-    first = np.atleast_1d(axes)[0]
-    first.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=len(protocols), frameon=False)
-    return first.figure

@@ -1,5 +1,6 @@
 """Figures: ECG strips with annotations, class counts and mean waveforms, confusion
-matrices, ROC/PR and training curves.
+matrices, ROC/PR and training curves, spectrograms and Grad-CAM maps, ST episode tracks,
+and chapter 08's comparison of approaches. Every figure of the book is drawn here.
 
 Every helper takes ``ax=None`` (or ``axes=None``) and returns the Figure. Statistical
 figures (class counts, mean +- sd waveforms, confusion heatmaps) are drawn with seaborn;
@@ -14,10 +15,11 @@ import pandas as pd
 import seaborn as sns
 from sklearn import metrics as skm
 
-__all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_confusion_matrix",
-           "plot_ecg_strip", "plot_evaluation", "plot_image_examples", "plot_per_record",
-           "plot_pr_curves", "plot_record_strip", "plot_roc_curves", "plot_signal_versions",
-           "plot_training_curves"]
+__all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_comparison",
+           "plot_confusion_matrix", "plot_ecg_strip", "plot_episode_track",
+           "plot_evaluation", "plot_grad_cam", "plot_image_examples", "plot_inflation",
+           "plot_per_record", "plot_pr_curves", "plot_record_strip", "plot_roc_curves",
+           "plot_signal_versions", "plot_spectrogram", "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
 CLASS_COLORS = {"N": "tab:blue", "S": "tab:orange", "V": "tab:red", "F": "tab:purple",
@@ -478,3 +480,214 @@ def plot_signal_versions(x, fs: float, versions: dict, start_s: float, duration_
         ax.set_ylabel(unit)
     axes[-1].set_xlabel("time (s)")
     return axes[0].figure
+
+
+def plot_comparison(table: pd.DataFrame,
+                    metrics=("S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"),
+                    costs=("train s", "beats/s", "parameters", "file kB"),
+                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 4):
+    """One figure of seaborn bars: every metric per approach, one colour per ``hue``
+    value, then the costs (log scale) of the rows whose ``hue`` is ``cost_rows``.
+
+    ``table`` has a column ``approach``, the ``hue`` column, the metrics and the costs
+    (one row per approach, protocol and seed: seaborn draws the mean and, with several
+    seeds, its standard deviation). Returns the Figure.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"], "protocol": ["x", "y"] * 2,
+    ...                   "S F1": [.2, .8, .3, .9], "train s": [10, 12, 100, 90]})
+    >>> fig = plot_comparison(t, ["S F1"], ["train s"], cost_rows="x")
+    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    ['S F1', 'train s (log)']
+    """
+
+    panels = list(metrics) + list(costs)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.35 * table["approach"].nunique()
+                                                    * nrows + 1.2 * nrows),
+                             layout="constrained", squeeze=False)
+    order = list(pd.unique(table["approach"]))
+    for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
+        if panel in metrics:
+            sns.barplot(table, y="approach", x=panel, hue=hue, order=order, ax=ax,
+                        errorbar="sd", legend=i == 0)
+            ax.set(xlim=(0, 1))
+        else:
+            rows = table if cost_rows is None else table[table[hue] == cost_rows]
+            sns.barplot(rows, y="approach", x=panel, order=order, ax=ax, color="0.55",
+                        errorbar=None)
+            ax.set(xscale="log", xlabel=f"{panel} (log)")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
+        ax.set(ylabel="")
+        if i % ncols:
+            ax.set_yticklabels([])
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    if len(metrics):
+        sns.move_legend(axes.flat[0], "lower left", bbox_to_anchor=(0, 1.02), ncol=3,
+                        title=None, frameon=False)
+    return fig
+
+
+def plot_inflation(table: pd.DataFrame, metrics=("S F1", "V F1"),
+                   protocols=("DS2", "beat-random"), axes=None):
+    """The inflation in one picture: per approach, a line from its score on new patients
+    (``protocols[0]``) to its score when its patients are in training (``protocols[1]``).
+
+    ``table`` as for :func:`plot_comparison` (means over seeds are drawn). Returns the
+    Figure.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"approach": ["a", "a", "b", "b"],
+    ...                   "protocol": ["DS2", "beat-random"] * 2, "S F1": [.2, .8, .3, .9]})
+    >>> fig = plot_inflation(t, ["S F1"])
+    >>> fig.axes[0].collections[1].get_offsets()[:, 0].round(1).tolist()  # the DS2 dots
+    [0.2, 0.3]
+    """
+
+    mean = table.groupby(["approach", "protocol"], sort=False)[list(metrics)].mean()
+    order = list(pd.unique(table["approach"]))
+    if axes is None:
+        size = (5.5 * len(metrics), 0.45 * len(order) + 1.5)
+        _, axes = plt.subplots(1, len(metrics), figsize=size, sharey=True, layout="constrained",
+                               squeeze=False)
+        axes = axes[0]
+    colors = sns.color_palette(n_colors=len(protocols))
+    y = np.arange(len(order))
+    for ax, metric in zip(np.atleast_1d(axes), metrics):
+        low, high = (mean[metric].xs(p, level="protocol").reindex(order).to_numpy()
+                     for p in protocols)
+        ax.hlines(y, low, high, color="0.75", lw=3, zorder=1)
+        for values, color, name in zip((low, high), colors, protocols):
+            ax.scatter(values, y, color=color, s=60, zorder=2, label=name)
+        # the first approach on top (explicit limits: inverting a shared axis twice undoes it)
+        ax.set(yticks=y, yticklabels=order, xlim=(0, 1), xlabel=metric,
+               ylim=(len(order) - 0.5, -0.5))
+        ax.grid(axis="x", alpha=0.3)
+    first = np.atleast_1d(axes)[0]
+    first.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=len(protocols), frameon=False)
+    return first.figure
+
+
+def plot_spectrogram(image, freqs_hz, times_s, ax=None, cmap: str = "magma", title=None,
+                     colorbar: bool = False):
+    """One spectrogram image with time and frequency axes (``librosa.display.specshow``).
+
+    Examples
+    --------
+    >>> from ecgutils.spectrograms import beat_spectrograms
+    >>> img, f, t = beat_spectrograms(np.random.default_rng(0).normal(size=(1, 720)), 360)
+    >>> fig = plot_spectrogram(img[0], f, t - 1.0, title="a beat")
+    >>> fig.axes[0].get_ylabel()
+    'Hz'
+    """
+    import librosa.display
+    from matplotlib.ticker import MaxNLocator
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    mesh = librosa.display.specshow(np.asarray(image), x_coords=np.asarray(times_s),
+                                    y_coords=np.asarray(freqs_hz), x_axis="s", y_axis="hz",
+                                    cmap=cmap, ax=ax)
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # librosa's locator crowds a short beat
+    ax.set_xlabel("time (s)")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax)
+    return ax.figure
+
+
+def plot_grad_cam(images, heatmaps, titles=None, freqs_hz=None, times_s=None, ncols: int = 4,
+                  alpha: float = 0.45, axes=None):
+    """Spectrograms in grey with their Grad-CAM heatmaps over them (low frequency at the bottom).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_grad_cam(rng.normal(size=(3, 8, 8)), rng.uniform(size=(3, 8, 8)), ["a", "b", "c"])
+    >>> len(fig.axes)
+    3
+    """
+    images = np.asarray(images)
+    if images.ndim == 4:
+        images = images[..., 0]
+    heatmaps = np.asarray(heatmaps)
+    n = len(images)
+    if axes is None:
+        nrows = -(-n // ncols)
+        fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(2.4 * min(ncols, n), 2.3 * nrows),
+                                 layout="constrained", squeeze=False)
+        axes = axes.ravel()
+        for ax in axes[n:]:
+            fig.delaxes(ax)
+    fig = np.ravel(axes)[0].figure
+    extent = None
+    if freqs_hz is not None and times_s is not None:
+        extent = (times_s[0], times_s[-1], freqs_hz[0], freqs_hz[-1])
+    for i, ax in enumerate(np.ravel(axes)[:n]):
+        ax.imshow(images[i], origin="lower", cmap="gray", aspect="auto", extent=extent)
+        ax.imshow(heatmaps[i], origin="lower", cmap="jet", alpha=alpha, aspect="auto",
+                  extent=extent, vmin=0, vmax=1)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+        if extent is None:
+            ax.set_xticks([]), ax.set_yticks([])
+        else:
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("time (s)", fontsize=7), ax.set_ylabel("Hz", fontsize=7)
+    return fig
+
+
+def plot_episode_track(samples, values, fs: float, reference=(), detected=(), raw=None,
+                       levels=(), ax=None, label: str = "", title: str | None = None):
+    """A per-beat quantity of one record over time, with its episodes.
+
+    ``values`` is drawn as a black line (``raw``, if given, as grey dots behind it); the
+    ``reference`` episodes (``(start, end)`` samples, or a DataFrame from
+    :func:`ecgutils.stt.st_episodes`) are shaded, ``detected`` ones drawn as blue bars along the top,
+    and ``levels`` as dotted horizontal lines (thresholds). Time is in minutes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> s = np.arange(600) * 250
+    >>> fig = plot_episode_track(s, np.sin(s / 2e4), 250, reference=[(30000, 60000)],
+    ...                          detected=[(32000, 58000)], levels=(0.5,), label="P")
+    >>> fig.axes[0].get_xlabel(), len(fig.axes[0].patches)
+    ('time (min)', 1)
+    """
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(12, 2.8), layout="constrained")
+    else:
+        fig = ax.figure
+    if isinstance(reference, pd.DataFrame):
+        reference = reference[["start", "end"]].to_numpy()
+    minutes = np.asarray(samples) / fs / 60
+    if raw is not None:
+        ax.plot(minutes, raw, ".", ms=2, color="0.6", label="per beat")
+    ax.plot(minutes, values, color="k", lw=1, label=label or None)
+    for i, (start, end) in enumerate(np.asarray(reference).reshape(-1, 2)):
+        ax.axvspan(start / fs / 60, end / fs / 60, color="tab:orange", alpha=0.25,
+                   label="reference episode" if i == 0 else None)
+    detected = np.asarray(detected).reshape(-1, 2)
+    if len(detected):   # room above the curve for the bars
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + 0.12 * (high - low))
+    for i, (start, end) in enumerate(detected):
+        # x in minutes, y in axes coordinates: the bars sit along the top whatever the scale
+        ax.plot([start / fs / 60, end / fs / 60], [0.96, 0.96], color="tab:blue", lw=4,
+                transform=ax.get_xaxis_transform(), label="detected episode" if i == 0 else None)
+    for level in levels:
+        ax.axhline(level, ls=":", color="tab:red", lw=1)
+    ax.set_xlabel("time (min)")
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(loc="best", fontsize=8)
+    return fig

@@ -3,7 +3,7 @@
 :func:`beat_spectrograms` makes the images of both chapters, vectorised over the whole
 stack of beats, with explicit settings (window, overlap, FFT length, rows kept, dB range,
 per-image scaling) and two methods: scipy's STFT (the default, and the faster one) or
-librosa's mel bank. :func:`plot_spectrogram` draws one with ``librosa.display.specshow``.
+librosa's mel bank. :func:`ecgutils.plots.plot_spectrogram` draws one with ``librosa.display.specshow``.
 
 Chapter 04's pipeline, one record at a time and vectorised over the beats of a record
 (no Python loop per beat)::
@@ -26,8 +26,7 @@ from . import splits as _splits
 from . import signal as _signal
 
 __all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
-           "classify_segment", "detector_totals", "extract_record_beats", "plot_spectrogram",
-           "prepare_beat_images", "protocol_splits", "resize_images"]
+           "classify_segment", "detector_totals", "extract_record_beats", "prepare_beat_images", "protocol_splits", "resize_images"]
 
 
 # --------------------------------------------------------------------------- images
@@ -180,35 +179,6 @@ def beat_spectrograms(beats, fs: float, nperseg: int = 64, noverlap: int = 43,
     freqs_out = np.interp(np.linspace(0, freqs.size - 1, size[0]), np.arange(freqs.size), freqs)
     times_out = np.interp(np.linspace(0, times.size - 1, size[1]), np.arange(times.size), times)
     return out, freqs_out, times_out
-
-
-def plot_spectrogram(image, freqs_hz, times_s, ax=None, cmap: str = "magma", title=None,
-                     colorbar: bool = False):
-    """One spectrogram image with time and frequency axes (``librosa.display.specshow``).
-
-    Examples
-    --------
-    >>> img, f, t = beat_spectrograms(np.random.default_rng(0).normal(size=(1, 720)), 360)
-    >>> fig = plot_spectrogram(img[0], f, t - 1.0, title="a beat")
-    >>> fig.axes[0].get_ylabel()
-    'Hz'
-    """
-    import librosa.display
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 3), layout="constrained")
-    mesh = librosa.display.specshow(np.asarray(image), x_coords=np.asarray(times_s),
-                                    y_coords=np.asarray(freqs_hz), x_axis="s", y_axis="hz",
-                                    cmap=cmap, ax=ax)
-    ax.xaxis.set_major_locator(MaxNLocator(5))  # librosa's locator crowds a short beat
-    ax.set_xlabel("time (s)")
-    if title:
-        ax.set_title(title, fontsize=9)
-    if colorbar:
-        ax.figure.colorbar(mesh, ax=ax)
-    return ax.figure
 
 
 # --------------------------------------------------------------------------- records

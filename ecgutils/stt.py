@@ -34,7 +34,7 @@ with warnings.catch_warnings():
 
 __all__ = ["beats_to_episodes", "binary_beat_labels", "binary_metrics", "BINARY_CLASSES",
            "build_st_t_beats", "detect_episodes", "EDB_BINARY_MAP", "european_st_records",
-           "load_record_beats", "match_episodes", "plot_episode_track", "record_table",
+           "load_record_beats", "match_episodes", "record_table",
            "st_episodes", "st_features", "ST_FEATURES"]
 
 #: The two classes of the beat task, in a fixed order (index 1 is the positive class).
@@ -520,54 +520,3 @@ def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
 
 
 # --------------------------------------------------------------------------- plots
-def plot_episode_track(samples, values, fs: float, reference=(), detected=(), raw=None,
-                       levels=(), ax=None, label: str = "", title: str | None = None):
-    """A per-beat quantity of one record over time, with its episodes.
-
-    ``values`` is drawn as a black line (``raw``, if given, as grey dots behind it); the
-    ``reference`` episodes (``(start, end)`` samples, or a DataFrame from
-    :func:`st_episodes`) are shaded, ``detected`` ones drawn as blue bars along the top,
-    and ``levels`` as dotted horizontal lines (thresholds). Time is in minutes.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> s = np.arange(600) * 250
-    >>> fig = plot_episode_track(s, np.sin(s / 2e4), 250, reference=[(30000, 60000)],
-    ...                          detected=[(32000, 58000)], levels=(0.5,), label="P")
-    >>> fig.axes[0].get_xlabel(), len(fig.axes[0].patches)
-    ('time (min)', 1)
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(12, 2.8), layout="constrained")
-    else:
-        fig = ax.figure
-    if isinstance(reference, pd.DataFrame):
-        reference = reference[["start", "end"]].to_numpy()
-    minutes = np.asarray(samples) / fs / 60
-    if raw is not None:
-        ax.plot(minutes, raw, ".", ms=2, color="0.6", label="per beat")
-    ax.plot(minutes, values, color="k", lw=1, label=label or None)
-    for i, (start, end) in enumerate(np.asarray(reference).reshape(-1, 2)):
-        ax.axvspan(start / fs / 60, end / fs / 60, color="tab:orange", alpha=0.25,
-                   label="reference episode" if i == 0 else None)
-    detected = np.asarray(detected).reshape(-1, 2)
-    if len(detected):   # room above the curve for the bars
-        low, high = ax.get_ylim()
-        ax.set_ylim(low, high + 0.12 * (high - low))
-    for i, (start, end) in enumerate(detected):
-        # x in minutes, y in axes coordinates: the bars sit along the top whatever the scale
-        ax.plot([start / fs / 60, end / fs / 60], [0.96, 0.96], color="tab:blue", lw=4,
-                transform=ax.get_xaxis_transform(), label="detected episode" if i == 0 else None)
-    for level in levels:
-        ax.axhline(level, ls=":", color="tab:red", lw=1)
-    ax.set_xlabel("time (min)")
-    if title:
-        ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(loc="best", fontsize=8)
-    return fig

@@ -406,7 +406,7 @@ shown = st_eps["record"].value_counts().index[0] if len(st_eps) else records[0]
 b = beats[beats.record == shown]
 fig, axes = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
 for lead, ax in enumerate(axes):
-    stt.plot_episode_track(b["sample"], b[f"st_change_smooth{lead + 1}"], fs, ax=ax,
+    eu.plots.plot_episode_track(b["sample"], b[f"st_change_smooth{lead + 1}"], fs, ax=ax,
                            reference=st_eps[(st_eps.record == shown) & (st_eps.lead == lead)],
                            raw=b[f"st_change{lead + 1}"], levels=(-0.1, 0.1),
                            label="15-beat median")
@@ -485,7 +485,7 @@ eu.plots.plot_confusion_matrix(names[y_st], names[(smoothed >= 0.5).astype(int)]
                                normalize="true", ax=axes[0],
                                title="beats in an ST episode (all folds)")
 b = (beats.record == shown).to_numpy()
-stt.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs, reference[shown],
+eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs, reference[shown],
                        detected[shown], levels=(0.5,), ax=axes[1],
                        label="P(in ST episode), smoothed",
                        title=f"{shown}: reference episodes shaded, detected episodes as bars "

@@ -161,8 +161,8 @@ for j, c in enumerate(CLASSES):
                         color=eu.plots.CLASS_COLORS[c], lw=0.8)
         axes[0, j].set(title=f"{c}: record {beat_record[i]}, R at {data['samples'][i] / fs:.0f} s",
                        xlabel="time from R (s)", ylabel="z-scored amplitude")
-        eu.spectrograms.plot_spectrogram(images[i], data["freqs_hz"], times_from_r, axes[1, j])
-        eu.spectrograms.plot_spectrogram(images[pool].mean(0), data["freqs_hz"], times_from_r,
+        eu.plots.plot_spectrogram(images[i], data["freqs_hz"], times_from_r, axes[1, j])
+        eu.plots.plot_spectrogram(images[pool].mean(0), data["freqs_hz"], times_from_r,
                                          axes[2, j], title=f"mean spectrogram, {c} ({pool.size:,})")
 del data["windows"]
 
@@ -390,7 +390,7 @@ picked = [i for _, i in picked]
 t = time.perf_counter()
 cams, _ = eu.explain.grad_cam(main["model"], test_images[picked], "conv3")
 grad_cam_s_per_image = (time.perf_counter() - t) / max(len(picked), 1)
-eu.explain.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_hz"],
+eu.plots.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_hz"],
                          times_s=times_from_r, ncols=6);
 
 # %% [markdown]
@@ -417,7 +417,7 @@ heat.dropna().round(3)
 
 # %% tags=["hide-input"]
 if mean_cams:
-    eu.explain.plot_grad_cam(
+    eu.plots.plot_grad_cam(
         np.stack([test_images[main["y_test"] == c].mean(0) for c in mean_cams]),
         np.stack(list(mean_cams.values())), [f"mean Grad-CAM, correct {c}" for c in mean_cams],
         freqs_hz=data["freqs_hz"], times_s=times_from_r, ncols=3);

@@ -180,7 +180,7 @@ images, freqs, times = eu.spectrograms.beat_spectrograms(prepared["X_test"][firs
 for j, (c, i) in enumerate(zip(CLASSES, first)):
     axes[0, j].plot(np.arange(ek.BEAT_LENGTH) / ek.FS_KAGGLE, prepared["X_test"][i], lw=1)
     axes[0, j].set(title=f"{c} (standardised beat)", xlabel="time (s)")
-    eu.spectrograms.plot_spectrogram(images[j], freqs, times, ax=axes[1, j])
+    eu.plots.plot_spectrogram(images[j], freqs, times, ax=axes[1, j])
 
 # %% [markdown]
 # ## The network

@@ -205,7 +205,7 @@ mean[metrics].style.format("{:.3f}", na_rep="–")
 # elsewhere.
 
 # %% tags=["hide-input"]
-pl.plot_comparison(table, metrics, []);
+eu.plots.plot_comparison(table, metrics, []);
 
 # %% [markdown]
 # ## The inflation in one picture
@@ -214,13 +214,13 @@ pl.plot_comparison(table, metrics, []);
 # (beat-random): the length of each line is what a beat-random split hides.
 
 # %% tags=["hide-input"]
-pl.plot_inflation(table);
+eu.plots.plot_inflation(table);
 
 # %% [markdown]
 # And what each approach costs, for its DS1 training (log scales):
 
 # %% tags=["hide-input"]
-pl.plot_comparison(table, [], costs, cost_rows="DS2");
+eu.plots.plot_comparison(table, [], costs, cost_rows="DS2");
 
 # %%
 ds2_mean = mean.loc["DS2"]

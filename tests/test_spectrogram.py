@@ -161,7 +161,7 @@ def test_cnn_shapes_and_grad_cam_finds_the_blob():
         eu.explain.grad_cam(model, xt, "conv9")
     with pytest.raises(ValueError, match="2D feature map"):
         eu.explain.grad_cam(model, xt, "dense")
-    fig = eu.explain.plot_grad_cam(xt[:3], cams[:3], ["a", "b", "c"], np.arange(32.0),
+    fig = eu.plots.plot_grad_cam(xt[:3], cams[:3], ["a", "b", "c"], np.arange(32.0),
                                    np.arange(32.0))
     assert len(fig.axes) == 3
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, roc_auc_score
 
+import ecgutils as eu
 import ecgutils.data as eudata
 import ecgutils.stt as stt
 
@@ -176,7 +177,7 @@ def test_plot_episode_track_draws_episodes_and_returns_the_figure():
     s = np.arange(300) * FS
     fig, axes = plt.subplots(2, 1)
     ref = pd.DataFrame({"start": [10 * FS, 200 * FS], "end": [60 * FS, 250 * FS]})
-    out = stt.plot_episode_track(s, np.sin(s / 1e4), FS, reference=ref, detected=[(0, 500)],
+    out = eu.plots.plot_episode_track(s, np.sin(s / 1e4), FS, reference=ref, detected=[(0, 500)],
                                  raw=np.cos(s / 1e4), levels=(-0.1, 0.1), ax=axes[1])
     assert out is fig and len(axes[1].patches) == 2 and not axes[0].lines
     labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
