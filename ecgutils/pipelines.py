@@ -51,6 +51,7 @@ from . import kaggle_beats as _kb
 from . import signal as _signal
 
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split", "build_inputs",
+           "cached_inputs",
            "check_no_test_records", "fit_and_score", "record_marks", "result_metrics", "run_pipeline", "select_validation_records",
            "summary"]
 
@@ -521,13 +522,22 @@ def run_pipeline(name: str, train_records, val_records, tests: dict, seed: int =
     cache = {} if cache is None else cache
 
     def inputs(records, database):
-        key = (name, tuple(str(r) for r in records), database)
-        if key not in cache:
-            cache[key] = PIPELINES[name].build_inputs(records, database, root)
-        return cache[key]
+        return cached_inputs(name, records, database, root, cache)
 
     return fit_and_score(name, inputs(train_records, db), inputs(val_records, db),
                          {k: inputs(*v) for k, v in tests.items()}, seed, epochs, verbose)
+
+
+def cached_inputs(name: str, records, db: str = "mitdb", root=None, cache=None) -> Inputs:
+    """:func:`build_inputs`, kept in ``cache`` (a dict) so that a record set is built once
+    per approach however many seeds and protocols use it (:func:`run_pipeline` shares it).
+    """
+    key = (name, tuple(str(r) for r in records), db)
+    if cache is None:
+        return build_inputs(name, records, db, root)
+    if key not in cache:
+        cache[key] = build_inputs(name, records, db, root)
+    return cache[key]
 
 
 def summary(result: dict, test: str) -> dict:

@@ -167,9 +167,9 @@ for name in approaches:
     for s in seed_list:
         fit = pl.run_pipeline(name, splits[s]["train"], splits[s]["val"], tests, seed=s,
                               epochs=epochs, cache=cache)
-        pooled = pl.Inputs.concat(cache[(name, tuple(r), "mitdb")]
+        pooled = pl.Inputs.concat(pl.cached_inputs(name, r, cache=cache)
                                   for r in (splits[s]["train"], splits[s]["val"], ds2))
-        n_train = len(cache[(name, tuple(splits[s]["train"]), "mitdb")])
+        n_train = len(pl.cached_inputs(name, splits[s]["train"], cache=cache))
         train, val, test = pl.beat_random_split(pooled, s, beat_random_test, train_size=n_train)
         leaky = pl.fit_and_score(name, train, val, {"beat-random": test}, s, epochs)
         for fitted in (fit, leaky):
