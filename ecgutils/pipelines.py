@@ -50,10 +50,10 @@ from . import interpatient as _ip
 from . import kaggle_beats as _kb
 from . import signal as _signal
 
-__all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split", "build_inputs",
-           "cached_inputs",
-           "check_no_test_records", "fit_and_score", "record_marks", "result_metrics", "run_pipeline", "select_validation_records",
-           "summary"]
+__all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
+           "build_inputs", "cached_inputs", "check_no_test_records", "fit_and_score",
+           "record_marks", "result_metrics", "run_pipeline",
+           "select_validation_records", "summary"]
 
 #: The task of every pipeline: integer labels index this tuple.
 CLASSES = ("N", "S", "V")

@@ -25,8 +25,10 @@ from . import data as _data
 from . import splits as _splits
 from . import signal as _signal
 
-__all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset", "check_experiment",
-           "classify_segment", "detector_totals", "extract_record_beats", "prepare_beat_images", "protocol_splits", "resize_images"]
+__all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset",
+           "check_experiment", "classify_segment", "detector_totals",
+           "extract_record_beats", "prepare_beat_images", "protocol_splits",
+           "resize_images"]
 
 
 # --------------------------------------------------------------------------- images

@@ -32,9 +32,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["beats_to_episodes", "binary_beat_labels", "binary_metrics", "BINARY_CLASSES",
-           "build_st_t_beats", "detect_episodes", "EDB_BINARY_MAP", "european_st_records",
-           "load_record_beats", "match_episodes", "record_table",
+__all__ = ["beats_to_episodes", "binary_beat_labels", "binary_metrics",
+           "BINARY_CLASSES", "build_st_t_beats", "detect_episodes", "EDB_BINARY_MAP",
+           "european_st_records", "load_record_beats", "match_episodes", "record_table",
            "st_episodes", "st_features", "ST_FEATURES"]
 
 #: The two classes of the beat task, in a fixed order (index 1 is the positive class).
