@@ -6,9 +6,10 @@ reading of EC57: ``app/bxb.c`` (beat by beat), ``app/rxr.c`` (run by run) and
 (WFDB 10.7.0). What is counted, and where the book departs from them:
 
 - **Classes.** The five AAMI classes of ``eu.data.AAMI_MAP``. Escape beats ``e``, ``j``
-  and ``n`` are N, as in de Chazal et al. (2004) and in EC57's class table. (bxb maps all
-  three with the premature S beats to S when asked for S statistics and to N otherwise;
-  rxr always to S. The book uses one rule everywhere: N.) ``E`` (ventricular escape) is V.
+  and ``n`` are N, as de Chazal et al. (2004) apply the AAMI class table to ``e`` and
+  ``j``. (bxb maps all three, with the premature S beats, to S when asked for S
+  statistics and to N otherwise; rxr always to S. The book uses one rule everywhere: N.)
+  ``E`` (ventricular escape) is V.
 - **Learning period.** EC57 scores each record from 5 minutes on: reference beats in the
   first ``learning_s`` = 300 s, and test beats matched to them or unmatched there, are
   left out (:func:`learning_mask`, ``match_annotations(..., learning_s=300)``,
@@ -507,7 +508,9 @@ def match_annotations(ref_samples, ref_labels, test_samples, test_labels, fs: fl
     Beats are paired over the whole record; then, as bxb does, the pairs whose reference
     beat lies in the learning period (the first ``learning_s`` seconds), and the
     unmatched beats there, are dropped. A test beat just before the end of the learning
-    period that pairs with a reference beat after it is kept.
+    period that pairs with a reference beat after it is kept. (bxb may also skip an
+    unmatched test beat in the first 150 ms after the learning period; here it is an
+    extra.)
 
     Returns ``(reference, predicted)``: one entry per matched pair, then ``(label, "-")``
     for each missed reference beat and ``("-", label)`` for each extra test beat,

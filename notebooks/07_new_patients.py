@@ -476,7 +476,8 @@ table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format
 # ## Scored as EC57 asks
 #
 # The figures so far follow the habits of the published inter-patient results. EC57, the
-# standard for testing beat classifiers, asks for some things differently, and
+# standard for testing and reporting arrhythmia algorithms, asks for some things
+# differently, and
 # `ec57.ec57_report` applies them, following WFDB's `bxb`, `rxr` and `sumstats`, the
 # programs that implement it:
 #
