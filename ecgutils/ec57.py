@@ -28,10 +28,17 @@ reading of EC57: ``app/bxb.c`` (beat by beat), ``app/rxr.c`` (run by run) and
   (sumstats). Bootstrap intervals resample records (:func:`bootstrap_gross`).
 - **Runs** (:func:`run_counts`): couplets, short runs (3-5 beats) and long runs (6 or
   more) of V (F beats extend V runs, as in rxr) and of S beats, matched as rxr does.
+  N beats in atrial fibrillation or flutter count as S for S runs when the caller says
+  which beats lie there (``ref_af``), as in rxr.
 - **Not EC57:** F1, accuracy, kappa and the j and jk indices are the literature's, not
-  the standard's. Ventricular flutter/fibrillation and atrial fibrillation episodes are
-  not modelled (bxb skips test beats during reference VF; rxr counts VF and AF episodes
-  as long runs and N beats in AF as S), and there is no shutdown (unreadable signal).
+  the standard's. Ventricular flutter/fibrillation episodes are not modelled (bxb skips
+  test beats during reference VF; rxr counts a VF episode as a long V run), and there is
+  no shutdown (unreadable signal).
+- **Checked against WFDB:** on the 22 DS2 records with test labels made from the
+  reference with known errors, the gross QRS, S and V Se and +P and the V FPR equal
+  bxb's on every record, and the run counts rxr's on 19 (on 210, 219 and 221 the S runs
+  differ by rxr's episode starts, see :func:`run_counts`); ``tools/ec57_vs_wfdb.py``,
+  bxb's classes on both sides.
 
 When beats come from a detector, a reference beat with no detection within 150 ms is a
 miss (``-`` as label) and a detection with no reference beat is an extra (``-`` as
@@ -45,10 +52,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .data import AAMI_MAP
 from .runs import stretches
 from .signal import match_beats
 
-__all__ = ["bootstrap_gross", "confusion_counts", "confusion_table", "ec57_report",
+__all__ = ["bootstrap_gross", "BXB_MAP", "confusion_counts", "confusion_table", "ec57_report",
            "FUSION_RULES", "gross_statistics", "json_ready", "LABELS", "LEARNING_S",
            "learning_mask", "match_annotations", "MISSING", "per_record_statistics",
            "record_average", "run_counts", "run_statistics", "summary_row"]
@@ -62,6 +70,10 @@ LABELS = CLASSES + (MISSING,)
 LEARNING_S = 300.0
 #: ``"ec57"``: a reference F beat labelled V is no V false positive (bxb); ``"strict"``: it is.
 FUSION_RULES = ("ec57", "strict")
+#: bxb's classes when it reports S statistics (``-L``, ``-S``, ``-C``): the escape beats
+#: ``e``, ``j``, ``n`` are S there. For comparing with WFDB's tools only; the book uses
+#: ``eu.data.AAMI_MAP`` (escape beats N).
+BXB_MAP = {**AAMI_MAP, **dict.fromkeys("ejn", "S")}
 #: rxr's run categories (by length, 6 meaning 6 or more) and the book's "run" (3 or more).
 RUN_KINDS = {"couplet": (2, 2), "short": (3, 5), "long": (6, 6), "run": (3, 6)}
 
@@ -570,17 +582,18 @@ def _longest_in_windows(times, in_run, t0, t1) -> np.ndarray:
     return np.maximum.reduce([head, tail, inner])
 
 
-def _run_lengths(times, labels, run_classes, t_start, tolerance):
+def _run_lengths(times, in_run, t_start, tolerance):
     """rxr's runs of one annotator from ``t_start`` on: their capped lengths (6 = six or
     more) and match windows (first beat - tolerance, last beat + tolerance)."""
     kept = np.flatnonzero(times >= t_start)
-    first, length = stretches(np.isin(labels[kept], run_classes))
+    first, length = stretches(in_run[kept])
     start, end = times[kept[first]], times[kept[first + length - 1]]
     return np.minimum(length, 6), start - tolerance, end + tolerance
 
 
 def run_counts(ref_samples, ref_labels, test_samples, test_labels, fs: float,
-               learning_s: float = LEARNING_S, tolerance_s: float = 0.15) -> dict:
+               learning_s: float = LEARNING_S, tolerance_s: float = 0.15,
+               ref_af=None) -> dict:
     """Run-by-run counts of one record, after WFDB's ``rxr`` (EC57's run statistics).
 
     A run is a stretch of consecutive beats of one annotator: ventricular runs of V or F
@@ -597,10 +610,16 @@ def run_counts(ref_samples, ref_labels, test_samples, test_labels, fs: float,
     - a test couplet is true (``TPp``) when the reference run in its window has 2 or more
       beats, a short run 3 or more, a long run 6 or more (``FP`` otherwise).
 
-    Simplifications: ventricular flutter/fibrillation and atrial fibrillation episodes
-    are not read (rxr counts each as a long run, and N beats in atrial fibrillation as S
-    beats), and each window is searched on its own (rxr reads the other file forward
-    only, which differs only when two runs' windows overlap, above about 200 bpm).
+    Atrial fibrillation and flutter: given ``ref_af``, the reference's N beats in those
+    rhythms count as S beats for S runs, as rxr counts them (an episode then makes a long
+    S run, and the test's S beats there are true). Simplifications: ventricular flutter
+    or fibrillation episodes are not read (rxr counts each as a long V run), an episode
+    is a run of its beats (rxr starts it as a long run at the rhythm mark), and each
+    window is searched on its own (rxr reads the other file forward only, which differs
+    only when two runs' windows overlap, above about 200 bpm). On the 22 DS2 records
+    with test labels made from the reference with known errors, these counts equal rxr's
+    on 19; on 210, 219 and 221 (atrial fibrillation broken up by V beats) rxr finds a few
+    more long S runs, from its episode starts (``tools/ec57_vs_wfdb.py``).
 
     Parameters
     ----------
@@ -615,6 +634,10 @@ def run_counts(ref_samples, ref_labels, test_samples, test_labels, fs: float,
         Runs that start in the first ``learning_s`` seconds are not scored (EC57: 300).
     tolerance_s : float
         The match window's margin (EC57: 0.15 s).
+    ref_af : array-like of bool, optional
+        For each reference beat, whether it lies in atrial fibrillation or flutter (e.g.
+        ``eu.data.samples_in_episodes(samples, eu.data.rhythm_episodes(ann, ("AFIB",
+        "AFL")))``); none when omitted.
 
     Returns
     -------
@@ -650,17 +673,23 @@ def run_counts(ref_samples, ref_labels, test_samples, test_labels, fs: float,
             raise ValueError(f"{name}: {s.size} samples for {lab.size} labels")
         if s.size > 1 and np.any(np.diff(s) < 0):
             raise ValueError(f"{name} beats are not in time order")
+    ref_af = (np.zeros(ref_labels.shape, bool) if ref_af is None
+              else np.asarray(ref_af, dtype=bool))
+    if ref_af.shape != ref_labels.shape:
+        raise ValueError(f"ref_af has {ref_af.size} entries for {ref_labels.size} reference "
+                         f"beats")
     t_start, tolerance = learning_s * fs, tolerance_s * fs
     out = {}
     for cls, run_classes in (("V", ("V", "F")), ("S", ("S",))):
+        ref_in = np.isin(ref_labels, run_classes)
+        if cls == "S":  # rxr: N beats in atrial fibrillation or flutter are S beats
+            ref_in |= ref_af & (ref_labels == "N")
+        test_in = np.isin(test_labels, run_classes)
         sides = {}
-        for side, (a, b) in {"se": ((ref_samples, ref_labels), (test_samples, test_labels)),
-                             "ppv": ((test_samples, test_labels),
-                                     (ref_samples, ref_labels))}.items():
-            length, t0, t1 = _run_lengths(*a, run_classes, t_start, tolerance)
-            other = np.minimum(_longest_in_windows(b[0], np.isin(b[1], run_classes), t0, t1),
-                               6)
-            sides[side] = length, other
+        for side, (a, b) in {"se": ((ref_samples, ref_in), (test_samples, test_in)),
+                             "ppv": ((test_samples, test_in), (ref_samples, ref_in))}.items():
+            length, t0, t1 = _run_lengths(*a, t_start, tolerance)
+            sides[side] = length, np.minimum(_longest_in_windows(*b, t0, t1), 6)
         for kind, (shortest, longest) in RUN_KINDS.items():
             length, other = sides["se"]
             here = (length >= shortest) & (length <= longest)
@@ -716,7 +745,7 @@ def run_statistics(counts) -> pd.DataFrame:
 
 def ec57_report(reference, predicted, records, samples, fs: float,
                 learning_s: float = LEARNING_S, n_boot: int = 1000, level: float = 0.95,
-                seed: int = 0, fusion: str = "ec57") -> dict:
+                seed: int = 0, fusion: str = "ec57", af=None) -> dict:
     """Everything EC57 asks of a beat classifier, on labels of the reference beats.
 
     The beats of the first ``learning_s`` seconds of each record are left out (EC57's
@@ -736,6 +765,8 @@ def ec57_report(reference, predicted, records, samples, fs: float,
         Sampling rate of ``samples``.
     learning_s, n_boot, level, seed, fusion
         See :func:`learning_mask`, :func:`bootstrap_gross`, :func:`gross_statistics`.
+    af : array-like of bool, optional
+        Beats in atrial fibrillation or flutter (``ref_af`` of :func:`run_counts`).
 
     Returns
     -------
@@ -775,9 +806,11 @@ def ec57_report(reference, predicted, records, samples, fs: float,
     averages = [record_average(ref, p, recs, fusion) for p in preds]
     record_avg = {c: {k: _tidy(np.mean([a[c][k] for a in averages]), k.startswith("records"))
                       for k in averages[0][c]} for c in ("N", "S", "V")}
+    af = np.zeros(reference.shape, bool) if af is None else np.asarray(af, dtype=bool)
     run_tables = []
     for p in predictions:  # runs use the whole record: runs start after the learning period
-        per_record = [run_counts(samples[m], reference[m], samples[m], p[m], fs, learning_s)
+        per_record = [run_counts(samples[m], reference[m], samples[m], p[m], fs, learning_s,
+                                 ref_af=af[m])
                       for m in (records == r for r in pd.unique(records))]
         run_tables.append(run_statistics(per_record))
     runs = sum(run_tables) / len(run_tables)

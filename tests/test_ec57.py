@@ -142,6 +142,25 @@ def test_run_counts_on_a_synthetic_record_with_known_couplets_and_runs():
     assert late["V short FN"] == 0 and late["V long FN"] == 1
 
 
+def test_n_beats_in_atrial_fibrillation_make_s_runs_as_in_rxr():
+    # beats 3-10 in atrial fibrillation: 8 N beats, a V beat at 7 breaks them up
+    samples, ref = _beats("NNNNNNNVNNNNNN")
+    af = np.zeros(ref.size, bool)
+    af[3:11] = True
+    _, test = _beats("NNNNNNNVNSSNNN")  # the test calls two beats in the episode S
+    plain = ec57.run_counts(samples, ref, samples, test, fs=100, learning_s=0)
+    assert plain["S short FN"] == 0 and plain["S couplet FP"] == 1  # no S in the reference
+    c = ec57.run_counts(samples, ref, samples, test, fs=100, learning_s=0, ref_af=af)
+    # reference S runs: 3-6 (4 beats, a short run) and 8-10 (3 beats), both missed
+    assert (c["S short TPs"], c["S short FN"]) == (0, 2)
+    # the test couplet 9-10 lies in the reference run 8-10: true
+    assert (c["S couplet TPp"], c["S couplet FP"]) == (1, 0)
+    # V runs do not change
+    assert all(c[k] == plain[k] for k in c if k.startswith("V"))
+    with pytest.raises(ValueError, match="ref_af"):
+        ec57.run_counts(samples, ref, samples, test, fs=100, ref_af=af[:3])
+
+
 def test_a_run_longer_than_the_window_counts_only_its_beats_inside():
     # the test labels a run of 8 V beats; the reference has a couplet at its end: in the
     # couplet's window (150 ms either side, beats every 100 ms at 100 Hz) lie 3 test V
