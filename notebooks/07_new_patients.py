@@ -490,8 +490,7 @@ table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format
 #   (or V);
 # - **runs**: couplets (two ectopic beats in a row) and runs of three or more, each
 #   reference run found or not by the model, each run the model reports true or not,
-#   within 150 ms of its ends. Fusion beats lengthen V runs, and N beats in atrial
-#   fibrillation or flutter count as S beats of S runs, as in `rxr`. In the table,
+#   within 150 ms of its ends. Fusion beats lengthen V runs, as in `rxr`. In the table,
 #   "of" gives the runs counted: the reference's for Se, the model's for +P (mean over
 #   seeds).
 #
@@ -501,13 +500,8 @@ table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format
 # result; the sd over seeds says how much the training seed does.
 
 # %%
-ds2_af = np.zeros(len(ds2), bool)  # beats in atrial fibrillation or flutter: N counts as S in runs
-for record in eu.data.DS2:
-    m = ds2.record == record
-    episodes = eu.data.rhythm_episodes(eu.data.load_annotations(record), ("AFIB", "AFL"))
-    ds2_af[m] = eu.data.samples_in_episodes(ds2.sample[m], episodes)
 ec57_reports = {
-    name: ec57.ec57_report(ds2.label, labels, ds2.record, ds2.sample, 360.0, seed=seed, af=ds2_af)
+    name: ec57.ec57_report(ds2.label, labels, ds2.record, ds2.sample, 360.0, seed=seed)
     for name, labels in (("CNN", [predictions[s][0] for s in seed_list]),
                          ("forest", [p for p, _ in forest_runs.values()]))}
 
@@ -584,10 +578,12 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # - **Test records.** EC57 asks for every record of its test databases; the inter-patient
 #   protocol tests on the 22 DS2 records only, since the other 22 trained the model.
 #   Paced records are left out, as EC57 allows.
-# - **Runs in atrial fibrillation.** `rxr` opens each episode with a long S run at its
-#   rhythm mark; here an episode's run is made of its beats, which differs where V beats
-#   break the episode up (`tools/ec57_vs_wfdb.py` compares both on DS2). Ventricular
-#   flutter, which `rxr` counts as a long V run, does not occur in DS2.
+# - **Runs in atrial fibrillation.** `rxr` counts the N beats of atrial fibrillation or
+#   flutter as S beats, so each episode is a long S run, found only by an algorithm that
+#   reports the rhythm too. These models label beats, not rhythms: the S runs above are
+#   runs of S beats (`ec57.run_counts(..., ref_af=...)` follows `rxr`;
+#   `tools/ec57_vs_wfdb.py` checks it against `rxr` on DS2). Ventricular flutter, which
+#   `rxr` counts as a long V run, does not occur in DS2.
 # - The bootstrap interval is not EC57's; it answers a question EC57 leaves open, how far
 #   22 patients let us trust the pooled figure.
 
