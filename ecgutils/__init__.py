@@ -21,7 +21,9 @@ Modules:
 - ``rr``: RR features relative to the patient's rhythm, the rhythm around each beat;
   ``interpatient``: beats of new patients, the two-branch model, the random forest's
   features, the external QT Database records (chapter 07)
-- ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
+- ``ec57``: AAMI EC57 scoring as WFDB's bxb and rxr do it (learning period, gross and
+  record-average statistics, FPR, runs), beat matching, bootstrap intervals over
+  records; ``annotate``: a saved model on any
   WFDB record (``python -m ecgutils annotate`` / ``score``)
 - ``pipelines``: every approach of chapters 02-07 as a named pipeline (records -> inputs,
   a model), run under any protocol in one call (chapter 08)

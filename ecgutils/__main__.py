@@ -38,12 +38,17 @@ def main(argv=None) -> None:
     score = sub.add_parser(
         "score", help="EC57 gross statistics of one annotation file against another",
         description="Match test beats to reference beats (150 ms) and print gross Se, +P and "
-                    "F1 of N, S and V (AAMI classes), pooled over the records given.")
+                    "F1 of N, S and V (AAMI classes), pooled over the records given. As EC57 "
+                    "asks, the first 5 minutes of each record are not scored "
+                    "(--learning-s) and fusion beats called V are no V false positives.")
     score.add_argument("records", nargs="+", metavar="RECORD",
                        help="record path as wfdb names it: folder/name, no extension")
     score.add_argument("--ref", default="atr", help="reference annotator (default atr)")
     score.add_argument("--test", required=True, help="annotator to score (e.g. cls)")
     score.add_argument("--per-record", action="store_true", help="also print one row per record")
+    score.add_argument("--learning-s", type=float, default=300.0, metavar="SECONDS",
+                       help="learning period left out at the start of each record (EC57: "
+                            "300, the default; 0 scores every beat)")
     args = parser.parse_args(argv)
 
     from .annotate import InputError
@@ -60,7 +65,8 @@ def main(argv=None) -> None:
         else:
             from .annotate import format_statistics, score_records
 
-            stats, per_record = score_records(args.records, args.ref, args.test)
+            stats, per_record = score_records(args.records, args.ref, args.test,
+                                              learning_s=args.learning_s)
             print(format_statistics(stats))
             if args.per_record:
                 print(per_record.to_string(float_format=lambda v: f"{v:.3f}"))

@@ -166,12 +166,18 @@ def _aami_labels(ann, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(ann.sample)[is_beat], labels
 
 
-def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: float = 0.15):
+def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: float = 0.15,
+                  learning_s: float = ec57.LEARNING_S):
     """EC57 gross statistics of test against reference annotations, pooled over records.
+
+    The first ``learning_s`` seconds of each record are not scored (EC57's learning
+    period; 0 scores every beat); a record with no reference beat after it is refused.
 
     Returns ``(statistics, per_record)`` as :func:`ecgutils.ec57.gross_statistics` and
     ``per_record_statistics`` give them (QRS detection Se/+P added to the statistics).
     """
+    if learning_s < 0:
+        raise InputError(f"--learning-s must be 0 or more seconds, got {learning_s}")
     reference, predicted, names = [], [], []
     for record in records:
         base = check_record(record)
@@ -190,7 +196,11 @@ def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: flo
             ts, tl = _aami_labels(anns[test], f"{base}.{test}")
         except ValueError as err:
             raise InputError(str(err)) from err
-        r, p = ec57.match_annotations(rs, rl, ts, tl, fs, tolerance_s)
+        if not ec57.learning_mask(rs, fs, learning_s).any():
+            raise InputError(f"record '{record}' has no reference beat after the first "
+                             f"{learning_s:g} s, the learning period EC57 leaves out; pass "
+                             f"--learning-s 0 to score the whole record")
+        r, p = ec57.match_annotations(rs, rl, ts, tl, fs, tolerance_s, learning_s)
         reference += r
         predicted += p
         names += [base.name] * len(r)

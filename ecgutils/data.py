@@ -52,12 +52,19 @@ PHYSIONET_URL = "https://physionet.org/files"
 #: :data:`BEAT_SYMBOLS` has a class, so records of any PhysioNet database (MIT-BIH
 #: Supraventricular Arrhythmia's ``B``, R-on-T ``r``, escape ``n``...) are classified.
 #: ``B`` (bundle branch block beat, unspecified) is N like ``L`` and ``R``; ``r``
-#: (R-on-T premature ventricular contraction) is V; ``n`` (supraventricular escape) is
-#: S; ``?`` (beat not classified during learning) is Q.
+#: (R-on-T premature ventricular contraction) is V; ``?`` (beat not classified during
+#: learning) is Q.
+#:
+#: **Escape beats, one rule:** the supraventricular escape beats ``e`` (atrial), ``j``
+#: (nodal) and ``n`` (supraventricular) are all N. The AAMI class table, as de Chazal
+#: et al. (2004, Table I) apply it, puts ``e`` and ``j`` in N; ``n``, which MIT-BIH does
+#: not use, goes with them: an escape beat comes late, not early, and is conducted like
+#: a normal beat. (WFDB's ``bxb`` puts all three in S when asked for S statistics, and in
+#: N otherwise; ``rxr`` always in S.) The ventricular escape beat ``E`` is V.
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 AAMI_MAP = {
-    **dict.fromkeys("NLRBej", "N"),
-    **dict.fromkeys("AaJSn", "S"),
+    **dict.fromkeys("NLRBejn", "N"),
+    **dict.fromkeys("AaJS", "S"),
     **dict.fromkeys("VEr", "V"),
     "F": "F",
     **dict.fromkeys("/fQ?", "Q"),
@@ -445,7 +452,7 @@ def aami_class(symbols, mapping: dict[str, str] | None = None, where: str = "") 
     >>> aami_class(["N", "L", "A", "V", "F", "/"]).tolist()
     ['N', 'N', 'S', 'V', 'F', 'Q']
     >>> aami_class(["B", "r", "n", "?"]).tolist()
-    ['N', 'V', 'S', 'Q']
+    ['N', 'V', 'N', 'Q']
     >>> aami_class(["N", "~"])
     Traceback (most recent call last):
     ...

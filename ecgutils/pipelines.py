@@ -438,8 +438,11 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
     Returns
     -------
     dict
-        ``tests``: ``{test name: {"gross": ec57 gross statistics, "predicted": labels,
-        "predict_beats_per_s"}}``; ``train_s``, ``best_epoch``, ``epochs_run``,
+        ``tests``: ``{test name: {"gross": ec57 gross statistics, "record_average":
+        :func:`ecgutils.ec57.record_average`, "predicted": labels, "reference": the test
+        beats' labels, "record": their records, "predict_beats_per_s"}}`` (reference and
+        record let a caller pool seeds in :func:`ecgutils.ec57.bootstrap_gross`);
+        ``train_s``, ``best_epoch``, ``epochs_run``,
         ``parameters`` (Keras weights; for the forest, tree nodes), ``file_bytes``,
         ``train_beats``.
     """
@@ -493,7 +496,9 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         seconds = time.perf_counter() - start
         predicted = np.asarray(CLASSES)[_experiment.predicted_classes(proba)]
         out["tests"][test_name] = {
-            "gross": _ec57.gross_statistics(test.label, predicted), "predicted": predicted,
+            "gross": _ec57.gross_statistics(test.label, predicted),
+            "record_average": _ec57.record_average(test.label, predicted, test.record),
+            "predicted": predicted, "reference": test.label, "record": test.record,
             "predict_beats_per_s": round(len(test) / max(seconds, 1e-9))}
     out["parameters"], out["file_bytes"] = _model_size(pipeline, model, constants)
     return out
@@ -541,18 +546,22 @@ def cached_inputs(name: str, records, db: str = "mitdb", root=None, cache=None) 
 
 
 def summary(result: dict, test: str) -> dict:
-    """One flat row: S and V Se, +P, F1, accuracy, and the costs of a run on ``test``."""
-    g = result["tests"][test]["gross"]
+    """One flat row: S and V Se, +P, F1 (gross), their record averages (``S Se avg``...),
+    accuracy, and the costs of a run on ``test``."""
+    g, avg = result["tests"][test]["gross"], result["tests"][test]["record_average"]
     return {**{k: v for k, v in _ec57.summary_row(g).items() if k[0] in "SV" or k == "accuracy"},
+            **{f"{c} {name} avg": avg[c][key] for c in ("S", "V")
+               for name, key in (("Se", "se"), ("+P", "ppv"))},
             "train s": result["train_s"],
             "beats/s": result["tests"][test]["predict_beats_per_s"],
             "parameters": result["parameters"], "file kB": round(result["file_bytes"] / 1024)}
 
 
-def result_metrics(gross: dict) -> dict:
+def result_metrics(gross: dict, record_average: dict | None = None) -> dict:
     """The ``metrics`` of a results-file run (:mod:`ecgutils.results`) from EC57 gross
     statistics: accuracy, per class (N, S, V) +P as precision and Se as recall, macro F1
-    over N, S and V, and the statistics themselves under ``ec57`` (NaN as None).
+    over N, S and V, and the statistics themselves under ``ec57`` (NaN as None), with
+    :func:`ecgutils.ec57.record_average`'s under ``record_average`` when given.
 
     Examples
     --------
@@ -564,7 +573,8 @@ def result_metrics(gross: dict) -> dict:
                      "f1": gross[c]["f1"], "support": gross[c]["tp"] + gross[c]["fn"]}
                  for c in CLASSES}
     macro = round(float(np.mean([per_class[c]["f1"] for c in CLASSES])), 4)
+    extra = {} if record_average is None else {"record_average": record_average}
     return _ec57.json_ready({"accuracy": gross["accuracy"], "macro_f1": macro,
-                             "per_class": per_class, "ec57": gross})
+                             "per_class": per_class, "ec57": gross, **extra})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["RUN_COLUMNS", "beat_runs", "run_kind"]
+__all__ = ["RUN_COLUMNS", "beat_runs", "run_kind", "stretches"]
 
 RUN_COLUMNS = ("class", "first", "length", "kind", "start", "end", "rate_bpm")
 
@@ -23,6 +23,22 @@ def run_kind(length) -> np.ndarray:
     """
     length = np.asarray(length)
     return np.where(length >= 3, "run", np.where(length == 2, "couplet", "isolated"))
+
+
+def stretches(mask) -> tuple[np.ndarray, np.ndarray]:
+    """First index and length of every maximal stretch of True in ``mask``, in order.
+
+    The array step under :func:`beat_runs`, for callers that need it many times
+    (``ecgutils.ec57.run_counts`` matches runs record by record).
+
+    >>> first, length = stretches([True, True, False, True, False, False, True])
+    >>> first.tolist(), length.tolist()
+    ([0, 3, 6], [2, 1, 1])
+    """
+    hit = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]]).astype(np.int8)
+    edges = np.diff(hit)
+    first = np.flatnonzero(edges == 1)
+    return first, np.flatnonzero(edges == -1) - first
 
 
 def beat_runs(labels, classes=("S", "V"), samples=None, fs: float | None = None
@@ -64,10 +80,7 @@ def beat_runs(labels, classes=("S", "V"), samples=None, fs: float | None = None
     labels = np.asarray(labels).astype(str)
     frames = []
     for cls in classes:
-        hit = np.concatenate([[False], labels == cls, [False]]).astype(np.int8)
-        edges = np.diff(hit)
-        first = np.flatnonzero(edges == 1)
-        length = np.flatnonzero(edges == -1) - first
+        first, length = stretches(labels == cls)
         frames.append(pd.DataFrame({"class": cls, "first": first, "length": length}))
     runs = pd.concat(frames, ignore_index=True).sort_values("first", kind="stable")
     runs = runs.reset_index(drop=True).astype({"first": np.int64, "length": np.int64})

@@ -105,6 +105,9 @@ def test_annotate_then_score_a_synthetic_record(tmp_path, model_file, fs):
     # score needs the reference beside the test file: score against itself in db/
     os.replace(out / "800.cls", base.with_suffix(".cls"))
     proc = _cli("score", base, "--ref", "atr", "--test", "cls", "--per-record")
+    assert proc.returncode == 2 and "learning period" in proc.stderr  # a 60-s record
+    proc = _cli("score", base, "--ref", "atr", "--test", "cls", "--per-record",
+                "--learning-s", "0")
     assert proc.returncode == 0, proc.stderr
     assert "QRS Se 100.00%" in proc.stdout and "+P 100.00%" in proc.stdout
 

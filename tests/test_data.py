@@ -80,10 +80,11 @@ def test_beat_symbol_without_class(make_record):
 def test_every_wfdb_beat_symbol_has_an_aami_class(make_record):
     # issue 15 item 5: B (MIT-BIH Supraventricular Arrhythmia), r, n and ? used to be refused
     assert set(eu.data.AAMI_MAP) == set(eu.data.BEAT_SYMBOLS)
-    assert eu.data.aami_class(["B", "r", "n", "?"]).tolist() == ["N", "V", "S", "Q"]
+    # issue 28: the escape beat n is N like e and j
+    assert eu.data.aami_class(["B", "r", "n", "?"]).tolist() == ["N", "V", "N", "Q"]
     folder, name, _ = make_record(symbols=["N", "B", "r", "n", "?", "N"])
     table = eu.data.beat_table("testdb", root=folder.parent)
-    assert table.aami.tolist() == ["N", "N", "V", "S", "Q", "N"]
+    assert table.aami.tolist() == ["N", "N", "V", "N", "Q", "N"]
 
 
 def test_nan_signal(make_record):
@@ -95,7 +96,7 @@ def test_nan_signal(make_record):
 
 def test_aami_mapping_is_ec57():
     groups = {c: sorted(s for s, k in eu.data.AAMI_MAP.items() if k == c) for c in "NSVFQ"}
-    assert groups == {"N": sorted("NLRBej"), "S": sorted("AaJSn"), "V": sorted("EVr"),
+    assert groups == {"N": sorted("NLRBejn"), "S": sorted("AaJS"), "V": sorted("EVr"),
                       "F": ["F"], "Q": sorted("/fQ?")}
     assert not {"+", "~", "!", "x", "|", "[", "]", '"'} & set(eu.data.BEAT_SYMBOLS)
 

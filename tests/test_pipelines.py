@@ -99,11 +99,16 @@ def test_one_run_end_to_end_returns_the_metrics(name, records):
     assert out["tests"]["test"]["predict_beats_per_s"] > 0
     row = pl.summary(out, "test")
     assert {"S Se", "S +P", "S F1", "V F1", "accuracy", "train s", "beats/s", "parameters",
-            "file kB"} <= set(row)
+            "file kB", "S Se avg", "V +P avg"} <= set(row)
+    test = out["tests"]["test"]  # the record average, and what a caller needs to pool seeds
+    again = eu.ec57.record_average(test["reference"], test["predicted"], test["record"])
+    assert eu.ec57.json_ready(test["record_average"]) == eu.ec57.json_ready(again)  # NaN as None
     if name == "dense":
         assert out["epochs_run"] == 1 and out["best_epoch"] == 1
-    run = eu.results.make_run("ds1ds2", name, pl.CLASSES, pl.result_metrics(g))
+    run = eu.results.make_run("ds1ds2", name, pl.CLASSES,
+                              pl.result_metrics(g, test["record_average"]))
     assert run["metrics"]["per_class"]["V"]["support"] == g["V"]["tp"] + g["V"]["fn"]
+    assert run["metrics"]["record_average"]["records"] == len(set(test["record"]))
 
 
 def test_smote_and_scaler_touch_training_beats_only(records):
