@@ -178,15 +178,20 @@ beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("be
 # tests on the 22 of DS2, leaving out the four paced records (pacemaker spikes and paced
 # complexes, not the heart's own rhythm). Both halves use the two leads of each record:
 # the second (usually V1) shows P waves best, which helps tell S beats from N.
-# Records are not quite
-# patients: 201 (DS1) and 202 (DS2) were taken from the same man, the one subject the two
-# halves share; the book keeps the published split and says so. Its classes are very
-# unequal, and unequal between the halves: one reason results on it are much lower than
-# on random beat splits. (The count axis is logarithmic: each step is ten times more.)
+# Records are not quite patients: 201 (DS1) and 202 (DS2) were taken from the same man,
+# the one subject the two halves share; the book keeps the published split and says so.
+# Its classes are very unequal. de Chazal et al. built the two halves to be comparable,
+# with similar proportions of the beat types, but S beats come mostly from a few records
+# and cannot be shared out evenly: in the records used here DS1 holds
+# {glue:text}`s_ds1:,` S beats and DS2 {glue:text}`s_ds2:,`. Few patients per class, and
+# new ones at test, are why results on DS2 are much lower than on random beat splits.
+# (The count axis is logarithmic: each step is ten times more.)
 
 # %%
 split_of = {**dict.fromkeys(eu.data.DS1, "DS1"), **dict.fromkeys(eu.data.DS2, "DS2")}
 split = beats.record.map(split_of).fillna("paced")  # the four paced records are in neither
+glue("s_ds1", int(((split == "DS1") & (beats.aami == "S")).sum()))
+glue("s_ds2", int(((split == "DS2") & (beats.aami == "S")).sum()))
 eu.plots.plot_class_counts(beats.aami, [*eu.data.AAMI_CLASSES], by=split, log=True);
 
 # %% [markdown]
