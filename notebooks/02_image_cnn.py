@@ -136,9 +136,9 @@ print(f"smoke: {smoke} | {len(records)} MIT-BIH records + cudb {cudb_records} | 
 # they go to Arrhythmia here.
 #
 # Ventricular flutter and fibrillation have no beats to annotate. In flutter the
-# ventricles race at about 250–300 per minute and the ECG is a regular sine-like wave, with
-# no QRS complex that stands apart from the T wave; in fibrillation they quiver and the ECG
-# is a chaotic wave. The annotators mark such stretches as a rhythm (`(VFL`, flutter, in
+# ventricles race, often at 200 a minute or more, and the ECG is a regular sine-like
+# wave, with no QRS complex that stands apart from the T wave; in fibrillation they
+# quiver and the ECG is a chaotic wave. The annotators mark such stretches as a rhythm (`(VFL`, flutter, in
 # MIT-BIH record 207, with `!` on each flutter wave; `(VF`, fibrillation, in the Creighton
 # database) and bracket them with `[` ... `]`. The two rhythms are one class here,
 # VFL+VF. Its image is a window of the same width as a beat window, cut every
