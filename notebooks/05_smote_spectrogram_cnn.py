@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -106,7 +106,12 @@ print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 # records (Kachuee's recipe: 125 Hz, 10-s windows normalised to [0, 1], 1.2 times the
 # median RR from each R peak, zero-padded to 187 samples), or reads your own Kaggle CSVs
 # with `csv_dir`. This chapter keeps the paper's literal peak finder (local maxima ≥ 0.9,
-# `r_peaks = "threshold"`), which finds only a little over half of the annotated beats.
+# `r_peaks = "threshold"`), which finds only a little over half of the annotated beats:
+# a beat starts only where the signal peaks near the top of its 10-s window, so beats
+# lower than their neighbours are lost, and most ventricular beats with them (they are
+# often inverted or smaller in MLII). In the table below, with the default settings,
+# {glue:text}`kept_share:.0%` of the annotated beats and {glue:text}`kept_share_v:.0%` of
+# the V beats become beats of this chapter.
 # The Kaggle files start their beats at the annotated R peaks (`r_peaks = "annotated"`,
 # nearly every annotated beat). With those, the first two of this chapter's four
 # trainings alone took ten minutes on 2 CPU cores, and the SMOTE model's accuracy was
@@ -115,7 +120,15 @@ print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
 # %%
 beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records, r_peaks=r_peaks)
-pd.Series(CLASSES[beats.y]).value_counts().reindex(CLASSES, fill_value=0).to_frame("beats").T
+kept = pd.Series(CLASSES[beats.y]).value_counts().reindex(CLASSES, fill_value=0)
+if csv_dir is None:  # built from the records: how many of the annotated beats became beats here
+    annotated = eu.data.beat_table("mitdb", records)["aami"].value_counts().reindex(CLASSES, fill_value=0)
+    glue("kept_share", kept.sum() / annotated.sum()), glue("kept_share_v", kept["V"] / max(annotated["V"], 1))
+    display(pd.DataFrame({"annotated": annotated, "beats here": kept,
+                          "share": (kept / annotated.where(annotated > 0)).round(3)}).T)
+else:
+    glue("kept_share", float("nan")), glue("kept_share_v", float("nan"))
+    display(kept.to_frame("beats").T)
 
 # %% [markdown]
 # ## Preparing one split
@@ -234,6 +247,7 @@ eu.plots.plot_training_curves(smote_run["history"]);
 # %%
 REFERENCE = dict(zip(HEADLINE, (0.9186, 0.9618, 0.9186, 0.9338)))  # no macro F1 reported
 accuracy = glue("acc_smote", smote_run["headline"]["accuracy"])
+# not the same beats as the reference's: say so next to the comparison
 glue("vs_reference", "above" if accuracy > REFERENCE["accuracy"] else "below")
 pd.DataFrame({"this chapter (SMOTE)": smote_run["headline"], "reference": REFERENCE}).T[
     list(REFERENCE)].round(4)
@@ -244,6 +258,14 @@ for ax, normalize in zip(axes, (None, "true")):
     eu.plots.plot_confusion_matrix(smote_run["y_true"], smote_run["y_pred"], CLASSES, normalize, ax)
 
 # %% [markdown]
+# The two columns are not measured on the same beats. The reference's figures come from
+# the Kaggle files, whose beats start at the annotated R peaks (nearly every annotated
+# beat); this chapter's test split holds only the threshold peaks
+# ({glue:text}`kept_share:.0%` of all beats, {glue:text}`kept_share_v:.0%` of the V beats),
+# a mix with even more N beats, the class that is easiest to get right. So
+# {glue:text}`acc_smote:.4f` against .9186 is no head-to-head result; it only shows that
+# the recipe works as described.
+#
 # Per-class accuracy is the share of each class's test beats that the model gets right
 # (the recall, or sensitivity Se), next to precision (+P) and F1.
 
@@ -305,13 +327,46 @@ if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
 pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)
 
+# %% tags=["hide-input"]
+# Where DS2's V beats go, and where the beats called V come from
+ds2 = runs_compared.get("ds1ds2") or smote_run
+ds2_cm = pd.crosstab(pd.Categorical(ds2["y_true"], CLASSES), pd.Categorical(ds2["y_pred"], CLASSES),
+                     rownames=["true"], colnames=["predicted"], dropna=False)
+v_pc = ds2["metrics"]["per_class"]["V"]
+glue("ds2_v_f1", v_pc["f1"]), glue("ds2_v_se", v_pc["recall"]), glue("ds2_v_ppv", v_pc["precision"])
+glue("ds2_v_n", int(ds2_cm.loc["V"].sum()))
+v_lost = ds2_cm.loc["V"].drop("V")
+glue("ds2_v_lost", f"{int(v_lost.max()):,} went to {v_lost.idxmax()}, the wrong class that took "
+     "most of them" if v_lost.max() else "none went to another class")
+glue("ds2_called_v", int(ds2_cm["V"].sum()))
+glue("ds2_false_v", int(ds2_cm["V"].drop("V").sum()))
+glue("ds2_false_v_from", str(ds2_cm["V"].drop("V").idxmax()))
+fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+for ax, normalize in zip(axes, (None, "true")):
+    eu.plots.plot_confusion_matrix(ds2["y_true"], ds2["y_pred"], CLASSES, normalize, ax,
+                                   title=f"{'ds1ds2' if 'ds1ds2' in runs_compared else 'beat_random'}"
+                                         f" (test){', by true class' if normalize else ''}")
+
 # %% [markdown]
 # The random split tests the network on beats of patients it trained on; DS2 holds 22
 # people it has never seen. Expect S beats to fall hard, since their shape is close to
 # a normal beat's (their timing, which a beat-by-beat spectrogram barely shows, is what
-# makes them S), and F, a mix of N and V that varies from person to person. Q says
-# little here: its beats come mostly from the paced records, which DS1 and DS2 leave
-# out, so DS2 holds only a handful of them.
+# makes them S), and F, a fusion of a normal and a ventricular activation whose shape
+# lies between the two and varies from person to person. Q says little here: its beats
+# come mostly from the paced records (pacemaker spikes before wide paced complexes),
+# which DS1 and DS2 leave out, so DS2 holds only a handful of them.
+#
+# V falls too, which a wide, bizarre ventricular beat should not make hard. The
+# confusion matrices show how: V F1 on DS2 is {glue:text}`ds2_v_f1:.3f` (Se
+# {glue:text}`ds2_v_se:.3f`, +P {glue:text}`ds2_v_ppv:.3f`). Of the
+# {glue:text}`ds2_v_n:,` V beats of DS2, {glue:text}`ds2_v_lost`, and of the
+# {glue:text}`ds2_called_v:,` beats called V, {glue:text}`ds2_false_v:,` were not V
+# (most of them {glue:text}`ds2_false_v_from`). Two features of this recipe can explain
+# it, though this chapter does not test them: the threshold peak finder keeps only the V
+# beats whose peak tops their window, a minority chosen by shape, so the network learns
+# a narrow sample of the DS1 patients' ventricular beats; and SMOTE's synthetic beats lie
+# between those training beats, not towards the shapes of new patients. Chapter 06 shows
+# the same fall with every annotated beat kept.
 #
 # ## Saving the numbers
 
@@ -331,11 +386,14 @@ print(f"wrote {eu.results.write_results(results_dir, '05_smote_spectrogram_cnn',
 # - Standardised beats, SMOTE on the training split only, 16 × 16 dB spectrograms and a
 #   four-block 2D CNN reached accuracy {glue:text}`acc_smote:.4f` on the random split of
 #   beats, {glue:text}`vs_reference` the reference's .9186, in minutes on two CPU
-#   cores (training set capped, the choice stated).
+#   cores (training set capped, the choice stated). The two are measured on different
+#   beats: here only the threshold peaks, {glue:text}`kept_share:.0%` of all beats and
+#   {glue:text}`kept_share_v:.0%` of the V beats.
 # - The ablation weighs SMOTE against class weights and against nothing on the same
 #   split: pushing the rare classes up buys recall and pays in precision, and which arm
 #   comes out best differs from run to run (the numbers above are this run's).
-# - On new patients (`ds1ds2`) the same recipe loses much of its score.
+# - On new patients (`ds1ds2`) the same recipe loses much of its score, V beats included
+#   (V F1 {glue:text}`ds2_v_f1:.3f`).
 # - One function, `eu.spectrograms.beat_spectrograms`, makes the spectrograms of chapters
 #   04 and 05 with explicit settings; scipy's STFT is the default, librosa's mel bank
 #   an option.
