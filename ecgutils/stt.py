@@ -32,7 +32,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["beats_to_episodes", "binary_beat_labels", "binary_metrics", "BINARY_CLASSES",
+__all__ = ["abnormal_summary", "beats_to_episodes", "binary_beat_labels", "binary_metrics",
+           "binary_summary", "BINARY_CLASSES", "mark_offsets",
            "build_st_t_beats", "detect_episodes", "EDB_BINARY_MAP", "european_st_records",
            "load_record_beats", "match_episodes", "plot_episode_track", "record_table",
            "st_episodes", "st_features", "ST_FEATURES"]
@@ -186,6 +187,79 @@ def binary_metrics(y_true, prob, classes=BINARY_CLASSES, threshold: float = 0.5)
             "specificity": None if sp is None else round(sp, 4),
             "balanced_accuracy": None if None in (se, sp) else round((se + sp) / 2, 4),
             "threshold": threshold}
+
+
+def binary_summary(metrics: dict) -> dict:
+    """A :func:`binary_metrics` result said in words and counts, for the prose.
+
+    Returns ``tp``, ``fn``, ``fp``, ``tn``, ``sensitivity``, ``specificity``, ``auc``
+    (NaN when undefined) and ``auc_reading``, what that ROC-AUC means for a model
+    scored on new patients.
+
+    Examples
+    --------
+    >>> s = binary_summary(binary_metrics([1, 1, 0, 0, 0], [0.1, 0.2, 0.9, 0.6, 0.3]))
+    >>> s["auc"], s["auc_reading"][:12]
+    (0.0, 'below chance')
+    """
+    auc = metrics["per_class"][BINARY_CLASSES[1]].get("roc_auc")
+    auc = float("nan") if auc is None else float(auc)
+    if not np.isfinite(auc):
+        reading = "undefined: the test patients have no abnormal beat (or no normal one)"
+    elif auc < 0.5:
+        reading = ("below chance: it ranks the new patients' abnormal beats as *more* normal "
+                   "than their normal ones. It has not learned to tell abnormal from normal "
+                   "beats in a new patient")
+    elif auc < 0.7:
+        reading = ("barely above chance: it has hardly learned to tell abnormal from normal "
+                   "beats in a new patient")
+    else:
+        reading = "well above chance, but it rests on the few abnormal beats of a few test patients"
+    return {**{k: metrics[k] for k in ("tp", "fn", "fp", "tn", "sensitivity", "specificity")},
+            "auc": auc, "auc_reading": reading}
+
+
+def abnormal_summary(table: pd.DataFrame, index_sets: dict, top: int = 3) -> dict:
+    """How many abnormal beats each split holds, and from which records, in words.
+
+    ``table`` is :func:`load_record_beats`'s beat table (stacked over records);
+    ``index_sets`` maps a split name to row positions. Returns ``{"<split>_n": count,
+    "<split>": "123 S in sele0114, 59 V in sele0411, ..."}`` for each split.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"record": ["a", "a", "b", "b"], "symbol": ["V", "V", "S", "N"],
+    ...                   "label": ["abnormal", "abnormal", "abnormal", "normal"]})
+    >>> abnormal_summary(t, {"train": [0, 1], "test": [2, 3]})
+    {'train_n': 2, 'train': '2 V in a', 'test_n': 1, 'test': '1 S in b'}
+    """
+    out = {}
+    for name, rows in index_sets.items():
+        part = table.iloc[np.asarray(rows, dtype=np.int64)]
+        counts = part[part["label"] == "abnormal"].value_counts(["record", "symbol"])
+        words = ", ".join(f"{n} {s} in {r}" for (r, s), n in counts[:top].items())
+        out[f"{name}_n"] = int(counts.sum())
+        out[name] = (words + (", ..." if len(counts) > top else "")) or "none"
+    return out
+
+
+def mark_offsets(table: pd.DataFrame, fs: float) -> dict:
+    """How far R lies from the annotation mark, per record (median, ms), over records.
+
+    ``table`` as :func:`load_record_beats` returns it (``sample`` = R, ``mark``).
+    Returns ``min_ms`` and ``max_ms`` (of the per-record medians), ``late`` (records
+    whose R comes after the mark) and ``records``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"record": ["a", "a", "b"], "sample": [110, 210, 300],
+    ...                   "mark": [100, 200, 302]})
+    >>> mark_offsets(t, fs=250)
+    {'min_ms': -8.0, 'max_ms': 40.0, 'late': 1, 'records': 2}
+    """
+    ms = ((table["sample"] - table["mark"]) / fs * 1000).groupby(table["record"]).median()
+    return {"min_ms": float(ms.min()), "max_ms": float(ms.max()), "late": int((ms > 0).sum()),
+            "records": len(ms)}
 
 
 # --------------------------------------------------------------------------- episodes
