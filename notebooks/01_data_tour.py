@@ -147,8 +147,9 @@ print(f"cu01: ventricular fibrillation from {vf_start:.0f} s to {vf_end:.0f} s (
 # Class N is wider than "normal": it holds the normal beats (`N`) and also the beats of
 # bundle branch block (`L`, `R`), whose QRS is wide because one bundle branch conducts
 # late, and escape beats (`e`, `j`). In the records used here the N class holds
-# {glue:text}`n_normal:,` beats, of which {glue:text}`n_symbol_n:,` are `N` beats,
-# {glue:text}`n_bbb:,` bundle-branch-block beats and {glue:text}`n_other_n:,` escape beats.
+# {glue:text}`n_class:,` beats, of which {glue:text}`n_N:,` are `N` beats,
+# {glue:text}`n_L:,` and {glue:text}`n_R:,` are bundle-branch-block beats (`L`, `R`) and
+# {glue:text}`n_e:,` and {glue:text}`n_j:,` escape beats (`e`, `j`).
 #
 # Two classes are left out by most of the chapters that follow. A fusion beat (F) is a
 # normal and a ventricular activation meeting in the ventricles: its shape lies, by
@@ -160,10 +161,7 @@ print(f"cu01: ventricular fibrillation from {vf_start:.0f} s to {vf_end:.0f} s (
 
 # %%
 beats = eu.data.beat_table("mitdb", records)
-in_n = beats[beats.aami == "N"]
-glue("n_beats", len(beats)), glue("n_normal", len(in_n))
-glue("n_symbol_n", int((in_n.symbol == "N").sum())), glue("n_bbb", int(in_n.symbol.isin(["L", "R"]).sum()))
-glue("n_other_n", int((~in_n.symbol.isin(["N", "L", "R"])).sum()))
+eu.experiment.glue_all(eu.data.class_makeup(beats, "N", "NLRej"), prefix="n_")  # n_all, n_class, n_N...
 beats.head()
 
 # %%
@@ -182,16 +180,13 @@ beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("be
 # the one subject the two halves share; the book keeps the published split and says so.
 # Its classes are very unequal. de Chazal et al. built the two halves to be comparable,
 # with similar proportions of the beat types, but S beats come mostly from a few records
-# and cannot be shared out evenly: in the records used here DS1 holds
-# {glue:text}`s_ds1:,` S beats and DS2 {glue:text}`s_ds2:,`. Few patients per class, and
+# and cannot be shared out evenly (compare the S bars below). Few patients per class, and
 # new ones at test, are why results on DS2 are much lower than on random beat splits.
 # (The count axis is logarithmic: each step is ten times more.)
 
 # %%
 split_of = {**dict.fromkeys(eu.data.DS1, "DS1"), **dict.fromkeys(eu.data.DS2, "DS2")}
 split = beats.record.map(split_of).fillna("paced")  # the four paced records are in neither
-glue("s_ds1", int(((split == "DS1") & (beats.aami == "S")).sum()))
-glue("s_ds2", int(((split == "DS2") & (beats.aami == "S")).sum()))
 eu.plots.plot_class_counts(beats.aami, [*eu.data.AAMI_CLASSES], by=split, log=True);
 
 # %% [markdown]
@@ -234,13 +229,9 @@ eu.plots.plot_signal_versions(eu.data.pick_lead(eu.data.load_record("105"))[0], 
 # We score it the EC57 way: a detection matches a reference beat within 150 ms, one to
 # one. Sensitivity Se = TP / (TP + FN); positive predictivity +P = TP / (TP + FP).
 # Detections inside the ventricular-flutter episodes of record 207 (between `[` and `]`,
-# {glue:text}`n_flutter_waves:,` flutter waves `!` and no beats) are not counted, as WFDB's
-# `bxb` does.
+# where flutter waves `!` are marked and no beats) are not counted, as WFDB's `bxb` does.
 
 # %%
-n_flutter = sum(int((np.asarray(eu.data.load_annotations(r).symbol) == "!").sum())
-                for r in records if r == "207")
-glue("n_flutter_waves", n_flutter)
 start, rows, detections = time.perf_counter(), [], {}
 for r in records:
     x, lead = eu.data.pick_lead(eu.data.load_record(r, "mitdb"))
@@ -295,9 +286,9 @@ print("wrote", eu.results.write_results(results_dir, "01_data_tour",
 # ## Summary
 #
 # - MIT-BIH gives 48 half-hour records (360 Hz, two leads); the records used here hold
-#   {glue:text}`n_beats:,` annotated beats, {glue:text}`n_normal:,` of them in the AAMI N
-#   class ({glue:text}`n_symbol_n:,` normal `N` beats, the rest bundle-branch-block and
-#   escape beats): the classes are very unequal.
+#   {glue:text}`n_all:,` annotated beats, {glue:text}`n_class:,` of them in the AAMI N
+#   class ({glue:text}`n_N:,` normal `N` beats, the rest bundle-branch-block and escape
+#   beats): the classes are very unequal.
 # - Leads must be chosen by name; records differ.
 # - A vectorised Pan-Tompkins-style detector finds the beats of the non-paced records
 #   (Se {glue:text}`se:.4f`, +P {glue:text}`ppv:.4f` in this run, against a design target

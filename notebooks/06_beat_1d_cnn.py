@@ -289,10 +289,9 @@ eu.plots.plot_training_curves(result["history"]);
 
 # %%
 glue("train_min", result["timing"]["train_s"] / 60), glue("epochs_run", result["timing"]["epochs_run"])
-for key in ("accuracy", "macro_f1"):
-    glue(f"random_{key}", metrics_random[key])
-for c in CLASSES:
-    glue(f"random_recall_{c}", metrics_random["per_class"][c]["recall"])
+eu.experiment.glue_all({k: metrics_random[k] for k in ("accuracy", "macro_f1")}, prefix="random_")
+eu.experiment.glue_all({c: m["recall"] for c, m in metrics_random["per_class"].items()}, prefix="random_recall_")
+eu.experiment.glue_all(metrics_random["per_class"]["V"], prefix="random_v_")
 ek.scores_table({"beat_random": metrics_random}).round(4)
 
 # %% tags=["hide-input"]
@@ -355,8 +354,7 @@ print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the 
 # %%
 runs = {"beat_random": (metrics_random, result["timing"] | {"preprocess_s": round(build_s, 2)})}
 if csv_dir is None:
-    ds_train_idx, ds_test_idx = ek.split_beats(beats, "ds1ds2")
-    parts_ds = ek.scaled_splits(beats, ds_train_idx, ds_test_idx, seed=seed)
+    parts_ds = ek.scaled_splits(beats, *ek.split_beats(beats, "ds1ds2"), seed=seed)
     print({k: len(parts_ds[k][1]) for k in ("train", "val", "test")})
     keras.utils.set_random_seed(seed)
     weights_ds = eu.experiment.class_weights(parts_ds["train"][1], range(len(CLASSES)),
@@ -368,11 +366,7 @@ if csv_dir is None:
         parts_ds["val"], parts_ds["test"], epochs=epochs_ds1ds2, patience=5, score="val_loss",
         callbacks=[reduce_lr()], label="ds1ds2")
     runs["ds1ds2"] = (ek.beat_metrics(result_ds, CLASSES), result_ds["timing"])
-    for key in ("accuracy", "macro_f1"):
-        glue(f"ds_{key}", runs["ds1ds2"][0][key])
-    for name, m in (("random", metrics_random), ("ds", runs["ds1ds2"][0])):
-        glue(f"{name}_v_f1", m["per_class"]["V"]["f1"])
-        glue(f"{name}_v_se", m["per_class"]["V"]["recall"]), glue(f"{name}_v_ppv", m["per_class"]["V"]["precision"])
+    eu.experiment.glue_all({k: runs["ds1ds2"][0][k] for k in ("accuracy", "macro_f1")}, prefix="ds_")
 else:
     print("The Kaggle CSVs do not say which patient a beat came from: ds1ds2 is skipped.")
 
@@ -387,35 +381,6 @@ if "ds1ds2" in runs:
                                        CLASSES, normalize="true", ax=ax, title=title)
 
 # %% [markdown]
-# How far apart are the shapes? For each record with at least 20 beats of a class, the
-# mean beat of that class is compared with the same record's mean N beat, and the mean N
-# beats of different records with each other: the root mean square difference over the
-# first 0.2 s after R (the QRS and the start of the ST segment), in the units of the
-# [0, 1] windows. The rest of a Kaggle-format beat is left out of this measure: it holds
-# the T wave and then zero padding whose length follows the heart rate, so it differs
-# between people mainly because their rates do.
-
-# %%
-first = round(0.2 * ek.FS_KAGGLE)  # samples in the first 0.2 s after R
-mean_beats = pd.DataFrame(beats.X[:, :first]).groupby([beats.record, np.asarray(CLASSES)[beats.y]]).mean()
-size = pd.Series(beats.y).groupby([beats.record, np.asarray(CLASSES)[beats.y]]).size()
-mean_beats = mean_beats[size.reindex(mean_beats.index).to_numpy() >= 20]
-rms = lambda a, b: float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
-normal = mean_beats.xs("N", level=1) if "N" in mean_beats.index.get_level_values(1) else mean_beats.iloc[:0]
-shape_gaps = {f"{c} vs own N": [rms(mean_beats.loc[(r, c)], normal.loc[r]) for r in normal.index
-                                if (r, c) in mean_beats.index] for c in ("S", "V")}
-shape_gaps["N vs other people's N"] = [rms(normal.iloc[i], normal.iloc[j]) for i in range(len(normal))
-                                       for j in range(i + 1, len(normal))]
-shape_gaps = pd.DataFrame({k: {"pairs": len(v), "median RMS difference": np.median(v) if v else np.nan}
-                           for k, v in shape_gaps.items()}).T
-for key, name in (("S vs own N", "gap_s"), ("V vs own N", "gap_v"), ("N vs other people's N", "gap_people")):
-    glue(name, float(shape_gaps.loc[key, "median RMS difference"]))
-gap = shape_gaps["median RMS difference"]
-glue("gap_v_vs_people", "more" if gap["V vs own N"] > gap["N vs other people's N"] else "less")
-glue("gap_s_vs_people", "less" if gap["S vs own N"] < gap["N vs other people's N"] else "more")
-shape_gaps.round(3)
-
-# %% [markdown]
 # **Why the gap.** In this run accuracy went from {glue:text}`random_accuracy:.3f` to
 # {glue:text}`ds_accuracy:.3f` and macro F1 from {glue:text}`random_macro_f1:.3f` to
 # {glue:text}`ds_macro_f1:.3f`. Under `beat_random` the test beats come from the same 48
@@ -423,56 +388,30 @@ shape_gaps.round(3)
 # ectopic beat is easy once you have seen a hundred of its twins. Under `ds1ds2` every
 # test patient is new.
 #
-# For S beats the table above shows the problem: a person's S beats differ from his own
-# N beats by a median of {glue:text}`gap_s:.3f`, {glue:text}`gap_s_vs_people` than the N
-# beats of two people differ ({glue:text}`gap_people:.3f`). A conducted atrial premature beat has a normal QRS; what
-# marks it is its early timing and P wave, which a single beat cut at its R peak barely
-# shows. A network that has not met this patient sees a normal-looking beat.
+# For S beats, shapes differ more between people than between a person's S and normal
+# beats: a conducted atrial premature beat has a normal QRS, and what marks it is its
+# early timing and P wave, which a single beat cut at its R peak barely shows. A network
+# that has not met this patient sees a normal-looking beat.
 #
 # V beats are different. A premature ventricular beat spreads through the ventricles
-# muscle to muscle, not through the conduction system, so it is wide and differs from the
-# same person's N beats by {glue:text}`gap_v:.3f`, {glue:text}`gap_v_vs_people` than
-# normal beats differ between people. Yet V F1 also falls, from {glue:text}`random_v_f1:.3f` to {glue:text}`ds_v_f1:.3f`
-# (Se {glue:text}`random_v_se:.3f` → {glue:text}`ds_v_se:.3f`, +P
-# {glue:text}`random_v_ppv:.3f` → {glue:text}`ds_v_ppv:.3f`). The records below are where
-# DS2's V errors are:
+# muscle to muscle, not through the conduction system, so its QRS is wide and differs from
+# the same person's normal beats more than normal beats differ between people. Yet V F1
+# also falls, from {glue:text}`random_v_f1:.3f` to {glue:text}`ds_v_f1:.3f` (Se
+# {glue:text}`random_v_recall:.3f` → {glue:text}`ds_v_recall:.3f`, +P
+# {glue:text}`random_v_precision:.3f` → {glue:text}`ds_v_precision:.3f`). The records
+# below are where DS2's V errors are:
 
 # %%
 if "ds1ds2" in runs:
-    names = np.asarray(CLASSES)
-    v_errors = pd.DataFrame({"record": beats.record[ds_test_idx], "true": names[result_ds["y_true"]],
-                             "predicted": names[result_ds["y_pred"]]})
-    by_record = pd.DataFrame({
-        "V beats": v_errors[v_errors.true == "V"].groupby("record").size(),
-        "V missed": v_errors[(v_errors.true == "V") & (v_errors.predicted != "V")].groupby("record").size(),
-        "false V": v_errors[(v_errors.true != "V") & (v_errors.predicted == "V")].groupby("record").size(),
-    }).fillna(0).astype(int)
-    by_record = by_record[(by_record["V missed"] + by_record["false V"]) > 0]
-    by_record = by_record.sort_values("false V", ascending=False)
-    false_v = int(by_record["false V"].sum())
-    glue("ds_false_v", false_v), glue("ds_missed_v", int(by_record["V missed"].sum()))
-    top = by_record.index[0] if len(by_record) else "none"
-    glue("ds_false_v_top", str(top))
-    glue("ds_false_v_top_share", by_record["false V"].iloc[0] / max(false_v, 1) if len(by_record) else 0.0)
-    glue("ds_false_v_from", v_errors[(v_errors.true != "V") & (v_errors.predicted == "V")]
-         .true.value_counts().idxmax() if false_v else "none")
-    # the annotation symbols of the beats wrongly called V (L, R: bundle branch block)
-    annotated = eu.data.beat_table("mitdb", sorted(set(v_errors.record)))
-    symbol_of = pd.Series(annotated.symbol.to_numpy(),
-                          index=pd.MultiIndex.from_arrays([annotated.record, annotated["sample"]]))
-    is_false_v = ((v_errors.true != "V") & (v_errors.predicted == "V")).to_numpy()
-    false_symbols = symbol_of.reindex(pd.MultiIndex.from_arrays(
-        [beats.record[ds_test_idx][is_false_v], beats.sample[ds_test_idx][is_false_v]])).value_counts()
-    glue("ds_false_v_symbols", ", ".join(f"{n:,} {s}" for s, n in false_symbols[:3].items()) or "none")
-    glue("ds_false_v_bbb", false_symbols.reindex(["L", "R"]).fillna(0).sum() / max(false_v, 1))
-    display(by_record.head(8))
+    v_errors, by_record = ek.class_error_report(beats, result_ds, "V", "ds1ds2")
+    eu.experiment.glue_all(v_errors, prefix="ds_v_"), display(by_record.head(8))
 
 # %% [markdown]
-# The network called {glue:text}`ds_false_v:,` beats of other classes V (most of them
-# {glue:text}`ds_false_v_from` beats; by annotation symbol the most were
-# {glue:text}`ds_false_v_symbols`, and bundle-branch-block beats, `L` and `R`, were
-# {glue:text}`ds_false_v_bbb:.0%` of them) and missed {glue:text}`ds_missed_v:,` V beats;
-# record {glue:text}`ds_false_v_top` alone gave {glue:text}`ds_false_v_top_share:.0%` of
+# The network called {glue:text}`ds_v_false:,` beats of other classes V (most of them
+# {glue:text}`ds_v_false_from` beats; by annotation symbol the most were
+# {glue:text}`ds_v_false_symbols`, and bundle-branch-block beats, `L` and `R`, were
+# {glue:text}`ds_v_false_bbb:.0%` of them) and missed {glue:text}`ds_v_missed:,` V beats;
+# record {glue:text}`ds_v_top_record` alone gave {glue:text}`ds_v_top_record_share:.0%` of
 # the false V calls. A new patient's N-class beats can be wide too (bundle branch
 # block, where one ventricle is activated late), and a network that learned "wide and
 # odd" from the DS1 patients may call them V; and a new patient's ventricular beats can
@@ -532,10 +471,8 @@ for name, pretrained in (("transfer", model), ("scratch", None)):
         t_parts["val"], t_parts["test"], epochs=epochs_transfer, patience=3, score="val_loss",
         callbacks=[reduce_lr()], label=name)
     transfer[name] = (ek.beat_metrics(res, target.classes), res["timing"], res["history"])
-auc = {name: m["per_class"]["abnormal"].get("roc_auc", np.nan) for name, (m, *_) in transfer.items()}
-glue("auc_transfer", auc["transfer"]), glue("auc_scratch", auc["scratch"])
-glue("n_transfer_test", len(split["test"]) if split else len(t_parts["test"][1]))
-glue("transfer_test_what", "test patients" if split else "test beats (PTB, split at random)")
+eu.experiment.glue_all({n: m["per_class"]["abnormal"].get("roc_auc", np.nan) for n, (m, *_) in transfer.items()}, prefix="auc_")
+glue("transfer_test", f"{len(split['test'])} test patients" if split else f"{len(t_parts['test'][1]):,} PTB test beats")
 ek.scores_table({name: m for name, (m, *_) in transfer.items()}, per_class="roc_auc").round(4)
 
 # %% tags=["hide-input"]
@@ -551,7 +488,7 @@ axes[0].legend(fontsize=8);
 # share of normal beats among the test patients. In this run the ROC-AUC of the abnormal
 # class was {glue:text}`auc_transfer:.2f` starting from the MIT-BIH weights and
 # {glue:text}`auc_scratch:.2f` from scratch (0.5 is chance), on
-# {glue:text}`n_transfer_test` {glue:text}`transfer_test_what`. That is too little to say
+# {glue:text}`transfer_test`. That is too little to say
 # why either network fails or succeeds, and too little to rank them. A likely reason for
 # failing is the label: an ST or T episode is a change of the ST level or T wave relative
 # to *that patient's own* baseline, which one min–max normalised beat of a stranger
@@ -566,8 +503,7 @@ axes[0].legend(fontsize=8);
 # %%
 params = {name: globals()[name] for name in ("smoke", *params)}  # as run (smoke: 1 epoch)
 data_note = "Kaggle CSVs" if csv_dir else f"rebuilt from {len(set(beats.record))} MIT-BIH records"
-task = ("PTB normal vs abnormal" if ptb_dir else
-        "European ST-T excerpts (qtdb sele*): beat inside an ST/T episode of lead 1 or not")
+task = "PTB normal vs abnormal" if ptb_dir else "European ST-T excerpts (qtdb sele*): beat in an ST/T episode of lead 1 or not"
 records_out = [eu.results.make_run(protocol, "cnn1d", CLASSES, m, timing, data=data_note,
                                    n_beats=len(beats)) for protocol, (m, timing) in runs.items()]
 records_out += [eu.results.make_run(target_protocol, f"cnn1d_{name}", list(target.classes), m,
