@@ -178,7 +178,7 @@ axes[1].set_xlabel("time (s)");
 # (`eu.signal.refine_to_r`: the R wave, or the S wave where the QRS points mostly down).
 # The shift is no detail: its median per record runs from
 # {glue:text}`offset_min_ms:.0f` to {glue:text}`offset_max_ms:.0f` ms in these records
-# (R after the mark in {glue:text}`n_offset_late` of {glue:text}`n_records`), the length of a
+# (R after the mark in {glue:text}`offset_late` of {glue:text}`offset_records`), the length of a
 # narrow QRS. Windows cut around the raw marks would not be centred on R, and the ST
 # level measured below from the marks would fall inside the QRS.
 #
@@ -198,9 +198,7 @@ episodes = pd.concat([info["episodes"].assign(record=r) for r, (_, _, info)
                       in zip(records, loaded)], ignore_index=True)
 preprocess_s = time.perf_counter() - start
 y = (beats["label"] == "abnormal").to_numpy().astype(np.int8)
-offset_ms = ((beats["sample"] - beats["mark"]) / fs * 1000).groupby(beats["record"]).median()
-glue("offset_min_ms", float(offset_ms.min())), glue("offset_max_ms", float(offset_ms.max()))
-glue("n_offset_late", int((offset_ms > 0).sum()))
+eu.experiment.glue_all(stt.mark_offsets(beats, fs), prefix="offset_")  # R against the annotation marks
 print(f"{X.shape[0]:,} beats, window {X.shape[1]} samples x {X.shape[2]} leads, "
       f"preprocessed in {preprocess_s:.1f} s")
 pd.crosstab(beats["symbol"], beats["label"]).T
@@ -358,58 +356,39 @@ model_path = eu.experiment.save_model(
     best["model"], results_dir / "03_st_t_dense_rnn.keras",
     {"kind": "03_st_t_dense_rnn", "model": chosen, "database": database, "fs": fs,
      "window_s": window_s, "leads": 2, "wavelet": "db6 (universal threshold per lead)",
-     "anchor": "R peak: each beat mark moved to the largest deflection of band-passed lead 1 "
-               "within 0.1 s (eu.signal.refine_to_r)",
+     "anchor": "R peak: beat mark moved to the largest deflection of band-passed lead 1 within 0.1 s",
      "normalisation": "z-score per lead over the whole record", "threshold": 0.5,
      "classes": list(stt.BINARY_CLASSES), "label_map": stt.EDB_BINARY_MAP})
 glue("chosen", chosen), glue("chosen_val_bacc", best["best_score"])
-glue("chosen_se", best["metrics"]["sensitivity"]), glue("chosen_sp", best["metrics"]["specificity"])
+eu.experiment.glue_all(stt.binary_summary(best["metrics"]), prefix="chosen_")  # tp, fn, ..., auc_reading
+eu.experiment.glue_all(stt.abnormal_summary(beats, index_sets["patient_70_15_15"]), prefix="abnormal_")
 for protocol in index_sets:
     glue(f"bacc_{protocol}", float(table.loc[protocol, "bal. acc."].mean()))
 auc = table.loc["patient_70_15_15", "ROC-AUC"].astype(float)
 glue("patient_auc_min", auc.min()), glue("patient_auc_max", auc.max())
-chosen_auc = best["metrics"]["per_class"]["abnormal"].get("roc_auc")
-glue("chosen_tp", best["metrics"]["tp"]), glue("chosen_pos", best["metrics"]["tp"] + best["metrics"]["fn"])
-glue("chosen_auc", float("nan") if chosen_auc is None else chosen_auc)
-glue("chosen_fp", best["metrics"]["fp"]), glue("chosen_neg", best["metrics"]["fp"] + best["metrics"]["tn"])
-test_beats = beats.iloc[index_sets["patient_70_15_15"]["test"]]
-train_beats = beats.iloc[index_sets["patient_70_15_15"]["train"]]
-for name, part in (("test", test_beats), ("train", train_beats)):
-    counts = part[part.label == "abnormal"].value_counts(["record", "symbol"])
-    glue(f"n_{name}_abnormal", int(counts.sum()))
-    glue(f"{name}_abnormal", ", ".join(f"{n} {s} in {r}" for (r, s), n in counts[:3].items())
-         + (", ..." if len(counts) > 3 else "") if len(counts) else "none")
-glue("chosen_auc_reading",
-     "undefined: the test patients have no abnormal beat" if chosen_auc is None else
-     "below chance: it ranks the new patients' abnormal beats as *more* normal than their "
-     "normal ones. It has not learned to tell abnormal from normal beats in a new patient"
-     if chosen_auc < 0.5 else
-     "barely above chance: it has hardly learned to tell abnormal from normal beats in a "
-     "new patient" if chosen_auc < 0.7 else
-     "well above chance, but it rests on the few abnormal beats of a few test patients")
 print(f"chosen on validation: {chosen}; saved {model_path}")
 
 # %% [markdown]
 # Chosen on validation: **{glue:text}`chosen`** (validation balanced accuracy
-# {glue:text}`chosen_val_bacc:.3f`), with test Se {glue:text}`chosen_se:.3f` and Sp
-# {glue:text}`chosen_sp:.3f` on patients it never saw. Averaged over the three networks,
+# {glue:text}`chosen_val_bacc:.3f`), with test Se {glue:text}`chosen_sensitivity:.3f` and Sp
+# {glue:text}`chosen_specificity:.3f` on patients it never saw. Averaged over the three networks,
 # the test balanced accuracy is {glue:text}`bacc_beat_random:.3f` split by beats and
 # {glue:text}`bacc_patient_70_15_15:.3f` split by patients, and the patient-wise test
 # ROC-AUCs run from {glue:text}`patient_auc_min:.3f` to {glue:text}`patient_auc_max:.3f`
 # (0.5 is chance).
 #
-# The chosen network finds {glue:text}`chosen_tp` of the {glue:text}`chosen_pos` abnormal
-# beats of the test patients, and its test ROC-AUC, {glue:text}`chosen_auc:.3f`, is
-# {glue:text}`chosen_auc_reading`.
+# The chosen network finds {glue:text}`chosen_tp` of the abnormal beats of the test
+# patients and misses {glue:text}`chosen_fn`, and its test ROC-AUC,
+# {glue:text}`chosen_auc:.3f`, is {glue:text}`chosen_auc_reading`.
 #
 # On all 33 excerpts the beat-random numbers flatter. With beats of the same
 # patients in training and test, the networks recognise each patient's few abnormal
-# morphologies. Patient-wise, the test patients hold only {glue:text}`n_test_abnormal`
-# abnormal beats ({glue:text}`test_abnormal`), so each one moves the sensitivity a lot,
-# and the training patients' {glue:text}`n_train_abnormal` come mostly from a few records
-# ({glue:text}`train_abnormal`). The new patients' *normal* beats also look unfamiliar:
-# the chosen network calls {glue:text}`chosen_fp:,` of their {glue:text}`chosen_neg:,`
-# normal beats abnormal. (The smoke run's eight records, one test patient with a handful
+# morphologies. Patient-wise, the test patients hold only {glue:text}`abnormal_test_n`
+# abnormal beats ({glue:text}`abnormal_test`), so each one moves the sensitivity a lot,
+# and the training patients' {glue:text}`abnormal_train_n` come mostly from a few records
+# ({glue:text}`abnormal_train`). The new patients' *normal* beats also look unfamiliar:
+# the chosen network calls {glue:text}`chosen_fp:,` of their normal beats abnormal and
+# passes {glue:text}`chosen_tn:,`. (The smoke run's eight records, one test patient with a handful
 # of abnormal beats, prove nothing either way.) Two more reasons:
 #
 # - with a few hundred abnormal beats from a dozen patients, no network can learn

@@ -153,16 +153,8 @@ pd.Series(labels).value_counts().reindex(CLASSES, fill_value=0).rename("beats").
 totals = eu.spectrograms.detector_totals(data["detector"])
 # Chapter 01 leaves out the detections inside record 207's ventricular-flutter episodes
 # (flutter waves, no beats to match), as WFDB's bxb does; here they stay in, unmatched.
-in_flutter = 0
-if "207" in records:
-    x207, _ = eu.data.pick_lead(eu.data.load_record("207"))
-    peaks207 = eu.signal.detect_r_peaks(x207, fs)
-    flutter = eu.data.vf_episodes(eu.data.load_annotations("207"))
-    in_flutter = int(((peaks207[:, None] >= flutter[:, 0]) & (peaks207[:, None] <= flutter[:, 1])).any(1).sum())
-if "non-paced" in totals.index:
-    non_paced = totals.loc["non-paced"]
-    glue("det_ppv", non_paced.ppv), glue("det_se", non_paced.se), glue("det_in_flutter", in_flutter)
-    glue("det_ppv_wo_flutter", non_paced.matched / max(non_paced.detections - in_flutter, 1))
+flutter, det = eu.data.detections_in_episodes("207") if "207" in records else 0, totals.loc["non-paced"]
+eu.experiment.glue_all({"se": det.se, "ppv": det.ppv, "in_flutter": flutter, "ppv_wo_flutter": det.matched / (det.detections - flutter)}, prefix="det_")
 totals
 
 # %% tags=["hide-input"]
@@ -346,11 +338,8 @@ if "patient_70_15_15" in runs:
            "S precision > .11": pc["S"]["precision"] > 0.11,
            "V precision > .56": pc["V"]["precision"] > 0.56,
            "V recall >= .90": pc["V"]["recall"] >= 0.90}
-    for key, value in (("acc", m["accuracy"]), ("s_ppv", pc["S"]["precision"]),
-                       ("v_ppv", pc["V"]["precision"]), ("v_se", pc["V"]["recall"]),
-                       ("s_se", pc["S"]["recall"]), ("s_f1", pc["S"]["f1"])):
-        glue(f"p70_{key}", value)
-    glue("p70_bars_met", f"{sum(bar.values())} of {len(bar)}")
+    eu.experiment.glue_all({"acc": m["accuracy"], "bars_met": f"{sum(bar.values())} of {len(bar)}"}, prefix="p70_")
+    eu.experiment.glue_all({f"{c.lower()}_{k}": pc[c][key] for c in "SV" for k, key in (("ppv", "precision"), ("se", "recall"), ("f1", "f1"))}, prefix="p70_")
     display(pd.DataFrame([{"": "accuracy", "reference": REFERENCE["accuracy"],
                            "this chapter": m["accuracy"]}] + [
         {"": f"{c} {name}", "reference": REFERENCE[c][k], "this chapter": pc[c].get(name)}
@@ -459,8 +448,6 @@ for c in CLASSES:
 heat = pd.DataFrame(heat).T.reindex(["even", *(f"correct_{c}" for c in CLASSES)])
 for (row, col), share in heat.unstack().swaplevel().items():  # e.g. heat_correct_V_below
     glue(f"heat_{row}_{col.split()[0]}", 100 * share)
-    # percentage points above (+) or below (-) an even map, e.g. heat_vs_even_correct_N_before
-    glue(f"heat_vs_even_{row}_{col.split()[0]}", 100 * (share - heat.loc["even", col]))
 heat.dropna().round(3)
 
 # %% tags=["hide-input"]
@@ -477,16 +464,15 @@ if mean_cams:
 # within ±0.15 s of R, {glue:text}`heat_even_before:.0f` % before that and
 # {glue:text}`heat_even_below:.0f` % below 15 Hz. In this run:
 #
-# - **V**: {glue:text}`heat_correct_V_below:.0f` % of the heat lies below 15 Hz
-#   ({glue:text}`heat_vs_even_correct_V_below:+.0f` points from an even map) and
-#   {glue:text}`heat_correct_V_within:.0f` % on the beat itself
-#   ({glue:text}`heat_vs_even_correct_V_within:+.0f`). A ventricular beat is wide and
+# - **V**: {glue:text}`heat_correct_V_below:.0f` % of the heat lies below 15 Hz (an even
+#   map: {glue:text}`heat_even_below:.0f` %) and {glue:text}`heat_correct_V_within:.0f` %
+#   on the beat itself ({glue:text}`heat_even_within:.0f` %). A ventricular beat is wide and
 #   slow, so its energy lies lower than a normal QRS's; heat above the even share below
 #   15 Hz would fit that cue.
 # - **N**: {glue:text}`heat_correct_N_before:.0f` % of the heat lies before R, over the
-#   preceding beat and the interval to it ({glue:text}`heat_vs_even_correct_N_before:+.0f`
-#   points from an even map). A few points above the even share is a weak hint that the
-#   rhythm before the beat counts, no more.
+#   preceding beat and the interval to it (an even map: {glue:text}`heat_even_before:.0f`
+#   %). A few points above the even share is a weak hint that the rhythm before the beat
+#   counts, no more.
 # - **S**: {glue:text}`heat_correct_S_within:.0f` % of the heat sits on the beat itself
 #   and {glue:text}`heat_correct_S_before:.0f` % before it, where an early beat's short
 #   RR interval shows. There are few correct S beats to average, so this reading is the
