@@ -120,15 +120,9 @@ print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
 # %%
 beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records, r_peaks=r_peaks)
-kept = pd.Series(CLASSES[beats.y]).value_counts().reindex(CLASSES, fill_value=0)
-if csv_dir is None:  # built from the records: how many of the annotated beats became beats here
-    annotated = eu.data.beat_table("mitdb", records)["aami"].value_counts().reindex(CLASSES, fill_value=0)
-    glue("kept_share", kept.sum() / annotated.sum()), glue("kept_share_v", kept["V"] / max(annotated["V"], 1))
-    display(pd.DataFrame({"annotated": annotated, "beats here": kept,
-                          "share": (kept / annotated.where(annotated > 0)).round(3)}).T)
-else:
-    glue("kept_share", float("nan")), glue("kept_share_v", float("nan"))
-    display(kept.to_frame("beats").T)
+if csv_dir is None:  # how many of the annotated beats each way of finding R peaks keeps
+    kept = ek.kept_beats_table(sorted(set(beats.record)), {r_peaks: beats}); display(kept)
+    glue("kept_share", kept[f"{r_peaks} R peaks"].sum() / kept["annotated beats"].sum()), glue("kept_share_v", kept.loc["V", f"{r_peaks} kept %"] / 100)
 
 # %% [markdown]
 # ## Preparing one split
@@ -289,14 +283,11 @@ ablation = {"SMOTE": smote_run, "class weights": fit(plain, "class weights, beat
 ablation_table = pd.DataFrame.from_dict({name: r["headline"] | {
     f"recall {c}": r["metrics"]["per_class"][c]["recall"] for c in CLASSES} | {k: r["timing"][k]
     for k in ("train_beats", "train_s")} for name, r in ablation.items()}, orient="index")
-glue("best_accuracy_arm", ablation_table["accuracy"].idxmax())
-glue("best_macro_f1_arm", ablation_table["macro F1"].idxmax())
-glue("test_n", int(distribution.loc["N", "test split"]))
-glue("test_f", int(distribution.loc["F", "test split"]))
+eu.experiment.glue_all({"accuracy": ablation_table["accuracy"].idxmax(), "macro_f1": ablation_table["macro F1"].idxmax()}, prefix="best_arm_")
+eu.experiment.glue_all(distribution.loc[["N", "F"], "test split"].astype(int), prefix="test_")
 glue("f_weight", weights[3] / weights[0])  # F against N
 rare = ablation_table[["recall S", "recall V", "recall F"]].mean(axis=1)
-for name, key in zip(ablation, ("smote", "weights", "plain")):
-    glue(f"rare_recall_{key}", float(rare[name]))
+eu.experiment.glue_all(rare.set_axis(["smote", "weights", "plain"]), prefix="rare_recall_")
 ablation_table.round(4)
 
 # %% [markdown]
@@ -304,10 +295,10 @@ ablation_table.round(4)
 # mean recall of S, V and F was {glue:text}`rare_recall_smote:.3f` with SMOTE,
 # {glue:text}`rare_recall_weights:.3f` with class weights and
 # {glue:text}`rare_recall_plain:.3f` with neither; the best accuracy came from
-# *{glue:text}`best_accuracy_arm`* and the best macro-F1 from
-# *{glue:text}`best_macro_f1_arm`*. Whatever pushes the rare classes up pays in
+# *{glue:text}`best_arm_accuracy`* and the best macro-F1 from
+# *{glue:text}`best_arm_macro_f1`*. Whatever pushes the rare classes up pays in
 # precision: a few more normal beats called S or F cost a lot when the test split holds
-# {glue:text}`test_n` normal beats against {glue:text}`test_f` F beats. Class weights
+# {glue:text}`test_N` normal beats against {glue:text}`test_F` F beats. Class weights
 # push hardest (an F beat weighs {glue:text}`f_weight:.0f` normal ones). The cap already
 # makes the training data far less skewed than the raw ratio of N to F, which is part of
 # why doing nothing more can work well. Which arm is best depends on what a missed rare
@@ -327,25 +318,8 @@ if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
 pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)
 
-# %% tags=["hide-input"]
-# Where DS2's V beats go, and where the beats called V come from
-ds2 = runs_compared.get("ds1ds2") or smote_run
-ds2_cm = pd.crosstab(pd.Categorical(ds2["y_true"], CLASSES), pd.Categorical(ds2["y_pred"], CLASSES),
-                     rownames=["true"], colnames=["predicted"], dropna=False)
-v_pc = ds2["metrics"]["per_class"]["V"]
-glue("ds2_v_f1", v_pc["f1"]), glue("ds2_v_se", v_pc["recall"]), glue("ds2_v_ppv", v_pc["precision"])
-glue("ds2_v_n", int(ds2_cm.loc["V"].sum()))
-v_lost = ds2_cm.loc["V"].drop("V")
-glue("ds2_v_lost", f"{int(v_lost.max()):,} went to {v_lost.idxmax()}, the wrong class that took "
-     "most of them" if v_lost.max() else "none went to another class")
-glue("ds2_called_v", int(ds2_cm["V"].sum()))
-glue("ds2_false_v", int(ds2_cm["V"].drop("V").sum()))
-glue("ds2_false_v_from", str(ds2_cm["V"].drop("V").idxmax()))
-fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-for ax, normalize in zip(axes, (None, "true")):
-    eu.plots.plot_confusion_matrix(ds2["y_true"], ds2["y_pred"], CLASSES, normalize, ax,
-                                   title=f"{'ds1ds2' if 'ds1ds2' in runs_compared else 'beat_random'}"
-                                         f" (test){', by true class' if normalize else ''}")
+ds2 = runs_compared.get("ds1ds2") or smote_run  # where DS2's V beats went, and the false V came from
+eu.experiment.glue_all(eu.evaluate.class_errors(ds2["y_true"], ds2["y_pred"], "V") | {"f1": ds2["metrics"]["per_class"]["V"]["f1"]}, prefix="ds2_v_")
 
 # %% [markdown]
 # The random split tests the network on beats of patients it trained on; DS2 holds 22
@@ -357,11 +331,12 @@ for ax, normalize in zip(axes, (None, "true")):
 # which DS1 and DS2 leave out, so DS2 holds only a handful of them.
 #
 # V falls too, which a wide, bizarre ventricular beat should not make hard. The
-# confusion matrices show how: V F1 on DS2 is {glue:text}`ds2_v_f1:.3f` (Se
-# {glue:text}`ds2_v_se:.3f`, +P {glue:text}`ds2_v_ppv:.3f`). Of the
-# {glue:text}`ds2_v_n:,` V beats of DS2, {glue:text}`ds2_v_lost`, and of the
-# {glue:text}`ds2_called_v:,` beats called V, {glue:text}`ds2_false_v:,` were not V
-# (most of them {glue:text}`ds2_false_v_from`). Two features of this recipe can explain
+# counts show how: V F1 on DS2 is {glue:text}`ds2_v_f1:.3f` (Se
+# {glue:text}`ds2_v_recall:.3f`, +P {glue:text}`ds2_v_precision:.3f`). Of the
+# {glue:text}`ds2_v_n:,` V beats of DS2, {glue:text}`ds2_v_lost_to_n:,` went to
+# {glue:text}`ds2_v_lost_to` (the wrong class that took most of them), and of the
+# {glue:text}`ds2_v_called:,` beats called V, {glue:text}`ds2_v_false:,` were not V
+# (most of them {glue:text}`ds2_v_false_from`). Two features of this recipe can explain
 # it, though this chapter does not test them: the threshold peak finder keeps only the V
 # beats whose peak tops their window, a minority chosen by shape, so the network learns
 # a narrow sample of the DS1 patients' ventricular beats; and SMOTE's synthetic beats lie
