@@ -361,16 +361,8 @@ eu.plots.plot_evaluation(outputs["patient_70_15_15"], CLASSES,
 
 # %%
 patient = outputs["patient_70_15_15"]
-vf_false = int(((np.take(CLASSES, patient["y_true"]) != VF)
-                & (np.take(CLASSES, patient["y_pred"]) == VF)).sum())
-# hours of the test patients' recordings (MIT-BIH, where the false alarms fall)
-test_hours = sum(eu.data.load_record(r, "mitdb").sig_len / 360 / 3600 for r in record_split["test"])
-glue("vf_recall", patient["metrics"]["per_class"][VF]["recall"])
-glue("vf_precision", patient["metrics"]["per_class"][VF]["precision"])
-glue("vf_false", vf_false), glue("test_hours", test_hours)
-glue("vf_false_per_hour", vf_false / max(test_hours, 1e-9))
-glue("vf_alarm_note", "far too many for a monitor" if vf_false >= test_hours else
-     "few, but from only a handful of test patients")
+test_hours = glue("test_hours", eu.data.record_hours(record_split["test"]))  # where false alarms fall
+eu.experiment.glue_all(eu.evaluate.class_errors(np.take(CLASSES, patient["y_true"]), np.take(CLASSES, patient["y_pred"]), VF, hours=test_hours), prefix="vf_")
 per_class_table(patient)
 
 # %% [markdown]
@@ -424,9 +416,9 @@ comparison
 # (see the split above). Its precision tells the other side: on the patient-wise test
 # split, VFL+VF recall is {glue:text}`vf_recall:.3f` and precision
 # {glue:text}`vf_precision:.3f`: {glue:text}`vf_false:,` beats of the test patients were
-# called VFL+VF, in {glue:text}`test_hours:.1f` hours of their recordings, about
-# {glue:text}`vf_false_per_hour:.0f` false flutter/fibrillation alarms an hour
-# ({glue:text}`vf_alarm_note`). The patient-wise numbers are the ones to expect on a new
+# called VFL+VF, in {glue:text}`test_hours:.1f` hours of their recordings: about
+# {glue:text}`vf_false_per_hour:.0f` false flutter/fibrillation alarms an hour. The
+# patient-wise numbers are the ones to expect on a new
 # recording, and the ones to compare with other chapters.
 
 # %% [markdown]
