@@ -36,7 +36,8 @@ from . import config as _config
 
 __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
            "check_annotation_file", "check_records_exist", "ChecksumError",
-           "class_indices",
+           "class_indices", "class_makeup", "detections_in_episodes", "record_hours",
+           "symbols_at",
            "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
            "load_annotations", "load_record", "local_checksums", "merge_intervals",
@@ -835,6 +836,70 @@ def merge_intervals(intervals) -> np.ndarray:
     new = np.ones(len(iv), bool)
     new[1:] = iv[1:, 0] > reach[:-1]   # a new run starts past everything before it
     return np.stack([iv[new, 0], np.maximum.reduceat(iv[:, 1], np.flatnonzero(new))], axis=1)
+
+
+def class_makeup(beats: pd.DataFrame, cls: str = "N", symbols="NLRej") -> dict:
+    """What one AAMI class of a :func:`beat_table` is made of.
+
+    Returns ``{"all": every beat, "class": beats of class cls, symbol: beats of class
+    cls with that symbol, ...}`` for each of ``symbols`` (0 for a symbol with none).
+
+    Examples
+    --------
+    >>> beats = pd.DataFrame({"symbol": list("NNLeV"), "aami": list("NNNNV")})
+    >>> class_makeup(beats, "N", "NLR")
+    {'all': 5, 'class': 4, 'N': 2, 'L': 1, 'R': 0}
+    """
+    members = beats.loc[beats["aami"] == cls, "symbol"]
+    counts = members.value_counts().reindex(list(symbols), fill_value=0)
+    return {"all": len(beats), "class": len(members), **{s: int(n) for s, n in counts.items()}}
+
+
+def record_hours(records, db: str = "mitdb", root: str | Path | None = None) -> float:
+    """Hours of recording in ``records`` (read from their headers).
+
+    Examples
+    --------
+    >>> record_hours([], "mitdb")
+    0.0
+    """
+    heads = [wfdb.rdheader(str(database_dir(db, root) / str(r))) for r in records]
+    return float(sum(h.sig_len / h.fs for h in heads) / 3600)
+
+
+def symbols_at(records, samples, db: str = "mitdb", root: str | Path | None = None) -> np.ndarray:
+    """The reference annotation symbol at each ``(record, sample)`` (``""`` where none).
+
+    Examples
+    --------
+    >>> symbols_at([], [], "mitdb").tolist()
+    []
+    """
+    records, samples = np.asarray(records, dtype=str), np.asarray(samples, dtype=np.int64)
+    out = np.full(len(records), "", dtype=object)
+    for record in np.unique(records):  # one annotation file per record
+        ann = load_annotations(record, db, root)
+        order = np.argsort(ann.sample, kind="stable")
+        marks, symbols = np.asarray(ann.sample)[order], np.asarray(ann.symbol, dtype=object)[order]
+        rows = np.flatnonzero(records == record)
+        i = np.clip(np.searchsorted(marks, samples[rows]), 0, max(len(marks) - 1, 0))
+        hit = (marks[i] == samples[rows]) if len(marks) else np.zeros(len(rows), bool)
+        out[rows] = np.where(hit, symbols[i] if len(marks) else "", "")
+    return out.astype(str)
+
+
+def detections_in_episodes(record: str, db: str = "mitdb", root: str | Path | None = None) -> int:
+    """How many R peaks of :func:`ecgutils.signal.detect_r_peaks` (on the lead of
+    :func:`pick_lead`) fall inside the record's ventricular flutter/fibrillation episodes
+    (:func:`vf_episodes`): detections that WFDB's ``bxb`` leaves out, since those
+    stretches hold no beats to match.
+    """
+    from . import signal as _signal
+
+    rec = load_record(record, db, root)
+    peaks = _signal.detect_r_peaks(pick_lead(rec)[0], rec.fs)
+    episodes = vf_episodes(load_annotations(record, db, root))
+    return int(samples_in_episodes(peaks, episodes).sum())
 
 
 def samples_in_episodes(samples, episodes) -> np.ndarray:

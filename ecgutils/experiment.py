@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["class_weights", "glue", "load_model", "predicted_classes", "save_model",
+__all__ = ["class_weights", "glue", "glue_all", "load_model", "predicted_classes", "save_model",
            "subsample_majority", "train_and_evaluate"]
 
 #: Name of the preprocessing record stored inside a ``.keras`` file (a zip archive).
@@ -331,3 +331,16 @@ def glue(name: str, value, display: bool = False):
         return value
     _glue(name, value, display=display)
     return value
+
+
+def glue_all(values, prefix: str = "") -> dict:
+    """:func:`glue` every item of ``values`` (a dict or a Series) as ``prefix + key``.
+
+    Returns the items as a dict, so a chapter can glue a helper's summary in one line.
+
+    Examples
+    --------
+    >>> glue_all({"se": 0.99, "fp": np.int64(3)}, prefix="det_")
+    {'se': 0.99, 'fp': 3}
+    """
+    return {str(key): glue(f"{prefix}{key}", value) for key, value in dict(values).items()}

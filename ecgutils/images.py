@@ -8,7 +8,8 @@ pictures from the raw signals, so anyone can regenerate them:
   database is drawn at once, no plotting library, no loop per beat.
 - :func:`episode_window_anchors` and :func:`split_windows_by_time` cut sliding windows
   inside rhythm episodes that have no beats (ventricular flutter or fibrillation) and
-  split them by time.
+  split them by time; their class is :data:`VF_CLASS`, ``"VFL+VF"``, since MIT-BIH 207's
+  episodes are flutter (``(VFL``) and the Creighton ones fibrillation (``(VF``).
 - :func:`split_patientwise`, :func:`ecgutils.splits.split_beat_random` and :func:`cap_per_class` give
   every window a split (patient-wise or beat-random) and cap the images per class.
 - :func:`write_image_folders` writes PNG files into ``<root>/<split>/<class>/``, the
@@ -36,7 +37,7 @@ from .experiment import PREPROCESSING_ENTRY
 __all__ = ["cap_per_class", "collect_windows", "episode_window_anchors",
            "image_folder_dataset", "load_image_file", "load_image_model", "MODEL_KIND",
            "MODEL_METADATA", "read_model_metadata", "render_beat_images", "save_image_model",
-           "split_patientwise", "split_windows_by_time", "write_image_folders"]
+           "split_patientwise", "split_windows_by_time", "VF_CLASS", "write_image_folders"]
 
 #: Name of the member of a ``.keras`` archive that holds the class names and image format
 #: (the preprocessing entry of :func:`ecgutils.experiment.save_model`).
@@ -234,9 +235,14 @@ def split_windows_by_time(anchors, episodes, fs: float, before_s: float, after_s
     return np.where(fits, np.asarray(names, dtype=object)[part], "").astype(str)
 
 
+#: Class of the windows cut inside ventricular flutter (``(VFL``, MIT-BIH 207) and
+#: fibrillation (``(VF``, Creighton) episodes: the two rhythms are one class here.
+VF_CLASS = "VFL+VF"
+
+
 def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records=(),
                     vf_db: str = "cudb", fs: float = 360.0, before_s: float = 0.3,
-                    after_s: float = 0.5, vf_step_s: float = 0.25, vf_class: str = "VF",
+                    after_s: float = 0.5, vf_step_s: float = 0.25, vf_class: str = VF_CLASS,
                     vf_rhythms=("VFL", "VF"), band_hz=(0.5, 40.0), root=None):
     """Beat windows of the chosen symbols, and sliding windows inside VF episodes.
 
@@ -255,7 +261,7 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
     windows : ndarray of float32, shape (n, round(before_s*fs) + round(after_s*fs))
     meta : DataFrame
         One row per window: ``db``, ``record``, ``sample`` (anchor, at ``fs``),
-        ``symbol`` (``"VF"`` for episode windows), ``label``.
+        ``symbol`` (``vf_class``, :data:`VF_CLASS` by default, for episode windows), ``label``.
     episodes : dict
         ``(db, record) -> array of (start, end)`` VF episodes, in samples at ``fs``.
     """
@@ -313,7 +319,7 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
 
 # --------------------------------------------------------------------------- splits
 def split_patientwise(meta, record_split: dict, vf_spans: dict, fs: float, before_s: float,
-                      after_s: float, vf_class: str = "VF",
+                      after_s: float, vf_class: str = VF_CLASS,
                       fractions=(0.7, 0.15, 0.15)) -> np.ndarray:
     """The split of each window in a patient-wise protocol.
 
@@ -340,7 +346,7 @@ def split_patientwise(meta, record_split: dict, vf_spans: dict, fs: float, befor
     --------
     >>> import pandas as pd
     >>> meta = pd.DataFrame({"db": "mitdb", "record": ["100", "101", "207", "207"],
-    ...                      "sample": [500, 900, 110, 190], "label": ["N", "N", "VF", "VF"]})
+    ...                      "sample": [500, 900, 110, 190], "label": ["N", "N", VF_CLASS, VF_CLASS]})
     >>> spans = {("mitdb", "207"): np.array([[100, 200]])}
     >>> split_patientwise(meta, {"train": ["100", "207"], "test": ["101"]}, spans, fs=1,
     ...                   before_s=10, after_s=10, fractions=(0.5, 0.5),

@@ -31,10 +31,12 @@ from . import splits as _splits
 from . import signal as _signal
 
 __all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "build_kaggle_beats",
+           "class_error_report",
            "classify_beats", "extract_kachuee_beats", "fit_beat_scaler", "FS_KAGGLE",
            "KAGGLE_CLASSES", "kept_beats_table", "label_beats", "load_kaggle_beats",
            "load_ptb_beats", "MODEL_KIND", "PTB_CLASSES", "R_PEAK_SOURCES", "read_kaggle_csv",
-           "scale_beats", "scaled_splits", "scores_table", "SMOKE_RECORDS", "smote_oversample", "split_beats",
+           "scale_beats", "scaled_splits", "scores_table", "SMOKE_RECORDS",
+           "smote_oversample", "split_beats",
            "split_by_record", "write_kaggle_csv"]
 
 #: Samples per beat in the Kaggle files (1.5 s at 125 Hz), and their sampling rate.
@@ -262,6 +264,44 @@ def build_kaggle_beats(records=None, db: str = "mitdb", root=None,
 
 
 # --------------------------------------------------------------------------- CSV files
+def class_error_report(beats: BeatSet, result: dict, cls: str = "V", protocol: str = "ds1ds2",
+                       seed: int = 0, db: str = "mitdb", root=None):
+    """Where one class's errors lie in a test set: by record, and by annotation symbol.
+
+    ``result`` is :func:`ecgutils.experiment.train_and_evaluate`'s output on the test
+    beats of ``split_beats(beats, protocol, seed=seed)``, in that order.
+
+    Returns
+    -------
+    summary : dict
+        :func:`ecgutils.evaluate.class_errors` (``n``, ``missed``, ``false``,
+        ``false_from``...) with ``f1``, ``false_symbols`` (the three commonest reference
+        symbols of the false calls, as text), ``false_bbb`` (their share of bundle
+        branch block beats, ``L`` and ``R``), ``top_record`` and ``top_record_share``
+        (the record with most false calls, and its share of them).
+    by_record : DataFrame
+        :func:`ecgutils.evaluate.errors_by_group` over the test records.
+    """
+    from . import evaluate as _evaluate
+
+    test = split_beats(beats, protocol, seed=seed)[1]
+    names = np.asarray(beats.classes)
+    true, pred = names[result["y_true"]], names[result["y_pred"]]
+    summary = _evaluate.class_errors(true, pred, cls)
+    by_record = _evaluate.errors_by_group(true, pred, cls, beats.record[test])
+    false = (pred == cls) & (true != cls)
+    symbols = pd.Series(_data.symbols_at(beats.record[test][false], beats.sample[test][false],
+                                         db, root)).value_counts()
+    n_false = max(summary["false"], 1)
+    summary.update(
+        f1=2 * summary["found"] / max(summary["n"] + summary["called"], 1),
+        false_symbols=", ".join(f"{n:,} {s}" for s, n in symbols[:3].items()) or "none",
+        false_bbb=float(symbols.reindex(["L", "R"]).fillna(0).sum() / n_false),
+        top_record=str(by_record.index[0]) if len(by_record) else "none",
+        top_record_share=float(by_record[f"false {cls}"].iloc[0] / n_false) if len(by_record) else 0.0)
+    return summary, by_record
+
+
 def write_kaggle_csv(path, X, y) -> Path:
     """Write beats in the exact Kaggle layout: no header, 187 values then the label,
     every number as ``%.18e`` (as in ``mitbih_train.csv``).

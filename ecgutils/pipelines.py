@@ -53,7 +53,7 @@ from . import signal as _signal
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
            "build_inputs", "cached_inputs", "check_no_test_records", "fit_and_score",
            "record_marks", "result_metrics", "run_pipeline",
-           "select_validation_records", "summary"]
+           "select_validation_records", "summary", "training_failed"]
 
 #: The task of every pipeline: integer labels index this tuple.
 CLASSES = ("N", "S", "V")
@@ -423,6 +423,21 @@ def _model_size(pipeline, model, constants) -> tuple[int, int]:
         return int(nodes), path.stat().st_size
 
 
+def training_failed(val_score) -> bool:
+    """Whether a training failed: its best validation score (the mean F1 of S and V) is 0
+    or missing, so at no epoch did the model call a single validation S or V beat right
+    (a network collapsed onto N, or a validation set without S and V beats). Such a
+    model's test scores say nothing about its approach; :func:`summary` flags them so
+    that comparisons can leave them out.
+
+    Examples
+    --------
+    >>> training_failed(0.0), training_failed(None), training_failed(float("nan")), training_failed(0.31)
+    (True, True, True, False)
+    """
+    return not (val_score is not None and np.isfinite(val_score) and val_score > 0)
+
+
 def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int = 0,
                   epochs: int | None = None, verbose: bool = True,
                   val_majority_ratio: float = 0.3) -> dict:
@@ -443,6 +458,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         beats' labels, "record": their records, "predict_beats_per_s"}}`` (reference and
         record let a caller pool seeds in :func:`ecgutils.ec57.bootstrap_gross`);
         ``train_s``, ``best_epoch``, ``epochs_run``,
+        ``val_score`` (the best validation score), ``failed`` (:func:`training_failed`),
         ``parameters`` (Keras weights; for the forest, tree nodes), ``file_bytes``,
         ``train_beats``.
     """
@@ -488,6 +504,10 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         if verbose:
             print(f"{name} (seed {seed}): fitted in {out['train_s']:.0f} s, validation "
                   f"S/V F1 {out['val_score']:.3f}")
+    out["failed"] = training_failed(out["val_score"])
+    if out["failed"] and verbose:
+        print(f"{name} (seed {seed}): training failed: best validation S/V F1 "
+              f"{out['val_score']} (no validation S or V beat found at any epoch)")
     for test_name, test in tests.items():
         test = transform(test)
         start = time.perf_counter()
@@ -547,11 +567,13 @@ def cached_inputs(name: str, records, db: str = "mitdb", root=None, cache=None) 
 
 def summary(result: dict, test: str) -> dict:
     """One flat row: S and V Se, +P, F1 (gross), their record averages (``S Se avg``...),
-    accuracy, and the costs of a run on ``test``."""
+    accuracy, the costs of a run on ``test``, and ``failed`` (:func:`training_failed`):
+    leave failed trainings out of comparisons."""
     g, avg = result["tests"][test]["gross"], result["tests"][test]["record_average"]
     return {**{k: v for k, v in _ec57.summary_row(g).items() if k[0] in "SV" or k == "accuracy"},
             **{f"{c} {name} avg": avg[c][key] for c in ("S", "V")
                for name, key in (("Se", "se"), ("+P", "ppv"))},
+            "failed": bool(result.get("failed", training_failed(result.get("val_score")))),
             "train s": result["train_s"],
             "beats/s": result["tests"][test]["predict_beats_per_s"],
             "parameters": result["parameters"], "file kB": round(result["file_bytes"] / 1024)}

@@ -108,6 +108,9 @@ for ax, (record, start_s) in zip(axes, [("100", 0), ("208", 60), ("119", 30)]):
 # The other two databases. The European ST-T excerpt below carries ST-segment episode
 # annotations (not shown on the strip: they mark intervals, chapter 03 uses them); the
 # Creighton record contains a ventricular-fibrillation episode, marked `[` ... `]`.
+# (MIT-BIH marks its own such episodes the same way; in record 207 they are ventricular
+# flutter, rhythm `(VFL`, a fast regular sine-like wave, with `!` marks on the flutter waves
+# instead of beats.)
 
 # %%
 vf_start, vf_end = eu.data.vf_episodes(eu.data.load_annotations("cu01", "cudb"))[0] / 250
@@ -133,10 +136,25 @@ print(f"cu01: ventricular fibrillation from {vf_start:.0f} s to {vf_end:.0f} s (
 #
 # Rhythm changes (`+`), noise (`~`), flutter waves (`!`) and other event marks are not
 # beats. `eu.data.beat_table` lists every beat with its class and the rhythm in force.
+#
+# Class N is wider than "normal": it holds the normal beats (`N`) and also the beats of
+# bundle branch block (`L`, `R`), whose QRS is wide because one bundle branch conducts
+# late, and escape beats (`e`, `j`). In the records used here the N class holds
+# {glue:text}`n_class:,` beats, of which {glue:text}`n_N:,` are `N` beats,
+# {glue:text}`n_L:,` and {glue:text}`n_R:,` are bundle-branch-block beats (`L`, `R`) and
+# {glue:text}`n_e:,` and {glue:text}`n_j:,` escape beats (`e`, `j`).
+#
+# Two classes are left out by most of the chapters that follow. A fusion beat (F) is a
+# normal and a ventricular activation meeting in the ventricles: its shape lies, by
+# definition, between the two, and there are few of them; EC57 does not count a fusion
+# beat called V as a false V detection. Q holds paced beats (`/`, `f`), whose shape is
+# set by the pacemaker's spike and the wide complex it starts rather than by the heart's
+# own conduction, and the few beats nobody could classify. The four paced records
+# (102, 104, 107, 217) are left out altogether, as EC57 allows.
 
 # %%
 beats = eu.data.beat_table("mitdb", records)
-glue("n_beats", len(beats)), glue("n_normal", int((beats.aami == "N").sum()))
+eu.experiment.glue_all(eu.data.class_makeup(beats, "N", "NLRej"), prefix="n_")  # n_all, n_class, n_N...
 beats.head()
 
 # %%
@@ -148,11 +166,16 @@ beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("be
 
 # %% [markdown]
 # The de Chazal et al. (2004) inter-patient benchmark trains on the 22 records of DS1 and
-# tests on the 22 of DS2, leaving out the four paced records. Records are not quite
-# patients: 201 (DS1) and 202 (DS2) were taken from the same man, the one subject the two
-# halves share; the book keeps the published split and says so. Its classes are very
-# unequal, and unequal between the halves: one reason results on it are much lower than
-# on random beat splits. (The count axis is logarithmic: each step is ten times more.)
+# tests on the 22 of DS2, leaving out the four paced records (pacemaker spikes and paced
+# complexes, not the heart's own rhythm). Both halves use the two leads of each record:
+# the second (usually V1) shows P waves best, which helps tell S beats from N.
+# Records are not quite patients: 201 (DS1) and 202 (DS2) were taken from the same man,
+# the one subject the two halves share; the book keeps the published split and says so.
+# Its classes are very unequal. de Chazal et al. built the two halves to be comparable,
+# with similar proportions of the beat types, but S beats come mostly from a few records
+# and cannot be shared out evenly (compare the S bars below). Few patients per class, and
+# new ones at test, are why results on DS2 are much lower than on random beat splits.
+# (The count axis is logarithmic: each step is ten times more.)
 
 # %%
 split_of = {**dict.fromkeys(eu.data.DS1, "DS1"), **dict.fromkeys(eu.data.DS2, "DS2")}
@@ -198,8 +221,8 @@ eu.plots.plot_signal_versions(eu.data.pick_lead(eu.data.load_record("105"))[0], 
 #
 # We score it the EC57 way: a detection matches a reference beat within 150 ms, one to
 # one. Sensitivity Se = TP / (TP + FN); positive predictivity +P = TP / (TP + FP).
-# Detections inside ventricular-flutter episodes (record 207) are not counted, as WFDB's
-# `bxb` does.
+# Detections inside the ventricular-flutter episodes of record 207 (between `[` and `]`,
+# where flutter waves `!` are marked and no beats) are not counted, as WFDB's `bxb` does.
 
 # %%
 start, rows, detections = time.perf_counter(), [], {}
@@ -248,7 +271,7 @@ run = eu.results.make_run("qrs_detection", "ecgutils.signal.detect_r_peaks", ["b
     "accuracy": None, "macro_f1": f1, "per_class": per_class, "se": se, "ppv": ppv,
     "totals": overall.to_dict("index"), "per_record": scores.drop(columns="lead").to_dict("index")},
     {"detect_and_score_s": round(detector_s, 2)}, records=records,
-    note="non-paced records; VF episodes excluded as in WFDB bxb")
+    note="non-paced records; ventricular flutter episodes (207) excluded as in WFDB bxb")
 print("wrote", eu.results.write_results(results_dir, "01_data_tour",
                                         {"smoke": smoke, "seed": seed, "records": records}, [run]))
 
@@ -256,8 +279,9 @@ print("wrote", eu.results.write_results(results_dir, "01_data_tour",
 # ## Summary
 #
 # - MIT-BIH gives 48 half-hour records (360 Hz, two leads); the records used here hold
-#   {glue:text}`n_beats:,` annotated beats, {glue:text}`n_normal:,` of them normal: the
-#   classes are very unequal.
+#   {glue:text}`n_all:,` annotated beats, {glue:text}`n_class:,` of them in the AAMI N
+#   class ({glue:text}`n_N:,` normal `N` beats, the rest bundle-branch-block and escape
+#   beats): the classes are very unequal.
 # - Leads must be chosen by name; records differ.
 # - A vectorised Pan-Tompkins-style detector finds the beats of the non-paced records
 #   (Se {glue:text}`se:.4f`, +P {glue:text}`ppv:.4f` in this run, against a design target

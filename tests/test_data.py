@@ -296,3 +296,25 @@ def test_records_given_as_text_or_number(make_record):
         assert eu.data.ensure_records("testdb", records, root=folder.parent) == folder
     with pytest.raises(ValueError, match="parameter 'records' must be a list of texts"):
         eu.data.beat_table("testdb", 9.5, root=folder.parent)
+
+
+def test_symbols_hours_and_detections_in_episodes(make_record):
+    """symbols_at reads the reference symbol at given samples ("" where there is none);
+    record_hours sums the headers; detections inside [ ... ] episodes are counted."""
+    folder, name, peaks = make_record(symbols=["N", "V"] + ["N"] * 200)
+    root = folder.parent
+    got = eu.data.symbols_at([name] * 4, [peaks[0], peaks[1], peaks[1] + 1, peaks[2]], "testdb", root)
+    assert got.tolist() == ["N", "V", "", "N"]
+    assert eu.data.record_hours([name, name], "testdb", root) == pytest.approx(2 * 20 / 3600)
+    assert eu.data.detections_in_episodes(name, "testdb", root) == 0      # no episode marked
+    folder, name, peaks = make_record(name="901", extra_annotations=[(peaks[3] - 5, "[", ""),
+                                                                     (peaks[6] + 5, "]", "")])
+    # the detector finds the synthetic beats: the 4 inside the episode are counted
+    assert eu.data.detections_in_episodes(name, "testdb", root) == 4
+
+
+def test_class_makeup_counts_the_symbols_of_one_class(make_record):
+    folder, name, _ = make_record(symbols=["N", "L", "e", "V", "N"])
+    beats = eu.data.beat_table("testdb", [name], folder.parent)
+    assert eu.data.class_makeup(beats, "N", "NLRej") == {
+        "all": 5, "class": 4, "N": 2, "L": 1, "R": 0, "e": 1, "j": 0}

@@ -147,7 +147,7 @@ def test_split_patientwise_follows_records_and_cuts_vf_by_time():
     meta = pd.DataFrame({"db": ["mitdb"] * 4 + ["cudb"] * 10,
                          "record": ["100", "101", "102", "207"] + ["cu01"] * 10,
                          "sample": [50, 60, 70, 80] + list(range(0, 100, 10)),
-                         "label": ["N", "N", "PVC", "N"] + ["VF"] * 10})
+                         "label": ["N", "N", "PVC", "N"] + [ei.VF_CLASS] * 10})
     spans = {("cudb", "cu01"): np.array([[0, 100]])}
     split = ei.split_patientwise(meta, {"train": ["100", "207"], "val": ["101"], "test": ["102"]},
                                  spans, fs=1, before_s=0, after_s=10)
@@ -457,7 +457,7 @@ def test_vf_windows_from_real_records():
     symbol_classes = {"N": "Normal", "V": "PVC"}
     windows, meta, episodes = ei.collect_windows(["207"], symbol_classes, vf_records=["cu01"])
     assert windows.shape[1] == round(0.3 * 360) + round(0.5 * 360)
-    vf = meta[meta["label"] == "VF"]
+    vf = meta[meta["label"] == "VFL+VF"]
     assert set(vf["record"]) == {"207", "cu01"}
     assert set(episodes) == {("mitdb", "207"), ("cudb", "cu01")}
     # cu01's VF episode (214-509 s at 250 Hz) is now in 360 Hz samples

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 import ecgutils.spectrograms as es
 import ecgutils.stt as stt
@@ -434,3 +435,21 @@ def test_notebook_refuses_bad_parameters_before_work(name, param, value, message
     assert proc.returncode != 0
     assert message in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()                 # nothing was trained or written
+
+
+def test_class_error_report_finds_records_and_symbols_of_the_errors(make_record):
+    """Every DS2 (test) beat called V: the false V calls are its N and L beats, by record
+    and by reference symbol, and the L beats (bundle branch block) are counted."""
+    n = 20
+    folder, _, _ = make_record(name="101", seconds=30)                       # DS1
+    folder, _, _ = make_record(name="100", seconds=30, symbols=["N", "L", "V", "L"] * n)  # DS2
+    beats = ek.build_kaggle_beats(["101", "100"], "testdb", folder.parent, r_peaks="annotated")
+    test = ek.split_beats(beats, "ds1ds2")[1]
+    result = {"y_true": beats.y[test], "y_pred": np.full(len(test), 2)}       # all called V
+    summary, by_record = ek.class_error_report(beats, result, "V", db="testdb", root=folder.parent)
+    symbols = eu.data.symbols_at(beats.record[test], beats.sample[test], "testdb", folder.parent)
+    assert summary["missed"] == 0 and summary["false"] == int((symbols != "V").sum()) > 0
+    assert summary["top_record"] == "100" and summary["top_record_share"] == 1.0
+    assert summary["false_bbb"] == pytest.approx((symbols == "L").sum() / (symbols != "V").sum())
+    assert summary["false_symbols"].split(", ")[0].endswith(" L")
+    assert by_record.index.tolist() == ["100"] and by_record["false V"].iloc[0] == summary["false"]

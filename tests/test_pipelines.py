@@ -99,16 +99,30 @@ def test_one_run_end_to_end_returns_the_metrics(name, records):
     assert out["tests"]["test"]["predict_beats_per_s"] > 0
     row = pl.summary(out, "test")
     assert {"S Se", "S +P", "S F1", "V F1", "accuracy", "train s", "beats/s", "parameters",
-            "file kB", "S Se avg", "V +P avg"} <= set(row)
+            "file kB", "S Se avg", "V +P avg", "failed"} <= set(row)
     test = out["tests"]["test"]  # the record average, and what a caller needs to pool seeds
     again = eu.ec57.record_average(test["reference"], test["predicted"], test["record"])
     assert eu.ec57.json_ready(test["record_average"]) == eu.ec57.json_ready(again)  # NaN as None
+    assert row["failed"] == out["failed"] == pl.training_failed(out["val_score"])
     if name == "dense":
         assert out["epochs_run"] == 1 and out["best_epoch"] == 1
     run = eu.results.make_run("ds1ds2", name, pl.CLASSES,
                               pl.result_metrics(g, test["record_average"]))
     assert run["metrics"]["per_class"]["V"]["support"] == g["V"]["tp"] + g["V"]["fn"]
     assert run["metrics"]["record_average"]["records"] == len(set(test["record"]))
+
+
+def test_a_training_that_finds_no_s_or_v_is_flagged_failed(records):
+    """Best validation S/V F1 of 0: the run is flagged, and summary() carries the flag."""
+    root, names = records
+    train = pl.build_inputs("classical", names[:2], "testdb", root)
+    val = pl.build_inputs("classical", names[2:], "testdb", root)
+    only_n = val.subset(val.label == "N")   # nothing S or V to find: the score stays 0
+    out = pl.fit_and_score("classical", train, only_n, {"test": val}, verbose=False,
+                           val_majority_ratio=1)
+    assert out["val_score"] == 0 and out["failed"] and pl.summary(out, "test")["failed"]
+    ok = pl.fit_and_score("classical", train, val, {"test": val}, verbose=False)
+    assert ok["val_score"] > 0 and not ok["failed"] and not pl.summary(ok, "test")["failed"]
 
 
 def test_smote_and_scaler_touch_training_beats_only(records):

@@ -36,8 +36,11 @@ def _ann(pairs):
 
 def _write_record(folder: Path, name: str, seconds=80, symbols=None, extra=(),
                   comments=("Produced by xform from record e0104, beginning at 1:35:00.000",),
-                  st_mv=None):
-    """Two-lead 250 Hz record with beats once a second; ``extra``: (sample, symbol, aux)."""
+                  st_mv=None, mark_offset=0):
+    """Two-lead 250 Hz record with beats once a second; ``extra``: (sample, symbol, aux).
+
+    ``mark_offset``: the beat annotations sit this many samples after R (negative:
+    before R, as on some European ST-T records)."""
     folder.mkdir(parents=True, exist_ok=True)
     n = seconds * FS
     peaks = np.arange(FS // 2, n - FS // 2, FS)
@@ -53,7 +56,7 @@ def _write_record(folder: Path, name: str, seconds=80, symbols=None, extra=(),
                 fmt=["212", "212"], adc_gain=[200, 200], baseline=[0, 0],
                 comments=list(comments), write_dir=str(folder))
     symbols = ["N"] * len(peaks) if symbols is None else list(symbols)
-    samples, aux = list(peaks[: len(symbols)]), [""] * len(symbols)
+    samples, aux = list(peaks[: len(symbols)] + mark_offset), [""] * len(symbols)
     for s, sym, note in extra:
         samples.append(s), symbols.append(sym), aux.append(note)
     order = np.argsort(samples, kind="stable")
@@ -271,8 +274,23 @@ def test_edb_path_loads_beats_labels_and_episodes(tmp_path):
     # the raised ST segment shows in the ST feature of lead 1, not of lead 2
     change = table.groupby("in_st")[["st_change1", "st_change2"]].median()
     assert change.loc[True, "st_change1"] > 0.2 > abs(change.loc[True, "st_change2"])
-    assert list(table.columns[6:]) == list(stt.ST_FEATURES)
+    assert list(table.columns[7:]) == list(stt.ST_FEATURES)
     assert np.isfinite(table[list(stt.ST_FEATURES)].to_numpy()).all()
+
+
+def test_load_record_beats_aligns_marks_before_r_to_r(tmp_path):
+    """Marks 32 ms before R (as on sele0104) move to R: windows are centred on R and the
+    ST level is measured from R; without alignment the ST window starts 32 ms early."""
+    peaks = _write_record(tmp_path / "edb", "e0103", seconds=40, comments=(), mark_offset=-8,
+                          st_mv=(0, 40 * FS, 0.3))
+    beats, table, _ = stt.load_record_beats("e0103", "edb", root=tmp_path)
+    assert (table["sample"] == peaks).all() and (table["mark"] == peaks - 8).all()
+    assert (beats[:, :, 0].argmax(axis=1) == beats.shape[1] // 2).all()   # R in the centre
+    raw, unaligned, _ = stt.load_record_beats("e0103", "edb", root=tmp_path, r_search_s=None)
+    assert (unaligned["sample"] == peaks - 8).all()
+    assert (raw[:, :, 0].argmax(axis=1) == beats.shape[1] // 2 + 8).all()
+    # ST raised 60-180 ms after R: measured 100-120 ms after R it is all there
+    assert table["st_level1"].median() == pytest.approx(0.3, abs=0.05)
 
 
 def test_load_record_beats_bad_inputs(tmp_path):
