@@ -256,8 +256,7 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
         if actual < expected:
             raise ValueError(
                 f"Signal file {base.parent / fname} is truncated: {actual} bytes, but header "
-                f"{record}.hea needs {expected}. Delete it and re-download: "
-                f"eu.data.fetch_database('{db}', records=['{record}']).")
+                f"{record}.hea needs {expected}. {_refetch_hint(db, record)}")
 
 
 # --------------------------------------------------------------------------- integrity
@@ -310,6 +309,10 @@ def _cached_sha256(path: Path) -> str:
 
 
 def _refetch_hint(db: str, record: str) -> str:
+    """What to do about a damaged file: fetch it again for the book's databases; a
+    user's own recording cannot be fetched."""
+    if db not in DATABASES:
+        return "Copy or export the record again from where it came from."
     return (f"Delete it and download it again: `python -m ecgutils fetch {db} --records "
             f"{record}` (or point ECG_DATA_DIR at an intact copy).")
 

@@ -44,7 +44,7 @@ def forest_file(tmp_path_factory):
                                     np.arange(90))
     fitted = RandomForestClassifier(5, random_state=0).fit(
         eu.interpatient.forest_features(beats, spec), beats.label)
-    path = tmp_path_factory.mktemp("model") / "07_new_patients_forest.joblib"
+    path = tmp_path_factory.mktemp("model") / "07_new_patients_forest.skops"
     eu.experiment.save_model(eu.interpatient.BeatForest(fitted, spec), path,
                              {"kind": MODEL_KIND, "spec": spec.to_dict()})
     return path
@@ -122,17 +122,17 @@ def test_a_forest_file_leaves_nothing_half_written_and_foreign_ones_are_refused(
     model, pre = eu.experiment.load_model(forest_file, expect=MODEL_KIND)
     assert BeatSpec.from_dict(pre["spec"]) == BeatSpec()
     with pytest.raises(TypeError):
-        eu.experiment.save_model(model, tmp_path / "m.joblib", {"not json": object()})
+        eu.experiment.save_model(model, tmp_path / "m.skops", {"not json": object()})
     assert list(tmp_path.iterdir()) == []
     base, _ = _write(tmp_path / "db", "800", 128, 30)
-    import joblib
+    import skops.io as sio
 
-    joblib.dump(model, tmp_path / "bare.joblib")  # the forest without its preprocessing
-    _one_error_line(_cli("annotate", base, "--model", tmp_path / "bare.joblib", "--out",
-                         tmp_path / "o"), "bare.joblib", "no ecgutils preprocessing")
-    (tmp_path / "cut.joblib").write_bytes(forest_file.read_bytes()[:100])  # a broken copy
-    _one_error_line(_cli("annotate", base, "--model", tmp_path / "cut.joblib", "--out",
-                         tmp_path / "o"), "cut.joblib", "cannot be read")
+    sio.dump(model.forest, tmp_path / "bare.skops")  # the forest without its preprocessing
+    _one_error_line(_cli("annotate", base, "--model", tmp_path / "bare.skops", "--out",
+                         tmp_path / "o"), "bare.skops", "no ecgutils preprocessing")
+    (tmp_path / "cut.skops").write_bytes(forest_file.read_bytes()[:100])  # a broken copy
+    _one_error_line(_cli("annotate", base, "--model", tmp_path / "cut.skops", "--out",
+                         tmp_path / "o"), "cut.skops", "re-create")
 
 
 @requires_data
