@@ -447,8 +447,36 @@ def _aami_labels(ann, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(ann.sample)[is_beat], labels
 
 
+def _read_checked_annotations(base: Path, ext: str, fs: float, sig_len) -> "wfdb.Annotation":
+    """An annotation file of a record, checked as the book's loader checks its data: a
+    whole WFDB stream (end marker), the record's sampling rate, annotations inside the
+    signal. InputError naming the file otherwise."""
+    path = base.with_suffix(f".{ext}")
+    if not path.is_file():
+        raise InputError(f"record '{base}' has no annotation file {path}")
+    try:
+        _data.check_annotation_file(path, db=base.parent.name, record=base.name)
+        ann = wfdb.rdann(str(base), ext)
+    except Exception as err:  # wfdb's own errors do not name the file
+        raise InputError(f"annotation file {path} cannot be used: {err}") from err
+    if ann.fs is not None and abs(float(ann.fs) - fs) > 1e-6 * fs:
+        raise InputError(f"annotation file {path} is at {float(ann.fs):g} Hz but record "
+                         f"{base.name} is at {fs:g} Hz: it belongs to another version of the "
+                         f"record; annotate the record again")
+    samples = np.asarray(ann.sample)
+    if len(samples) and (samples.min() < 0 or (sig_len and samples.max() >= sig_len)):
+        raise InputError(f"annotation file {path} has annotations at sample "
+                         f"{int(samples.max())}, outside the signal ({sig_len} samples in "
+                         f"{base.name}.hea): it belongs to another record")
+    return ann
+
+
 def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: float = 0.15):
     """EC57 gross statistics of test against reference annotations, pooled over records.
+
+    Both files of each record are checked first (:func:`ecgutils.data.check_annotation_file`:
+    complete, with the end marker; at the record's sampling rate; beats inside the
+    signal), and a reference without beats is refused: there would be nothing to score.
 
     Returns ``(statistics, per_record)`` as :func:`ecgutils.ec57.gross_statistics` and
     ``per_record_statistics`` give them (QRS detection Se/+P added to the statistics).
@@ -456,21 +484,17 @@ def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: flo
     reference, predicted, names = [], [], []
     for record in records:
         base = check_record(record)
-        anns = {}
-        for ext in (ref, test):
-            if not base.with_suffix(f".{ext}").is_file():
-                raise InputError(f"record '{record}' has no annotation file "
-                                 f"{base.with_suffix('.' + ext)}")
-            try:
-                anns[ext] = wfdb.rdann(str(base), ext)
-            except Exception as err:
-                raise InputError(f"annotation file {base}.{ext} cannot be read ({err})") from err
-        fs = anns[ref].fs or wfdb.rdheader(str(base)).fs
+        fs = _header_fs(base.with_suffix(".hea"))
+        sig_len = wfdb.rdheader(str(base)).sig_len
+        anns = {ext: _read_checked_annotations(base, ext, fs, sig_len) for ext in (ref, test)}
         try:
             rs, rl = _aami_labels(anns[ref], f"{base}.{ref}")
             ts, tl = _aami_labels(anns[test], f"{base}.{test}")
         except ValueError as err:
             raise InputError(str(err)) from err
+        if len(rs) == 0:
+            raise InputError(f"reference {base}.{ref} has no beat annotations: nothing to "
+                             f"score against; give another --ref")
         r, p = ec57.match_annotations(rs, rl, ts, tl, fs, tolerance_s)
         reference += r
         predicted += p
@@ -491,7 +515,8 @@ def _num(x) -> str:
 
 
 def format_statistics(stats: dict) -> str:
-    """The gross statistics as a few aligned lines of text (n/a: no beat to count).
+    """The gross statistics as a few aligned lines of text (n/a: no beat to count; a
+    class absent from the reference has Se and F1 n/a).
 
     Examples
     --------
@@ -501,6 +526,8 @@ def format_statistics(stats: dict) -> str:
     S: Se 0.00%  +P n/a  F1 0.000  (TP 0, FN 1, FP 0)
     V: Se 100.00%  +P 100.00%  F1 1.000  (TP 1, FN 0, FP 0)
     accuracy 75.00%  kappa 0.556  j n/a  jk n/a
+    >>> print(format_statistics(ec57.gross_statistics(list("NNN"), list("NNV"))).splitlines()[2])
+    S: Se n/a  +P n/a  F1 n/a  (TP 0, FN 0, FP 0)
     """
     head = f"beats scored: {stats['n_beats']}"
     if "qrs" in stats:
@@ -508,7 +535,9 @@ def format_statistics(stats: dict) -> str:
     lines = [head]
     for c in ("N", "S", "V"):
         s = stats[c]
-        lines.append(f"{c}: Se {_pct(s['se'])}  +P {_pct(s['ppv'])}  F1 {_num(s['f1'])}  "
+        # a class absent from the reference has no F1 (not 0: nothing was missed)
+        f1 = s["f1"] if s["tp"] + s["fn"] else None
+        lines.append(f"{c}: Se {_pct(s['se'])}  +P {_pct(s['ppv'])}  F1 {_num(f1)}  "
                      f"(TP {s['tp']}, FN {s['fn']}, FP {s['fp']})")
     lines.append(f"accuracy {_pct(stats['accuracy'])}  kappa {_num(stats['kappa'])}  "
                  f"j {_num(stats['j_index'])}  jk {_num(stats['jk_index'])}")

@@ -106,7 +106,9 @@ def ecg_quality(signal, sampling_rate: float, window_s: float = 5.0) -> np.ndarr
     band = _windows(_sp.sosfiltfilt(sos, filled, padlen=min(len(x) - 1, 15)), w)
     centred = band - band.mean(axis=1, keepdims=True)
     var = np.mean(centred ** 2, axis=1)
-    kurt = np.mean(centred ** 4, axis=1) / np.maximum(var, 1e-300) ** 2
+    square = var ** 2
+    kurt = np.divide(np.mean(centred ** 4, axis=1), square, out=np.zeros_like(var),
+                     where=square > 0)
     sd = np.sqrt(var)
     usable = ~nan_rows & ~still
     usual = np.median(sd[usable]) if usable.any() else 0.0
