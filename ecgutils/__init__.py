@@ -21,7 +21,8 @@ Modules:
   ``interpatient``: beats of new patients, the two-branch model, the random forest's
   features, the external QT Database records (chapter 07)
 - ``ec57``: AAMI EC57 gross statistics, beat matching; ``annotate``: a saved model on any
-  WFDB record (``python -m ecgutils annotate`` / ``score``)
+  WFDB record (``python -m ecgutils annotate`` / ``score``); ``quality``: which stretches
+  of a lead are missing, flat or noise
 - ``pipelines``: every approach of chapters 02-07 as a named pipeline (records -> inputs,
   a model), run under any protocol in one call (chapter 08)
 - ``experiment``: class weights, majority subsampling, training with selection on
@@ -36,12 +37,12 @@ Modules:
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
 from . import (annotate, config, data, ec57, evaluate, experiment, explain, images,
-               interpatient, kaggle_beats, models, pipelines, plots, results, rr, runs,
-               signal, spectrograms, stt)
+               interpatient, kaggle_beats, models, pipelines, plots, quality, results, rr,
+               runs, signal, spectrograms, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain",
+__all__ = ["annotate", "config", "data", "ec57", "evaluate", "experiment", "explain", "quality",
            "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
            "rr", "runs", "signal", "spectrograms", "stt"]

@@ -3,7 +3,7 @@
 Command line (see ``python -m ecgutils annotate --help``)::
 
     python -m ecgutils annotate path/to/800 [path/to/801 ...] --model results/07_new_patients.keras --out DIR
-    python -m ecgutils annotate path/to/800 --model results/07_new_patients_forest.joblib --out DIR
+    python -m ecgutils annotate path/to/800 --model results/07_new_patients_forest.skops --out DIR
     python -m ecgutils score path/to/800 --ref atr --test cls
 
 ``annotate`` finds the R peaks with the book's detector (no reference annotation is
