@@ -674,8 +674,8 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
         host = os.environ.get("ECG_PHYSIONET_URL", PHYSIONET_URL).rstrip("/")
         base_url = f"{host}/{db}/{DATABASES[db]}"
     folder = database_dir(db, root)
+    sums = _read_checksums(db, base_url)  # offline: fails here, before any folder is made
     folder.mkdir(parents=True, exist_ok=True)
-    sums = _read_checksums(db, base_url)
     top_level = {name: digest for name, digest in sums.items() if "/" not in name}
     if records is None:
         if "RECORDS" not in top_level:
@@ -965,10 +965,7 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
     FileNotFoundError
         Naming the missing record(s) and the folder looked in.
     """
-    records = _config.parse_list_parameter(records, "records")
-    if isinstance(records, (str, int)):
-        records = [records]
-    records = [str(r) for r in records]
+    records = _records_list(records)  # "100, 999" as parse_parameter reads it
     if not records:
         raise ValueError("parameter 'records' is empty")
     if len(set(records)) != len(records):
