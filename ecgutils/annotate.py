@@ -83,9 +83,10 @@ def _signal_files(base: Path, header) -> list[Path]:
     return files
 
 
-def check_record(path) -> Path:
-    """The record's base path if its header is complete, names a sampling rate, its
-    signal files are there and whole, and it is long enough; else InputError."""
+def check_record(path, signal: bool = True) -> Path:
+    """The record's base path if its header can be read and names a sampling rate, and
+    (``signal=True``: to classify it) its signal files are there and whole and it is long
+    enough; else InputError."""
     base = _record_path(path)
     hea = base.with_suffix(".hea")
     if not hea.is_file():
@@ -104,6 +105,8 @@ def check_record(path) -> Path:
     if not fs > 0:
         raise InputError(f"record '{path}': header {hea} gives sampling rate {fs:g} Hz; it "
                          f"must be positive (fix the header)")
+    if not signal:
+        return base
     if not header.n_sig:
         raise InputError(f"record '{path}' has no signals in its header; nothing to classify")
     missing = [f.name for f in files if not f.is_file()]
@@ -483,7 +486,7 @@ def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: flo
     """
     reference, predicted, names = [], [], []
     for record in records:
-        base = check_record(record)
+        base = check_record(record, signal=False)
         fs = _header_fs(base.with_suffix(".hea"))
         sig_len = wfdb.rdheader(str(base)).sig_len
         anns = {ext: _read_checked_annotations(base, ext, fs, sig_len) for ext in (ref, test)}
