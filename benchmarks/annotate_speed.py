@@ -86,7 +86,7 @@ print(time.perf_counter() - start)
 """
 
 
-def compare_with(revision: str, records, model_path, tmp: Path, repeats: int = 2) -> None:
+def compare_with(revision: str, records, model_path, tmp: Path, repeats: int = 3) -> None:
     """Median time of ``annotate_records`` with ``revision``'s ecgutils and with this
     checkout's, each in fresh processes, alternating."""
     base = tmp / "baseline"

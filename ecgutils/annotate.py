@@ -8,8 +8,12 @@ Command line (see ``python -m ecgutils annotate --help``)::
 
 ``annotate`` finds the R peaks with the book's detector (no reference annotation is
 needed), classifies every beat and writes ``DIR/<record>.<ext>``, a WFDB annotation file
-of AAMI labels (``N S V``) that ``wfdb.rdann`` reads. ``score`` compares two annotation
-files of a record beat by beat (150 ms) and prints EC57 gross statistics.
+of AAMI labels (``N S V``) that ``wfdb.rdann`` reads. Stretches that are missing, flat or
+noise (:mod:`ecgutils.quality`) are not classified but marked ``~``. It writes only files
+it creates: never a record's own files, never an existing file without ``--force``, and
+all files of a run at once, at the end. ``score`` checks both annotation files of a
+record (whole, at the record's rate, inside the signal), compares them beat by beat
+(150 ms) and prints EC57 gross statistics.
 """
 from __future__ import annotations
 

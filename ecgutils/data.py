@@ -32,7 +32,6 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
     warnings.simplefilter("ignore")
     import wfdb
 
-from . import config as _config
 
 __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
            "check_annotation_file", "check_disjoint", "check_records_exist", "ChecksumError",

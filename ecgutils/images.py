@@ -618,7 +618,8 @@ def load_image_model(path):
     import keras
 
     try:
-        model = keras.saving.load_model(path, compile=False)
+        # safe_mode: a Lambda layer's code in a shared file is refused, not run
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras' errors do not name the file
         raise ValueError(f"Keras could not load model {path}: {err}") from err
     return model, meta
