@@ -165,7 +165,11 @@ def choose_lead(path, leads=BeatSpec.leads):
     base = check_record(path)
     header = wfdb.rdheader(str(base))
     fs = _header_fs(base.with_suffix(".hea"))
-    names = list(header.sig_name or [f"signal {i}" for i in range(header.n_sig)])
+    names = header.sig_name
+    if names is None and isinstance(header, wfdb.MultiRecord):  # names are in a segment's header
+        first = next(n for n in header.seg_name if n != "~")
+        names = wfdb.rdheader(str(base.parent / first)).sig_name
+    names = list(names or [f"signal {i}" for i in range(header.n_sig)])
     order = [names.index(n) for n in leads if n in names]
     order += [i for i in range(len(names)) if i not in order]
     notes, best = [], None
@@ -463,9 +467,13 @@ def _read_checked_annotations(base: Path, ext: str, fs: float, sig_len) -> "wfdb
         raise InputError(f"record '{base}' has no annotation file {path}")
     try:
         _data.check_annotation_file(path, db=base.parent.name, record=base.name)
+    except ValueError as err:  # its message names the file and says what to do
+        raise InputError(str(err)) from err
+    try:
         ann = wfdb.rdann(str(base), ext)
     except Exception as err:  # wfdb's own errors do not name the file
-        raise InputError(f"annotation file {path} cannot be used: {err}") from err
+        raise InputError(f"annotation file {path} cannot be read ({err}); annotate the "
+                         f"record again") from err
     if ann.fs is not None and abs(float(ann.fs) - fs) > 1e-6 * fs:
         raise InputError(f"annotation file {path} is at {float(ann.fs):g} Hz but record "
                          f"{base.name} is at {fs:g} Hz: it belongs to another version of the "

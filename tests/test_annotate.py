@@ -278,7 +278,9 @@ def test_a_multi_segment_record_is_annotated(tmp_path, forest_file):
         wfdb.wrsamp(name, fs=128, units=["mV"], sig_name=["MLII"], p_signal=part[:, None],
                     fmt=["16"], adc_gain=[200], baseline=[0], write_dir=str(folder))
     (folder / "m.hea").write_text(f"m/2 1 128 {len(x)}\nm_1 {half}\nm_2 {len(x) - half}\n")
-    annotate_records([folder / "m"], forest_file, tmp_path / "out", progress=lambda s: None)
+    lines = []
+    annotate_records([folder / "m"], forest_file, tmp_path / "out", progress=lines.append)
+    assert "from lead MLII" in lines[-1]
     ann = wfdb.rdann(str(tmp_path / "out" / "m"), "cls")
     beats = np.isin(ann.symbol, list("NSV"))
     assert abs(beats.sum() - len(peaks)) <= 2
