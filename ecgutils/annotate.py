@@ -297,7 +297,9 @@ def load_classifier(model_path):
         model, pre = load_model(model_path, expect=MODEL_KIND)
         spec = BeatSpec.from_dict(pre["spec"])
     except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
-        raise InputError(f"model '{model_path}': {err}") from err
+        said = str(err)
+        raise InputError(said if str(model_path) in said else f"model '{model_path}': {said}"
+                         ) from err
     _check_classifier(model, spec, model_path)
     return model, spec
 
