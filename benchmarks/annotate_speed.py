@@ -14,6 +14,10 @@ model, alternating (baseline, current, baseline, current), and the ratio of the 
 is printed: how much a change (e.g. the signal-quality step) costs, measured in one run.
 
     .venv/bin/python benchmarks/annotate_speed.py [n_records] [--baseline REV]
+
+Measured 2026-12-06 (2 shared cores), ``--baseline 1deb86c`` (before the signal-quality
+step, issue 24): 48 records, 36.7 s before, 39.2 s after (medians of 3): ratio 1.07; per
+record (2,611 beats) quality 0.05 s, detection 0.02 s, inputs 0.02 s, predict 0.18 s.
 """
 import argparse
 import subprocess
