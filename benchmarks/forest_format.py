@@ -2,9 +2,9 @@
 
 Trains chapter 07's forest (200 trees, ``min_samples_leaf=10``, balanced subsamples) on
 ``forest_features`` of DS1 records of MIT-BIH (all 22 unless a number is given), then
-saves it with ``skops.io`` (zip stored and deflated) and with ``skl2onnx`` and reports for each: file size, load
-time (median of 3) and predict speed on all the training beats (median of 3), plus the
-pickle (joblib, compress 3) it replaces as a reference. Needs ``ECG_DATA_DIR`` and the
+saves it with ``skops.io`` (zip stored and deflated) and with ``skl2onnx`` and reports
+for each: file size, load time (median of 3) and predict speed on all the training beats
+(median of 3), plus the pickle (joblib, compress 3) it replaces as a reference. Needs ``ECG_DATA_DIR`` and the
 ``bench`` extra (skl2onnx, onnxruntime).
 
 Measured 2026-12-06 on the 2-core machine (shared), 50,598 beats, 91,294 nodes:
