@@ -123,7 +123,7 @@ def check_record(path, signal: bool = True) -> Path:
                          f"each beat with)")
     if not isinstance(header, wfdb.MultiRecord):
         try:
-            _data._check_signal_size(base, header, base.parent.name, base.name)
+            _data._check_signal_size(base, header, "", base.name)  # "": not fetched
         except ValueError as err:
             raise InputError(f"record '{path}': {err}") from err
     return base
@@ -468,7 +468,7 @@ def _read_checked_annotations(base: Path, ext: str, fs: float, sig_len) -> "wfdb
     if not path.is_file():
         raise InputError(f"record '{base}' has no annotation file {path}")
     try:
-        _data.check_annotation_file(path, db=base.parent.name, record=base.name)
+        _data.check_annotation_file(path, db="", record=base.name)  # "": not fetched
     except ValueError as err:  # its message names the file and says what to do
         raise InputError(str(err)) from err
     try:

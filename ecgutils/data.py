@@ -308,9 +308,9 @@ def _cached_sha256(path: Path) -> str:
 
 
 def _refetch_hint(db: str, record: str) -> str:
-    """What to do about a damaged file: fetch it again for the book's databases; a
-    user's own recording cannot be fetched."""
-    if db not in DATABASES:
+    """What to do about a damaged file: fetch it again from its database; a user's own
+    recording (``db`` empty) cannot be fetched."""
+    if not db:
         return "Copy or export the record again from where it came from."
     return (f"Delete it and download it again: `python -m ecgutils fetch {db} --records "
             f"{record}` (or point ECG_DATA_DIR at an intact copy).")
@@ -375,6 +375,8 @@ def _annotation_stream_problem(path: Path) -> str | None:
 def check_annotation_file(path: str | Path, db: str = "mitdb", record: str = "") -> None:
     """Check an annotation file before it is read: against the folder's ``SHA256SUMS``
     (or ``SHA256SUMS.txt``) when it lists the file, and always for the stream's end marker.
+    With ``db=""`` (a user's own file, as ``python -m ecgutils score`` reads) the message
+    says to copy the file again rather than to fetch it.
 
     Raises
     ------
