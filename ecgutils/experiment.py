@@ -397,7 +397,8 @@ def load_model(path, expect: str | None = None):
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras' messages span many lines and do not name the file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        said = str(err).strip()
+        first = said.splitlines()[0].split(". ")[0] if said else type(err).__name__
         raise ValueError(f"{path} cannot be loaded as a Keras model ({first}); re-create it "
                          f"with the chapter's notebook") from err
     return model, preprocessing
