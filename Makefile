@@ -2,7 +2,8 @@
 #   make book   create .venv, install, fetch missing data, build the book (real profile)
 #   make test   create or update .venv and run the whole test suite
 # Also: test-fast (unit tests, nothing executed), smoke-book + check-html (what CI runs on
-# pull requests), readme (the README's chapter table from results/*.json),
+# pull requests), readme (the README's chapter table from results/*.json), readme-check
+# (whether README.md's numbers are those of results/: after a run of your own they differ),
 # sync-repository (the Colab cells from _config.yml), lint-workflows.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,7 +21,8 @@ ifneq ($(strip $(ECG_DATA_DIR)),)
 export ECG_DATA_DIR := $(abspath $(ECG_DATA_DIR))
 endif
 
-.PHONY: install data book test test-fast smoke-book check-html readme sync-repository \
+.PHONY: install data book test test-fast smoke-book check-html readme readme-check \
+        sync-repository \
         lint-workflows clean
 
 $(STAMP): pyproject.toml
@@ -61,6 +63,12 @@ check-html:
 # Rewrite the README's chapter table from results/*.json (ECG_RESULTS_DIR if set).
 readme:
 	$(PY) tools/readme.py
+
+# Exit 1 if README.md's chapter table is not what `make readme` would write from results/
+# (the maintainers' check before publishing; not part of `make test`, since a reader's own
+# retrained results never reproduce the published numbers to the digit).
+readme-check:
+	$(PY) tools/readme.py --check
 
 # Write _config.yml's repository into every chapter's Colab install cell.
 sync-repository:

@@ -5,11 +5,22 @@ premature beats), saves an untrained chapter-07 model (speed does not depend on 
 weights), and times ``annotate_records`` on all of them in one call, as the command does
 (model loaded once). Prints the total and the median per record, and the share of time
 in detection, inputs and prediction for one record. If chapter 07 has saved its random
-forest (``results/07_new_patients_forest.joblib``, trained: a forest's speed depends on
+forest (``results/07_new_patients_forest.skops``, trained: a forest's speed depends on
 its trees), the same records are annotated with it too.
 
-    .venv/bin/python benchmarks/annotate_speed.py [n_records]
+With ``--baseline REV`` the CNN run is also timed with the ``ecgutils`` of git revision
+``REV`` (exported to a temporary folder), both in fresh processes on the same records and
+model, alternating (baseline, current, baseline, current), and the ratio of the medians
+is printed: how much a change (e.g. the signal-quality step) costs, measured in one run.
+
+    .venv/bin/python benchmarks/annotate_speed.py [n_records] [--baseline REV]
+
+Measured 2026-12-06 (2 shared cores), ``--baseline 1deb86c`` (before the signal-quality
+step, issue 24): 48 records, 36.7 s before, 39.2 s after (medians of 3): ratio 1.07; per
+record (2,611 beats) quality 0.05 s, detection 0.02 s, inputs 0.02 s, predict 0.18 s.
 """
+import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +59,7 @@ def synthetic_record(folder: Path, name: str, rng) -> None:
                 fmt=["212", "212"], adc_gain=[200, 200], baseline=[0, 0], write_dir=str(folder))
 
 
-FOREST = Path(__file__).resolve().parents[1] / "results" / "07_new_patients_forest.joblib"
+FOREST = Path(__file__).resolve().parents[1] / "results" / "07_new_patients_forest.skops"
 
 
 def time_annotate(records, model_path, out, name) -> None:
@@ -67,7 +78,40 @@ def time_annotate(records, model_path, out, name) -> None:
           f"(model loaded once), median {np.median(per_record):.2f} s per record")
 
 
-def main(n_records: int = 48) -> None:
+ROOT = Path(__file__).resolve().parents[1]
+_CHILD = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from ecgutils.annotate import annotate_records
+records = sys.argv[4:]
+start = time.perf_counter()
+annotate_records(records, sys.argv[2], sys.argv[3], progress=lambda line: None)
+print(time.perf_counter() - start)
+"""
+
+
+def compare_with(revision: str, records, model_path, tmp: Path, repeats: int = 3) -> None:
+    """Median time of ``annotate_records`` with ``revision``'s ecgutils and with this
+    checkout's, each in fresh processes, alternating."""
+    base = tmp / "baseline"
+    base.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "ecgutils"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+    times = {"baseline": [], "current": []}
+    for i in range(repeats):
+        for name, path in (("baseline", base), ("current", ROOT)):
+            out = tmp / f"cmp_{name}_{i}"
+            proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(model_path),
+                                   str(out), *map(str, records)],
+                                  capture_output=True, text=True, check=True)
+            times[name].append(float(proc.stdout.strip().splitlines()[-1]))
+    b, c = np.median(times["baseline"]), np.median(times["current"])
+    print(f"CNN, {len(records)} records: {revision} {b:.1f} s, this checkout {c:.1f} s "
+          f"(medians of {repeats}, fresh processes): ratio {c / b:.2f}")
+
+
+def main(n_records: int = 48, baseline: str | None = None) -> None:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "holter"
@@ -81,6 +125,8 @@ def main(n_records: int = 48) -> None:
                                               {"kind": MODEL_KIND, "spec": spec.to_dict()})
         records = [db / f"{i:03d}" for i in range(n_records)]
         time_annotate(records, model_path, Path(tmp) / "out", "CNN")
+        if baseline:
+            compare_with(baseline, records, model_path, Path(tmp))
         if FOREST.is_file():
             time_annotate(records, FOREST, Path(tmp) / "out_forest", "forest")
         else:
@@ -88,9 +134,12 @@ def main(n_records: int = 48) -> None:
         # where one record's time goes (median of 3)
         x, fs, _ = read_lead(db / "000")
         loaded, _ = eu.experiment.load_model(model_path)
-        parts = {"detect": [], "inputs": [], "predict": []}
+        parts = {"quality": [], "detect": [], "inputs": [], "predict": []}
         for _ in range(3):
+            tq = time.perf_counter()
+            eu.quality.ecg_quality(x, fs)
             t0 = time.perf_counter()
+            parts["quality"].append(t0 - tq)
             peaks = eu.signal.detect_r_peaks(x, fs)
             t1 = time.perf_counter()
             w, rr = record_inputs(x, fs, peaks, spec)
@@ -106,4 +155,9 @@ def main(n_records: int = 48) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 48)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n_records", nargs="?", type=int, default=48)
+    parser.add_argument("--baseline", metavar="REV", help="also time git revision REV's "
+                        "ecgutils on the same records and print the ratio")
+    args = parser.parse_args()
+    main(args.n_records, args.baseline)

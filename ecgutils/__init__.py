@@ -24,7 +24,8 @@ Modules:
 - ``ec57``: AAMI EC57 scoring as WFDB's bxb and rxr do it (learning period, gross and
   record-average statistics, FPR, runs), beat matching, bootstrap intervals over
   records; ``annotate``: a saved model on any
-  WFDB record (``python -m ecgutils annotate`` / ``score``)
+  WFDB record (``python -m ecgutils annotate`` / ``score``); ``quality``: which
+  stretches of a lead are missing, flat or noise
 - ``pipelines``: every approach of chapters 02-07 as a named pipeline (records -> inputs,
   a model), run under any protocol in one call (chapter 08)
 - ``experiment``: class weights, majority subsampling, training with selection on
@@ -39,12 +40,12 @@ Modules:
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
 from . import (annotate, book, config, data, ec57, evaluate, experiment, explain, images,
-               interpatient, kaggle_beats, models, pipelines, plots, results, rr, runs,
-               signal, spectrograms, splits, stt)
+               interpatient, kaggle_beats, models, pipelines, plots, quality, results, rr,
+               runs, signal, spectrograms, splits, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
 __all__ = ["annotate", "book", "config", "data", "ec57", "evaluate", "experiment", "explain",
-           "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "results",
-           "rr", "runs", "signal", "spectrograms", "splits", "stt"]
+           "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "quality",
+           "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]

@@ -24,16 +24,21 @@ def main(argv=None) -> None:
         description="Detect the R peaks of each record, classify each beat (N, S, V) with a "
                     "saved chapter-07 model, and write DIR/<record>.<ext>, a WFDB annotation "
                     "file that wfdb.rdann reads. Any sampling rate; no reference annotation "
-                    "needed.")
+                    "needed. Stretches that are missing, flat or noise are not classified "
+                    "(marked ~). All files are written at the end, or none if a record "
+                    "fails; existing files are never replaced without --force.")
     annotate.add_argument("records", nargs="+", metavar="RECORD",
                           help="record path as wfdb names it: folder/name, no extension")
     annotate.add_argument("--model", required=True,
                           help="a model file saved by chapter 07: results/07_new_patients.keras "
-                               "(the CNN) or results/07_new_patients_forest.joblib (the "
+                               "(the CNN) or results/07_new_patients_forest.skops (the "
                                "random forest)")
     annotate.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
     annotate.add_argument("--ext", default="cls", help="annotator name (file extension); "
-                                                       "default cls")
+                                                       "default cls; never hea, dat or atr")
+    annotate.add_argument("--force", action="store_true",
+                          help="replace existing files of that name, keeping each old one as "
+                               "<name>.bak")
 
     score = sub.add_parser(
         "score", help="EC57 gross statistics of one annotation file against another",
@@ -61,7 +66,7 @@ def main(argv=None) -> None:
         elif args.command == "annotate":
             from .annotate import annotate_records
 
-            annotate_records(args.records, args.model, args.out, args.ext)
+            annotate_records(args.records, args.model, args.out, args.ext, force=args.force)
         else:
             from .annotate import format_statistics, score_records
 

@@ -3,13 +3,17 @@
 Command line (see ``python -m ecgutils annotate --help``)::
 
     python -m ecgutils annotate path/to/800 [path/to/801 ...] --model results/07_new_patients.keras --out DIR
-    python -m ecgutils annotate path/to/800 --model results/07_new_patients_forest.joblib --out DIR
+    python -m ecgutils annotate path/to/800 --model results/07_new_patients_forest.skops --out DIR
     python -m ecgutils score path/to/800 --ref atr --test cls
 
 ``annotate`` finds the R peaks with the book's detector (no reference annotation is
 needed), classifies every beat and writes ``DIR/<record>.<ext>``, a WFDB annotation file
-of AAMI labels (``N S V``) that ``wfdb.rdann`` reads. ``score`` compares two annotation
-files of a record beat by beat (150 ms) and prints EC57 gross statistics.
+of AAMI labels (``N S V``) that ``wfdb.rdann`` reads. Stretches that are missing, flat or
+noise (:mod:`ecgutils.quality`) are not classified but marked ``~``. It writes only files
+it creates: never a record's own files, never an existing file without ``--force``, and
+all files of a run at once, at the end. ``score`` checks both annotation files of a
+record (whole, at the record's rate, inside the signal), compares them beat by beat
+(150 ms) and prints EC57 gross statistics.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import numpy as np
 
 from . import data as _data
 from . import ec57
+from . import quality as _quality
 from .interpatient import BeatSpec, record_inputs
 from .signal import detect_r_peaks
 
@@ -31,8 +36,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["MODEL_KIND", "MIN_SECONDS", "annotate_records", "classify_signal", "read_lead",
-           "score_records"]
+__all__ = ["MODEL_KIND", "MIN_SECONDS", "annotate_records", "annotate_signal", "choose_lead",
+           "classify_signal", "read_lead", "score_records"]
 
 #: ``kind`` stored in the preprocessing of a chapter-07 model file.
 MODEL_KIND = "interpatient_beat_classifier"
@@ -51,52 +56,157 @@ def _record_path(path) -> Path:
     return p
 
 
-def check_record(path) -> Path:
-    """The record's base path if its header exists and it is long enough, else InputError."""
+def _header_fs(hea: Path) -> float | None:
+    """The sampling rate written in a header's record line, None if it gives none (wfdb
+    would then silently assume 250 Hz)."""
+    for line in hea.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            fields = line.split()
+            if len(fields) < 3:
+                return None
+            try:
+                return float(fields[2].split("/")[0].split("(")[0])
+            except ValueError:
+                return None
+    return None
+
+
+def _signal_files(base: Path, header) -> list[Path]:
+    """The files a record consists of: its header, and the signal files its header (or
+    its segments' headers) names."""
+    files = [base.with_suffix(".hea")]
+    if isinstance(header, wfdb.MultiRecord):
+        for name in header.seg_name:
+            if name != "~":
+                files.append(base.parent / f"{name}.hea")
+                seg = wfdb.rdheader(str(base.parent / name))
+                files += [base.parent / f for f in dict.fromkeys(seg.file_name or [])]
+    else:
+        files += [base.parent / f for f in dict.fromkeys(header.file_name or [])]
+    return files
+
+
+def check_record(path, signal: bool = True) -> Path:
+    """The record's base path if its header can be read and names a sampling rate, and
+    (``signal=True``: to classify it) its signal files are there and whole and it is long
+    enough; else InputError."""
     base = _record_path(path)
-    if not base.with_suffix(".hea").is_file():
-        raise InputError(f"record '{path}': no header {base.with_suffix('.hea')}. Give the "
-                         f"record as wfdb names it (folder/name, no extension)")
+    hea = base.with_suffix(".hea")
+    if not hea.is_file():
+        raise InputError(f"record '{path}': no header {hea}. Give the record as wfdb names "
+                         f"it (folder/name, no extension)")
     try:
         header = wfdb.rdheader(str(base))
+        files = _signal_files(base, header)
     except Exception as err:  # wfdb's parse errors do not name the file
-        raise InputError(f"record '{path}': header {base}.hea cannot be read ({err})") from err
+        raise InputError(f"record '{path}': header {hea} (or a segment's) cannot be read "
+                         f"({err}); fix or re-export the record") from err
+    fs = _header_fs(hea)
+    if fs is None:
+        raise InputError(f"record '{path}': header {hea} gives no sampling rate (wfdb would "
+                         f"guess 250 Hz); write the rate after the number of signals")
+    if not fs > 0:
+        raise InputError(f"record '{path}': header {hea} gives sampling rate {fs:g} Hz; it "
+                         f"must be positive (fix the header)")
+    if not signal:
+        return base
     if not header.n_sig:
         raise InputError(f"record '{path}' has no signals in its header; nothing to classify")
-    if header.sig_len is not None and header.sig_len < MIN_SECONDS * header.fs:
-        raise InputError(f"record '{path}' is {header.sig_len / header.fs:.1f} s long; the "
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise InputError(f"record '{path}': {', '.join(missing)} missing from {base.parent} "
+                         f"(the header names them); copy the whole record")
+    if header.sig_len is not None and header.sig_len < MIN_SECONDS * fs:
+        raise InputError(f"record '{path}' is {header.sig_len / fs:.1f} s long; the "
                          f"classifier needs at least {MIN_SECONDS:.0f} s (a rhythm to compare "
                          f"each beat with)")
+    if not isinstance(header, wfdb.MultiRecord):
+        try:
+            _data._check_signal_size(base, header, "", base.name)  # "": not fetched
+        except ValueError as err:
+            raise InputError(f"record '{path}': {err}") from err
     return base
 
 
-def read_lead(path, leads=BeatSpec.leads):
-    """One usable lead of a record: the first of ``leads`` present, else any other lead
-    without invalid samples and not flat. Returns ``(signal, fs, lead_name)``."""
+def _own_files(base: Path) -> set:
+    header = wfdb.rdheader(str(base))
+    return {f.resolve() for f in _signal_files(base, header)} | {
+        base.with_suffix(".atr").resolve()}
+
+
+def _read_channel(base: Path, i: int) -> np.ndarray:
+    try:
+        rec = wfdb.rdrecord(str(base), channels=[i], m2s=True, smooth_frames=True)
+    except Exception as err:  # wfdb's own errors do not name the record
+        raise InputError(f"record '{base}': its signal cannot be read ({err}); the files are "
+                         f"damaged: copy or export the record again") from err
+    x = np.asarray(rec.p_signal if rec.p_signal is not None else rec.d_signal, float)
+    return x[:, 0]
+
+
+def choose_lead(path, leads=BeatSpec.leads):
+    """The lead to classify: the first of ``leads`` present, else the record's first,
+    unless it is mostly unreadable (:func:`ecgutils.quality.ecg_quality`); then the
+    readable lead with most clean signal. Samples that are invalid stay NaN.
+
+    Returns
+    -------
+    signal : ndarray, shape (n,)
+    fs : float
+    lead : str
+    notes : list of str
+        Why each preferred lead was passed over (empty if the first choice was taken).
+
+    See Also
+    --------
+    read_lead : the same without the notes.
+    """
     base = check_record(path)
     header = wfdb.rdheader(str(base))
-    names = list(header.sig_name)
+    fs = _header_fs(base.with_suffix(".hea"))
+    names = header.sig_name
+    if names is None and isinstance(header, wfdb.MultiRecord):  # names are in a segment's header
+        first = next(n for n in header.seg_name if n != "~")
+        names = wfdb.rdheader(str(base.parent / first)).sig_name
+    names = list(names or [f"signal {i}" for i in range(header.n_sig)])
     order = [names.index(n) for n in leads if n in names]
     order += [i for i in range(len(names)) if i not in order]
-    problems = []
+    notes, best = [], None
     for i in order:
-        try:
-            rec = _data.load_record(base.name, db=base.parent.name, root=base.parent.parent,
-                                    channels=[i])
-        except (ValueError, FileNotFoundError) as err:
-            problems.append(f"{names[i]}: {err}")
-            continue
-        x = rec.p_signal[:, 0]
-        if np.ptp(x) <= 0:
-            problems.append(f"{names[i]}: flat")
-            continue
-        return x, float(rec.fs), names[i]
-    raise InputError(f"record '{path}' has no usable lead ({'; '.join(problems)}). Check the "
-                     f"signal file, or re-download the record")
+        x = _read_channel(base, i)
+        quality = _quality.ecg_quality(x, fs)
+        clean = float(np.mean(quality == 0))
+        if clean >= 0.5:
+            if notes:
+                notes.append(f"lead {names[i]} used instead")
+            return x, fs, names[i], notes
+        counts = np.bincount(quality, minlength=len(_quality.QUALITY_LABELS)) / len(quality)
+        worst = _quality.QUALITY_LABELS[1 + int(np.argmax(counts[1:]))]
+        notes.append(f"lead {names[i]} is {1 - clean:.0%} unreadable, mostly {worst}")
+        if best is None or clean > best[0]:
+            best = (clean, x, names[i])
+    if best is not None and best[0] > 0:
+        notes.append(f"lead {best[2]} used instead: the least unreadable")
+        return best[1], fs, best[2], notes
+    raise InputError(f"record '{path}' has no usable lead ({'; '.join(notes)}); check the "
+                     f"recording")
+
+
+def read_lead(path, leads=BeatSpec.leads):
+    """One usable lead of a record: the first of ``leads`` present, else the most readable
+    lead (see :func:`choose_lead`). Returns ``(signal, fs, lead_name)``; NaN where the
+    record's samples are invalid."""
+    x, fs, lead, _ = choose_lead(path, leads)
+    return x, fs, lead
 
 
 def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_size: int = 2048):
-    """Beat samples and AAMI labels of one lead; R peaks detected unless given."""
+    """Beat samples and AAMI labels of one lead; R peaks detected unless given.
+
+    Every beat is classified, whatever the signal quality; :func:`annotate_signal` first
+    leaves out the beats of unreadable stretches.
+    """
     if r_samples is None:
         r_samples = detect_r_peaks(x, fs)
     if len(r_samples) < 3:
@@ -106,57 +216,241 @@ def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_s
     return np.asarray(r_samples), np.asarray(spec.classes)[proba.argmax(axis=1)]
 
 
+def annotate_signal(model, spec: BeatSpec, x, fs: float, r_samples=None,
+                    batch_size: int = 2048) -> dict:
+    """Classify the beats of one lead where it is readable; report where it is not.
+
+    Stretches that :func:`ecgutils.quality.ecg_quality` finds missing, flat or noise are
+    not classified: beats detected there are left out (they are mostly the detector
+    reading noise) and the stretches are returned.
+
+    Parameters
+    ----------
+    model, spec, x, fs, r_samples, batch_size
+        As :func:`classify_signal` takes them; ``x`` may hold NaN (missing samples).
+
+    Returns
+    -------
+    dict
+        ``sample`` and ``label`` of the classified beats; ``stretches``: ``(start, end,
+        kind)`` of each unreadable stretch; ``unreadable``: their share of the signal;
+        ``left_out``: how many detected beats lay in them; ``n_samples``: the length.
+
+    See Also
+    --------
+    classify_signal, ecgutils.quality.ecg_quality
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> class Always:                      # stands for a model: every beat is N
+    ...     def predict(self, inputs, batch_size=None, verbose=0):
+    ...         return np.tile([1.0, 0, 0], (len(inputs[1]), 1))
+    >>> fs = 128
+    >>> t = np.arange(60 * fs) / fs
+    >>> x = np.exp(-((t % 0.8 - 0.4) / 0.01) ** 2)
+    >>> x[30 * fs:] = np.random.default_rng(0).normal(size=30 * fs)   # then noise
+    >>> out = annotate_signal(Always(), spec, x, fs)
+    >>> round(out["unreadable"], 2), out["stretches"], bool(out["sample"].max() < 30 * fs)
+    (0.5, [(3840, 7680, 'noise')], True)
+    """
+    x = np.asarray(x, dtype=float)
+    quality = _quality.ecg_quality(x, fs)
+    filled = _quality.fill_missing(x)
+    if r_samples is None:
+        r_samples = detect_r_peaks(filled, fs)
+    r_samples = np.asarray(r_samples, dtype=np.int64)
+    readable = quality[np.clip(r_samples, 0, len(x) - 1)] == 0
+    samples, labels = np.zeros(0, np.int64), np.zeros(0, dtype="<U1")
+    if readable.sum() >= 3 or readable.all():
+        samples, labels = classify_signal(model, spec, filled, fs, r_samples[readable],
+                                          batch_size)
+    return {"sample": samples, "label": labels,
+            "stretches": _quality.unreadable_stretches(quality),
+            "unreadable": float(np.mean(quality != 0)) if len(x) else 0.0,
+            "left_out": int(np.sum(~readable)), "n_samples": len(x)}
+
+
+def _check_classifier(model, spec: BeatSpec, model_path) -> None:
+    """A model ``annotate`` can apply: a Keras model whose inputs are the spec's beat
+    windows and RR features, or a ``BeatForest``."""
+    if hasattr(model, "forest") and hasattr(model, "spec"):
+        return
+    if not hasattr(model, "inputs"):
+        raise InputError(f"model '{model_path}' holds a bare {type(model).__name__}, not a "
+                         f"chapter-07 classifier; save a forest as "
+                         f"eu.interpatient.BeatForest(forest, spec) with eu.experiment.save_model")
+    want = [(spec.window_length, spec.n_channels), (len(spec.rr_features),)]
+    got = [tuple(t.shape[1:]) for t in model.inputs]
+    if got != want or tuple(model.outputs[0].shape[1:]) != (len(spec.classes),):
+        raise InputError(f"model '{model_path}' takes inputs {got} and gives "
+                         f"{tuple(model.outputs[0].shape[1:])} outputs, but its preprocessing "
+                         f"makes {want} for {len(spec.classes)} classes: it was not built by "
+                         f"chapter 07 for this preprocessing; re-run chapter 07")
+
+
 def load_classifier(model_path):
     """``(model, spec)`` of a chapter-07 model file, or InputError saying what is wrong."""
     from .experiment import load_model
 
     try:
         model, pre = load_model(model_path, expect=MODEL_KIND)
-    except (FileNotFoundError, ValueError) as err:
-        raise InputError(f"model '{model_path}': {err}") from err
-    return model, BeatSpec.from_dict(pre["spec"])
+        spec = BeatSpec.from_dict(pre["spec"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
+        said = str(err)
+        raise InputError(said if str(model_path) in said else f"model '{model_path}': {said}"
+                         ) from err
+    _check_classifier(model, spec, model_path)
+    return model, spec
+
+
+#: Extensions that name a record's own files: never written by ``annotate``.
+RESERVED_EXTENSIONS = ("hea", "dat", "atr")
+
+
+def _targets(bases: list[Path], out: Path, extension: str, force: bool) -> list[Path]:
+    """The file each record's labels go to, after checking that none is a record's own
+    file, two records do not share one, and none exists (unless ``force``)."""
+    if extension.lower() in RESERVED_EXTENSIONS:
+        raise InputError(f"--ext '{extension}' names a record's own files (.hea, .dat, "
+                         f".atr); pick another annotator name, e.g. cls")
+    own = set().union(*(_own_files(b) for b in bases))
+    targets, seen = [], {}
+    for base in bases:
+        target = out / f"{base.name}.{extension}"
+        key = target.resolve()
+        if key in seen:
+            raise InputError(f"records '{seen[key]}' and '{base}' would both be written to "
+                             f"{target}; annotate them into different --out folders")
+        seen[key] = base
+        if key in own:
+            raise InputError(f"{target} is one of the files of a record given (--ext "
+                             f"'{extension}'); pick another --ext or --out")
+        if target.is_dir():
+            raise InputError(f"{target} is a folder; pick another --ext or --out")
+        if (target.exists() or target.is_symlink()) and not force:
+            raise InputError(f"{target} exists already; pick another --ext or --out, or "
+                             f"give --force to replace it (the old file is kept as a backup)")
+        targets.append(target)
+    return targets
+
+
+def _backup_name(target: Path) -> Path:
+    candidate, n = target.with_name(target.name + ".bak"), 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = target.with_name(f"{target.name}.bak{n}")
+    return candidate
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
+    """Move each staged file to its target, an existing target first to a backup; if a
+    move fails, undo the moves made so the run leaves everything as it was."""
+    done, backups = [], []
+    try:
+        for tmp, target in staged:
+            if target.exists() or target.is_symlink():
+                backup = _backup_name(target)
+                os.replace(target, backup)
+                backups.append((backup, target))
+            os.replace(tmp, target)
+            done.append(target)
+    except OSError:
+        for target in done:
+            target.unlink(missing_ok=True)
+        for backup, target in backups:
+            os.replace(backup, target)
+        raise
+    return [b for b, _ in backups]
+
+
+def _summary(result: dict, fs: float) -> str:
+    if not result["stretches"]:
+        return "all readable"
+    kinds: dict[str, float] = {}
+    for start, end, kind in result["stretches"]:
+        kinds[kind] = kinds.get(kind, 0.0) + (end - start) / fs
+    parts = ", ".join(f"{k} {v:.0f} s" for k, v in kinds.items())
+    return (f"{result['unreadable']:.1%} unreadable ({parts}; {result['left_out']} detections "
+            f"there not classified)")
 
 
 def annotate_records(records, model_path, out_dir, extension: str = "cls",
-                     progress=print) -> list[Path]:
+                     progress=print, force: bool = False) -> list[Path]:
     """Classify every beat of each record and write ``out_dir/<record>.<extension>``.
 
-    Every record and the model are checked before any of them is processed. Each file
-    is written in a temporary folder and moved into place whole.
+    Before anything is written, every record is checked (header, sampling rate, signal
+    files, length), every target is computed and checked (no record's own file, no two
+    records to one file, no existing file unless ``force``), and the model is loaded.
+    The files are written in a temporary folder and moved into place only when every
+    record has been classified: a run writes all its files or none. With ``force`` an
+    existing file is moved to ``<name>.bak`` (``.bak2``...) first.
+
+    Each output file holds the classified beats (``N S V``) and, per WFDB convention, a
+    ``~`` at the start of each unreadable stretch (subtype -1) and at its end (subtype 0).
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     if not extension.isalnum():
         raise InputError(f"--ext '{extension}' must be letters and digits (a WFDB annotator)")
     bases = [check_record(r) for r in records]
-    model, spec = load_classifier(model_path)
     out = Path(out_dir)
+    targets = _targets(bases, out, extension, force)
+    model, spec = load_classifier(model_path)
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".probe-")
-        probe.close()
+        tmp = Path(tempfile.mkdtemp(dir=out, prefix=".annotate-"))
     except OSError as err:
         raise InputError(f"--out '{out}' is not a writable folder ({err.strerror}); pick "
                          f"another") from err
-    written = []
-    for base in bases:
-        start = time.perf_counter()
-        x, fs, lead = read_lead(base, spec.leads)
-        try:
-            samples, labels = classify_signal(model, spec, x, fs)
-        except InputError as err:
-            raise InputError(f"record '{base}': {err}") from err
-        tmp = Path(tempfile.mkdtemp(dir=out, prefix=".annotate-"))
-        try:
-            wfdb.wrann(base.name, extension, sample=samples, symbol=list(labels), fs=fs,
-                       write_dir=str(tmp))
-            target = out / f"{base.name}.{extension}"
-            os.replace(tmp / f"{base.name}.{extension}", target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        written.append(target)
-        counts = {c: int(np.sum(labels == c)) for c in spec.classes}
-        progress(f"{target}: {len(labels)} beats {counts} from lead {lead} at {fs:g} Hz "
-                 f"in {time.perf_counter() - start:.1f} s")
-    return written
+    try:
+        staged = []
+        for base, target in zip(bases, targets):
+            start = time.perf_counter()
+            x, fs, lead, notes = choose_lead(base, spec.leads)
+            try:
+                result = annotate_signal(model, spec, x, fs)
+            except InputError as err:
+                raise InputError(f"record '{base}': {err}; nothing was written") from err
+            sample, symbol, subtype = _with_quality_marks(result)
+            folder = tmp / str(len(staged))
+            folder.mkdir()
+            wfdb.wrann(base.name, extension, sample=sample, symbol=symbol, subtype=subtype,
+                       fs=fs, write_dir=str(folder))
+            staged.append((folder / f"{base.name}.{extension}", target))
+            labels = result["label"]
+            counts = {c: int(np.sum(labels == c)) for c in spec.classes}
+            for note in notes:
+                progress(f"{base}: {note}")
+            progress(f"{target}: {len(labels)} beats {counts} from lead {lead} at {fs:g} Hz, "
+                     f"{_summary(result, fs)}, in {time.perf_counter() - start:.1f} s")
+        backups = _commit(staged)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            out.rmdir()  # only the folder this run made, and only if empty
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
+    for backup in backups:
+        progress(f"kept the file it replaced as {backup}")
+    return targets
+
+
+def _with_quality_marks(result: dict):
+    """Beats and ``~`` quality marks of :func:`annotate_signal`'s result, in time order;
+    a stretch that runs to the end of the signal has no end mark."""
+    starts = [s for s, _, _ in result["stretches"]]
+    ends = [e for _, e, _ in result["stretches"] if e < result["n_samples"]]
+    sample = np.concatenate([result["sample"], starts, ends]).astype(np.int64)
+    symbol = np.array(list(result["label"]) + ["~"] * (len(starts) + len(ends)), dtype=object)
+    subtype = np.concatenate([np.zeros(len(result["sample"]), np.int64),
+                              np.full(len(starts), -1), np.zeros(len(ends), np.int64)])
+    order = np.argsort(sample, kind="stable")
+    return sample[order], list(symbol[order]), subtype[order]
 
 
 def _aami_labels(ann, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -166,12 +460,44 @@ def _aami_labels(ann, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(ann.sample)[is_beat], labels
 
 
+def _read_checked_annotations(base: Path, ext: str, fs: float, sig_len) -> "wfdb.Annotation":
+    """An annotation file of a record, checked as the book's loader checks its data: a
+    whole WFDB stream (end marker), the record's sampling rate, annotations inside the
+    signal. InputError naming the file otherwise."""
+    path = base.with_suffix(f".{ext}")
+    if not path.is_file():
+        raise InputError(f"record '{base}' has no annotation file {path}")
+    try:
+        _data.check_annotation_file(path, db="", record=base.name)  # "": not fetched
+    except ValueError as err:  # its message names the file and says what to do
+        raise InputError(str(err)) from err
+    try:
+        ann = wfdb.rdann(str(base), ext)
+    except Exception as err:  # wfdb's own errors do not name the file
+        raise InputError(f"annotation file {path} cannot be read ({err}); annotate the "
+                         f"record again") from err
+    if ann.fs is not None and abs(float(ann.fs) - fs) > 1e-6 * fs:
+        raise InputError(f"annotation file {path} is at {float(ann.fs):g} Hz but record "
+                         f"{base.name} is at {fs:g} Hz: it belongs to another version of the "
+                         f"record; annotate the record again")
+    samples = np.asarray(ann.sample)
+    if len(samples) and (samples.min() < 0 or (sig_len and samples.max() >= sig_len)):
+        raise InputError(f"annotation file {path} has annotations at sample "
+                         f"{int(samples.max())}, outside the signal ({sig_len} samples in "
+                         f"{base.name}.hea): it belongs to another record")
+    return ann
+
+
 def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: float = 0.15,
                   learning_s: float = ec57.LEARNING_S):
     """EC57 gross statistics of test against reference annotations, pooled over records.
 
     The first ``learning_s`` seconds of each record are not scored (EC57's learning
     period; 0 scores every beat); a record with no reference beat after it is refused.
+
+    Both files of each record are checked first (:func:`ecgutils.data.check_annotation_file`:
+    complete, with the end marker; at the record's sampling rate; beats inside the
+    signal), and a reference without beats is refused: there would be nothing to score.
 
     Returns ``(statistics, per_record)`` as :func:`ecgutils.ec57.gross_statistics` and
     ``per_record_statistics`` give them (QRS detection Se/+P added to the statistics).
@@ -180,22 +506,18 @@ def score_records(records, ref: str = "atr", test: str = "cls", tolerance_s: flo
         raise InputError(f"--learning-s must be 0 or more seconds, got {learning_s}")
     reference, predicted, names = [], [], []
     for record in records:
-        base = check_record(record)
-        anns = {}
-        for ext in (ref, test):
-            if not base.with_suffix(f".{ext}").is_file():
-                raise InputError(f"record '{record}' has no annotation file "
-                                 f"{base.with_suffix('.' + ext)}")
-            try:
-                anns[ext] = wfdb.rdann(str(base), ext)
-            except Exception as err:
-                raise InputError(f"annotation file {base}.{ext} cannot be read ({err})") from err
-        fs = anns[ref].fs or wfdb.rdheader(str(base)).fs
+        base = check_record(record, signal=False)
+        fs = _header_fs(base.with_suffix(".hea"))
+        sig_len = wfdb.rdheader(str(base)).sig_len
+        anns = {ext: _read_checked_annotations(base, ext, fs, sig_len) for ext in (ref, test)}
         try:
             rs, rl = _aami_labels(anns[ref], f"{base}.{ref}")
             ts, tl = _aami_labels(anns[test], f"{base}.{test}")
         except ValueError as err:
             raise InputError(str(err)) from err
+        if len(rs) == 0:
+            raise InputError(f"reference {base}.{ref} has no beat annotations: nothing to "
+                             f"score against; give another --ref")
         if not ec57.learning_mask(rs, fs, learning_s).any():
             raise InputError(f"record '{record}' has no reference beat after the first "
                              f"{learning_s:g} s, the learning period EC57 leaves out; pass "
@@ -220,7 +542,8 @@ def _num(x) -> str:
 
 
 def format_statistics(stats: dict) -> str:
-    """The gross statistics as a few aligned lines of text (n/a: no beat to count).
+    """The gross statistics as a few aligned lines of text (n/a: no beat to count; a
+    class absent from the reference has Se and F1 n/a).
 
     Examples
     --------
@@ -230,6 +553,8 @@ def format_statistics(stats: dict) -> str:
     S: Se 0.00%  +P n/a  F1 0.000  (TP 0, FN 1, FP 0)
     V: Se 100.00%  +P 100.00%  F1 1.000  (TP 1, FN 0, FP 0)
     accuracy 75.00%  kappa 0.556  j n/a  jk n/a
+    >>> print(format_statistics(ec57.gross_statistics(list("NNN"), list("NNV"))).splitlines()[2])
+    S: Se n/a  +P n/a  F1 n/a  (TP 0, FN 0, FP 0)
     """
     head = f"beats scored: {stats['n_beats']}"
     if "qrs" in stats:
@@ -237,7 +562,9 @@ def format_statistics(stats: dict) -> str:
     lines = [head]
     for c in ("N", "S", "V"):
         s = stats[c]
-        lines.append(f"{c}: Se {_pct(s['se'])}  +P {_pct(s['ppv'])}  F1 {_num(s['f1'])}  "
+        # a class absent from the reference has no F1 (not 0: nothing was missed)
+        f1 = s["f1"] if s["tp"] + s["fn"] else None
+        lines.append(f"{c}: Se {_pct(s['se'])}  +P {_pct(s['ppv'])}  F1 {_num(f1)}  "
                      f"(TP {s['tp']}, FN {s['fn']}, FP {s['fp']})")
     lines.append(f"accuracy {_pct(stats['accuracy'])}  kappa {_num(stats['kappa'])}  "
                  f"j {_num(stats['j_index'])}  jk {_num(stats['jk_index'])}")

@@ -294,8 +294,9 @@ def check_choice(name: str, value, choices) -> str:
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and, if it is imported, Keras/TensorFlow.
 
-    ``seed`` is parsed like a parameter (an integer >= 0, also as text)."""
-    seed = parse_parameter("seed", seed, "int", minimum=0)
+    ``seed`` is parsed like a parameter (an integer from 0 to 2**32 - 1, NumPy's range,
+    also as text)."""
+    seed = parse_parameter("seed", seed, "int", minimum=0, maximum=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)
     import sys

@@ -32,7 +32,6 @@ with warnings.catch_warnings():  # wfdb 4.3 uses a pandas API deprecated in pand
     warnings.simplefilter("ignore")
     import wfdb
 
-from . import config as _config
 
 __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table",
            "check_annotation_file", "check_records_exist", "ChecksumError",
@@ -264,8 +263,7 @@ def _check_signal_size(base: Path, header: wfdb.Record, db: str, record: str) ->
         if actual < expected:
             raise ValueError(
                 f"Signal file {base.parent / fname} is truncated: {actual} bytes, but header "
-                f"{record}.hea needs {expected}. Delete it and re-download: "
-                f"eu.data.fetch_database('{db}', records=['{record}']).")
+                f"{record}.hea needs {expected}. {_refetch_hint(db, record)}")
 
 
 # --------------------------------------------------------------------------- integrity
@@ -318,6 +316,10 @@ def _cached_sha256(path: Path) -> str:
 
 
 def _refetch_hint(db: str, record: str) -> str:
+    """What to do about a damaged file: fetch it again from its database; a user's own
+    recording (``db`` empty) cannot be fetched."""
+    if not db:
+        return "Copy or export the record again from where it came from."
     return (f"Delete it and download it again: `python -m ecgutils fetch {db} --records "
             f"{record}` (or point ECG_DATA_DIR at an intact copy).")
 
@@ -381,6 +383,8 @@ def _annotation_stream_problem(path: Path) -> str | None:
 def check_annotation_file(path: str | Path, db: str = "mitdb", record: str = "") -> None:
     """Check an annotation file before it is read: against the folder's ``SHA256SUMS``
     (or ``SHA256SUMS.txt``) when it lists the file, and always for the stream's end marker.
+    With ``db=""`` (a user's own file, as ``python -m ecgutils score`` reads) the message
+    says to copy the file again rather than to fetch it.
 
     Raises
     ------
@@ -643,8 +647,8 @@ def fetch_database(db: str, records=None, root: str | Path | None = None,
         host = os.environ.get("ECG_PHYSIONET_URL", PHYSIONET_URL).rstrip("/")
         base_url = f"{host}/{db}/{DATABASES[db]}"
     folder = database_dir(db, root)
+    sums = _read_checksums(db, base_url)  # offline: fails here, before any folder is made
     folder.mkdir(parents=True, exist_ok=True)
-    sums = _read_checksums(db, base_url)
     top_level = {name: digest for name, digest in sums.items() if "/" not in name}
     if records is None:
         if "RECORDS" not in top_level:
@@ -939,10 +943,7 @@ def check_records_exist(records, db: str = "mitdb", root=None) -> list[str]:
     FileNotFoundError
         Naming the missing record(s) and the folder looked in.
     """
-    records = _config.parse_list_parameter(records, "records")
-    if isinstance(records, (str, int)):
-        records = [records]
-    records = [str(r) for r in records]
+    records = _records_list(records)  # "100, 999" as parse_parameter reads it
     if not records:
         raise ValueError("parameter 'records' is empty")
     if len(set(records)) != len(records):

@@ -212,9 +212,16 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     return out
 
 
-#: Suffix of a model that is not a Keras model (chapter 07's random forest): one
-#: joblib file holding ``{"preprocessing": ..., "model": ...}``.
-FOREST_SUFFIX = ".joblib"
+#: Suffix of a scikit-learn model (chapter 07's random forest): a ``skops.io`` archive,
+#: which loads without running code, with the preprocessing as an extra JSON entry.
+FOREST_SUFFIX = ".skops"
+#: The only types a forest file may hold beyond skops' own safe defaults (scikit-learn
+#: estimators, numpy arrays, builtins): anything else is refused before it is built.
+TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+#: Suffixes of pickle files (the old forest format): refused, never opened.
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+#: ``wrapper`` stored beside a forest that chapter 07 wraps in ``BeatForest``.
+_BEAT_FOREST = "ecgutils.interpatient.BeatForest"
 
 
 def _atomic_write(path: Path, write) -> Path:
@@ -240,80 +247,161 @@ def save_model(model, path, preprocessing: dict) -> Path:
     A Keras model goes to a ``.keras`` file: the preprocessing (a JSON-able dict:
     sampling rate, window, class names, the chapter it came from...) is stored as an
     extra entry of the ``.keras`` zip, which Keras ignores and :func:`load_model` reads.
-    Any other model with a ``predict`` method (chapter 07's random forest) goes to a
-    ``.joblib`` file with the same dict beside it. The file is written under a temporary
-    name and renamed, so a crash never leaves a half-written model behind.
+    A scikit-learn model (chapter 07's random forest, bare or wrapped in
+    ``eu.interpatient.BeatForest``) goes to a ``.skops`` file (``skops.io``, a zip of
+    JSON and numpy arrays that loads without running code) with the same extra entry.
+    The file is written under a temporary name and renamed, so a crash never leaves a
+    half-written model behind.
+
+    See Also
+    --------
+    load_model : the way back, refusing pickles and untrusted types.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> tree = DecisionTreeClassifier().fit([[0.0], [1.0]], ["N", "V"])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(tree, Path(tmp) / "t.skops", {"kind": "demo"})
+    ...     model, pre = load_model(path, expect="demo")
+    >>> model.predict([[0.9]]).tolist(), pre
+    (['V'], {'kind': 'demo'})
     """
     path = Path(path)
+    entry = json.dumps(preprocessing, indent=1)  # refuses what is not JSON-able, first
     if path.suffix == ".keras":
         def write(tmp):
             model.save(tmp)
             with zipfile.ZipFile(tmp, "a") as zf:
-                zf.writestr(PREPROCESSING_ENTRY, json.dumps(preprocessing, indent=1))
+                zf.writestr(PREPROCESSING_ENTRY, entry)
     elif path.suffix == FOREST_SUFFIX:
-        import joblib
+        import skops.io as sio
 
-        json.dumps(preprocessing)  # the same JSON-able dict as in a .keras file
+        estimator, extra = model, {}
+        if type(model).__name__ == "BeatForest":  # rebuilt from the spec on loading
+            estimator, extra = model.forest, {"wrapper": _BEAT_FOREST}
+        entry = json.dumps({**preprocessing, **extra}, indent=1)
 
         def write(tmp):
-            joblib.dump({"preprocessing": preprocessing, "model": model}, tmp, compress=3)
+            sio.dump(estimator, tmp, compression=zipfile.ZIP_DEFLATED)
+            with zipfile.ZipFile(tmp, "a") as zf:
+                zf.writestr(PREPROCESSING_ENTRY, entry)
     else:
-        raise ValueError(f"model files end in .keras (Keras) or {FOREST_SUFFIX} (other "
+        raise ValueError(f"model files end in .keras (Keras) or {FOREST_SUFFIX} (scikit-learn "
                          f"models), got {path.name}")
     return _atomic_write(path, write)
+
+
+def _looks_like_a_pickle(path: Path) -> bool:
+    """A pickle (protocol 2+ starts with 0x80) or joblib's zlib/gzip/xz/lz4 wrapping of
+    one, judged from the name and the first bytes only: nothing is unpickled."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return (path.suffix in PICKLE_SUFFIXES or head[:1] == b"\x80" or head[:2] == b"\x1f\x8b"
+            or head[:1] == b"\x78" or head[:6] == b"\xfd7zXZ\x00")
+
+
+def _old_format_message(path: Path) -> str:
+    return (f"{path} is a pickle (the old .joblib model format, which can run code when "
+            f"opened), so it was not opened. Re-create the model: run chapter 07 "
+            f"(notebooks/07_new_patients.ipynb), which saves "
+            f"results/07_new_patients_forest{FOREST_SUFFIX}, or save your own with "
+            f"eu.experiment.save_model(model, 'name{FOREST_SUFFIX}', preprocessing)")
+
+
+def _read_preprocessing(path: Path, zf: zipfile.ZipFile) -> dict:
+    if PREPROCESSING_ENTRY not in zf.namelist():
+        raise ValueError(f"{path} holds no ecgutils preprocessing: it was not saved with "
+                         f"eu.experiment.save_model, so it cannot be applied to a recording")
+    try:
+        preprocessing = json.loads(zf.read(PREPROCESSING_ENTRY))
+    except ValueError as err:
+        raise ValueError(f"{path}: its preprocessing entry is damaged ({err}); re-create "
+                         f"the file") from err
+    if not isinstance(preprocessing, dict):
+        raise ValueError(f"{path}: its preprocessing entry is not a dict; re-create the file")
+    return preprocessing
+
+
+def _load_forest(path: Path, preprocessing: dict):
+    import skops.io as sio
+
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path))
+    except Exception as err:  # a damaged archive: skops' errors vary
+        raise ValueError(f"{path} cannot be read as a model file ({err}); re-create it") from err
+    refused = sorted(untrusted - set(TRUSTED_TYPES))
+    if refused:
+        raise ValueError(f"{path} holds types outside ecgutils' trusted list ({', '.join(refused)})"
+                         f"; it was not loaded. Use a model saved by eu.experiment.save_model")
+    try:
+        model = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except Exception as err:
+        raise ValueError(f"{path} cannot be read as a model file ({err}); re-create it") from err
+    if preprocessing.get("wrapper") == _BEAT_FOREST:
+        from .interpatient import BeatForest, BeatSpec
+
+        model = BeatForest(model, BeatSpec.from_dict(preprocessing["spec"]))
+    return model
 
 
 def load_model(path, expect: str | None = None):
     """Load a model saved by :func:`save_model`; return ``(model, preprocessing)``.
 
-    A ``.joblib`` file is unpickled: load only model files you made or trust.
+    Nothing in the file can run code: a ``.keras`` file is loaded with Keras'
+    ``safe_mode=True`` (no Lambda layers' code), a ``.skops`` file builds only
+    scikit-learn and numpy types plus :data:`TRUSTED_TYPES`, and a pickle (the old
+    ``.joblib`` format) is refused without being opened.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a ``.keras`` archive (or a ``.joblib`` file of :func:`save_model`), no
-        preprocessing inside (a model saved by other code), or ``expect`` is given and the
+        A pickle; not a ``.keras`` or ``.skops`` archive; no preprocessing inside (a model
+        saved by other code); an untrusted type inside; or ``expect`` is given and the
         preprocessing's ``"kind"`` differs (a model of another chapter).
+
+    See Also
+    --------
+    save_model
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist; train one first (run the "
                                 f"chapter's notebook) or check the path")
-    if path.suffix == FOREST_SUFFIX:
-        import joblib
-
-        try:
-            saved = joblib.load(path)
-        except Exception as err:  # a truncated or foreign file: joblib's errors vary
-            raise ValueError(f"{path} cannot be read as a model file ({err})") from err
-        if not isinstance(saved, dict) or set(saved) != {"preprocessing", "model"}:
-            raise ValueError(f"{path} holds no ecgutils preprocessing: it was not saved with "
-                             f"eu.experiment.save_model, so it cannot be applied to a recording")
-        model, preprocessing = saved["model"], saved["preprocessing"]
-    elif not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras 3 .keras file")
-    else:
-        model = None
+    if _looks_like_a_pickle(path):
+        raise ValueError(_old_format_message(path))
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a model file (.keras or {FOREST_SUFFIX} archive); "
+                         f"check the path, or re-create the file")
+    try:
         with zipfile.ZipFile(path) as zf:
-            if PREPROCESSING_ENTRY not in zf.namelist():
-                raise ValueError(f"{path} holds no ecgutils preprocessing: it was not saved "
-                                 f"with eu.experiment.save_model, so it cannot be applied to "
-                                 f"a recording")
-            preprocessing = json.loads(zf.read(PREPROCESSING_ENTRY))
+            preprocessing = _read_preprocessing(path, zf)
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{path} is a damaged archive ({err}); re-create it") from err
     if expect is not None and preprocessing.get("kind") != expect:
         raise ValueError(f"{path} is a '{preprocessing.get('kind')}' model, not a '{expect}' "
                          f"model; use a model saved by the right chapter")
-    if model is not None:
-        return model, preprocessing
+    if path.suffix == FOREST_SUFFIX:
+        return _load_forest(path, preprocessing), preprocessing
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: model files end in .keras or {FOREST_SUFFIX}")
     from .models import import_tensorflow
 
     import_tensorflow()
     import keras
 
-    # compile=False: the model only predicts here (and no optimizer state to restore)
-    return keras.models.load_model(path, compile=False), preprocessing
+    # compile=False: the model only predicts here (and no optimizer state to restore);
+    # safe_mode: a Lambda layer's code in the file is refused, not run
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras' messages span many lines and do not name the file
+        said = str(err).strip()
+        first = said.splitlines()[0].split(". ")[0] if said else type(err).__name__
+        raise ValueError(f"{path} cannot be loaded as a Keras model ({first}); re-create it "
+                         f"with the chapter's notebook") from err
+    return model, preprocessing
 
 
 def glue(name: str, value, display: bool = False):

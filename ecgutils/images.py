@@ -624,7 +624,8 @@ def load_image_model(path):
     import keras
 
     try:
-        model = keras.saving.load_model(path, compile=False)
+        # safe_mode: a Lambda layer's code in a shared file is refused, not run
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras' errors do not name the file
         raise ValueError(f"Keras could not load model {path}: {err}") from err
     return model, meta
@@ -671,6 +672,13 @@ def load_image_file(path, image_size, color_mode: str = "grayscale"):
         raise ValueError(f"image {path} is damaged and cannot be decoded ({err})") from None
     notes = []
     original_mode = image.mode
+    if image.mode.startswith("I;16") or (image.mode == "I" and np.asarray(image).max() > 255):
+        # Pillow's convert("L") clips 16-bit grey levels at 255 instead of scaling them
+        # (ten levels became two): scale the 0-65535 range to 0-255 ourselves.
+        levels = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray(np.round(levels * (255 / 65535)).astype(np.uint8), "L")
+        notes.append("16-bit grey levels scaled to 8 bits")
+        original_mode = "L"
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
         # Converting straight to grayscale drops the alpha channel: a trace drawn on a
         # transparent background (often stored as transparent black) became all black.

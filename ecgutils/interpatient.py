@@ -450,7 +450,8 @@ class BeatForest:
     ``predict([windows, rr])`` takes the inputs of *one record* (as :func:`record_inputs`
     gives them, so ``python -m ecgutils annotate`` applies it to any recording) and
     returns probabilities in the order of ``spec.classes``. Save it with
-    ``eu.experiment.save_model(forest, "....joblib", preprocessing)``.
+    ``eu.experiment.save_model(forest, "....skops", preprocessing)`` (a ``.skops`` file:
+    it loads without running code).
 
     Examples
     --------

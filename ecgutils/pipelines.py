@@ -407,20 +407,17 @@ def _s_and_v_f1(n_weight: float = 1.0):
 
 
 def _model_size(pipeline, model, constants) -> tuple[int, int]:
-    """``(parameters, file bytes)`` of a trained model."""
+    """``(parameters, file bytes)`` of a trained model, saved as a user would get it
+    (``eu.experiment.save_model``: a ``.keras`` file, or a ``.skops`` file for a forest)."""
+    suffix = ".keras" if pipeline.keras else _experiment.FOREST_SUFFIX
     with tempfile.TemporaryDirectory() as tmp:
+        path = _experiment.save_model(
+            model, Path(tmp) / f"{pipeline.name}{suffix}",
+            {"kind": f"ecgutils.pipelines.{pipeline.name}", "classes": list(CLASSES),
+             "fs": pipeline.fs, "preprocessing": constants})
         if pipeline.keras:
-            path = _experiment.save_model(
-                model, Path(tmp) / f"{pipeline.name}.keras",
-                {"kind": f"ecgutils.pipelines.{pipeline.name}", "classes": list(CLASSES),
-                 "fs": pipeline.fs, "preprocessing": constants})
             return int(model.count_params()), path.stat().st_size
-        import joblib
-
-        path = Path(tmp) / f"{pipeline.name}.joblib"
-        joblib.dump(model, path)
-        nodes = sum(t.tree_.node_count for t in model.estimators_)
-        return int(nodes), path.stat().st_size
+        return int(sum(t.tree_.node_count for t in model.estimators_)), path.stat().st_size
 
 
 def training_failed(val_score) -> bool:

@@ -680,9 +680,10 @@ axes[0].legend(fontsize=8, ncol=5, loc="lower left", bbox_to_anchor=(0, 1.1));
 # class names travel inside the `.keras` file — so it applies to a recording of any
 # rate with no reference annotation: R peaks come from the book's detector
 # (`eu.signal.detect_r_peaks`). The random forest of the first seed is saved too, with
-# the same settings beside it, in a `.joblib` file (`eu.interpatient.BeatForest` gives
+# the same settings inside, in a `.skops` file (`eu.interpatient.BeatForest` gives
 # it the Keras model's `predict`). A forest has no validation score to choose by, and
-# its seeds barely differ. A `.joblib` file is a pickle: load only files you trust.
+# its seeds barely differ. A `.skops` file holds only the trees' numbers: opening one
+# cannot run code, unlike a pickle.
 
 # %%
 best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])
@@ -692,7 +693,7 @@ model_path = eu.experiment.save_model(
     fits[best_seed]["model"], Path(results_dir) / "07_new_patients.keras",
     {**preprocessing, "seed": best_seed, "model": "interpatient_cnn"})
 forest_path = eu.experiment.save_model(
-    ip.BeatForest(forests[first], spec), Path(results_dir) / "07_new_patients_forest.joblib",
+    ip.BeatForest(forests[first], spec), Path(results_dir) / "07_new_patients_forest.skops",
     {**preprocessing, "seed": first, "model": "random_forest"})
 print(f"saved the CNN of seed {best_seed} to {model_path}")
 print(f"saved the forest of seed {first} to {forest_path} "
@@ -731,7 +732,7 @@ for name, g in g_detected.items():
 #
 # The same from the command line, on any WFDB record at any rate — here a QT Database
 # record at 250 Hz from the MIT-BIH Supraventricular Arrhythmia Database (give
-# `--model results/07_new_patients_forest.joblib` for the forest):
+# `--model results/07_new_patients_forest.skops` for the forest):
 #
 # ```bash
 # python -m ecgutils annotate path/to/sel803 --model results/07_new_patients.keras --out labels/
@@ -839,7 +840,7 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   {glue:text}`ext_rf_s_f1:.3f`: the lead recorded, the sampling rate and the
 #   annotation habits all change.
 # - `python -m ecgutils annotate` applies either saved model (the CNN's `.keras` file,
-#   the forest's `.joblib` file) to any WFDB record at any rate, and
+#   the forest's `.skops` file) to any WFDB record at any rate, and
 #   `python -m ecgutils score` scores it in EC57 terms. This run took
 #   {glue:text}`total_min:.1f` minutes.
 #

@@ -45,18 +45,24 @@ def test_every_headline_names_a_known_protocol():
             assert style in ("f3", "pct0", "pct1", "pct2")
 
 
-def test_headline_numbers_match_the_results_files():
-    """Runs when <repo>/results/*.json of a default run exist (only read: the tests
-    themselves write to a scratch ECG_RESULTS_DIR)."""
-    folder = ROOT / "results"
-    found = {n: obj for n in NOTEBOOKS if (obj := readme.read_default_run(n, folder))}
-    if not found:
-        pytest.skip(f"no default-run results in {folder}: nothing to compare")
-    rows = readme.current_headlines(README)
-    for name, obj in found.items():
-        assert rows[name[:2]] == readme.headline(name, obj), \
-            f"{name}: README says {rows[name[:2]]!r}; {folder} says " \
-            f"{readme.headline(name, obj)!r}. Run `make readme`."
+def test_no_test_compares_the_readme_with_a_readers_own_results():
+    """Issue 24 item 9: `make book` then `make test` must pass on a fresh clone, but a
+    retrained model never reproduces the README's numbers to the digit. That comparison
+    is `make readme-check` (tools/readme.py --check), not part of the test suite."""
+    readers_results = re.compile(r"ROOT\s*/\s*[\"']results[\"']")
+    for test in sorted((ROOT / "tests").glob("test_*.py")):
+        code = "\n".join(line.split("#")[0] for line in test.read_text().splitlines())
+        assert not readers_results.search(code), \
+            f"{test.name} reads <repo>/results: a reader's own run would fail `make test`"
+    assert "readme-check:" in (ROOT / "Makefile").read_text()
+
+
+def test_readme_check_fails_when_results_disagree_with_the_readme(tmp_path):
+    results = tmp_path / "results"
+    _write(results, "04_spectrogram_cnn", [_run("patient_70_15_15", "cnn", 0.1234, 0.5),
+                                            _run("ds1ds2", "cnn", 0.8, 0.4)])
+    assert readme.main(["--check", "--results", str(results)]) == 1
+    assert readme.main(["--check", "--results", str(tmp_path / "none")]) == 0
 
 
 def _run(protocol, model, acc, f1, **extra):
