@@ -21,7 +21,8 @@ from scipy import ndimage
 
 from . import data as _data
 from . import signal as _signal
-from .rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
+from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context,
+                 rr_features)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -62,6 +63,14 @@ class BeatSpec:
     # tools/ch07_design_cv.py compares these choices by cross-validation over DS1 records.
     rr_features: tuple = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local",
                           "irregularity", "irregularity_long") + RHYTHM_CONTEXT_FEATURES
+    # The ten numbers of beat_morphology (the beat against the median of the record's
+    # on-time beats) appended to the RR features, for the dense branch.
+    shape_features: bool = False
+
+    @property
+    def feature_names(self) -> tuple:
+        """Columns of the second model input: ``rr_features``, then the shape numbers."""
+        return self.rr_features + (MORPHOLOGY_FEATURES if self.shape_features else ())
 
     @property
     def window_length(self) -> int:
@@ -90,7 +99,7 @@ class BeatSet:
     """Model inputs and labels of many beats, with where each beat came from."""
 
     windows: np.ndarray            # (n, window_length, n_channels) float32
-    rr: np.ndarray                 # (n, k) float32, columns spec.rr_features
+    rr: np.ndarray                 # (n, k) float32, columns spec.feature_names
     label: np.ndarray              # AAMI class of each beat (N, S, V, F, Q)
     record: np.ndarray             # record name of each beat
     sample: np.ndarray             # beat mark, in samples of the original record
@@ -143,7 +152,8 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     Returns
     -------
     windows : ndarray, shape (n_beats, spec.window_length, spec.n_channels), float32
-    rr : ndarray, shape (n_beats, len(spec.rr_features)), float32
+    rr : ndarray, shape (n_beats, len(spec.feature_names)), float32
+        The RR features, then (``spec.shape_features``) the beat's shape numbers.
 
     Examples
     --------
@@ -171,12 +181,14 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     windows, _ = _signal.segment_beats(y, r, spec.fs, spec.before_s, spec.after_s)
     rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
     channels = [windows]
+    on_time = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
     if spec.template_channel:
-        usual = np.ones(len(windows), bool)
-        if spec.template_beats == "on_time":
-            usual = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
+        usual = on_time if spec.template_beats == "on_time" else slice(None)
         channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
     rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
+    if spec.shape_features:
+        shape = beat_morphology(windows, np.median(windows[on_time], axis=0), spec)
+        rr = np.concatenate([rr, shape], axis=1)
     return np.stack(channels, axis=-1).astype(np.float32), rr
 
 
@@ -244,7 +256,7 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
     from keras import layers
 
     window = keras.Input((spec.window_length, spec.n_channels), name="window")
-    rr = keras.Input((len(spec.rr_features),), name="rr")
+    rr = keras.Input((len(spec.feature_names),), name="rr")
     h = layers.GaussianNoise(noise)(window) if noise else window
     for f in filters:
         h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
@@ -308,13 +320,17 @@ def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
 def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatSpec(),
                      seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
-                     patience: int = 3, label: str = "", **model_args) -> dict:
+                     patience: int = 3, label: str = "", augment: dict | None = None,
+                     **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
     with ``val`` None the model trains exactly ``epochs`` epochs (the refit on all
     training records once selection has chosen the number of epochs). Beats of other
-    classes (F, Q) are left out of training and selection.
+    classes (F, Q) are left out of training and selection. ``augment``: keyword
+    arguments of :func:`ecgutils.augment.augment_windows` (``{}``: its defaults), applied
+    afresh to the training windows of every batch (validation windows stay as they are);
+    None trains on the windows as they are.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from sklearn.metrics import f1_score
@@ -335,11 +351,45 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
         return f1_score(y_true, y_pred, labels=targets, average="macro", zero_division=0)
 
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
+    data = (model_inputs(train), class_indices(train, spec))
+    if augment is not None:
+        data = _augmented_batches(train, class_indices(train, spec), weights, batch_size,
+                                  seed, round(spec.before_s * spec.fs), augment)
     return experiment.train_and_evaluate(
-        model, (model_inputs(train), class_indices(train, spec)),
+        model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
         epochs=epochs, batch_size=batch_size,
         class_weight=weights, patience=patience, score=s_and_v_f1, label=label)
+
+
+def _augmented_batches(train: BeatSet, y, weights: dict, batch_size: int, seed: int,
+                       centre: int, augment: dict):
+    """A Keras dataset of shuffled training batches, windows augmented afresh each time,
+    with each beat's class weight as its sample weight."""
+    import keras
+
+    from .augment import augment_windows
+
+    sample_weight = np.array([weights[int(c)] for c in y], np.float32)
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(y))
+
+        def __len__(self):
+            return -(-len(y) // batch_size)
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            windows = augment_windows(train.windows[idx], self.rng, centre=centre, **augment)
+            return (windows, train.rr[idx]), y[idx], sample_weight[idx]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(y))
+
+    return Batches()
 
 
 def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
@@ -438,8 +488,9 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
         usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
         morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
         context[m] = rhythm_context(pre_rr[m])
+    # the forest's own columns: not the CNN's rhythm context, local rhythm or shape numbers
     rhythm = [i for i, name in enumerate(spec.rr_features)
-              if name not in RHYTHM_CONTEXT_FEATURES]
+              if name not in RHYTHM_CONTEXT_FEATURES + LOCAL_RHYTHM_FEATURES]
     return np.concatenate([beats.rr[:, rhythm], morphology, context], axis=1)
 
 

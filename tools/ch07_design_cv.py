@@ -22,7 +22,7 @@ from dataclasses import replace
 import ecgutils as eu
 from ecgutils import ec57
 from ecgutils import interpatient as ip
-from ecgutils.rr import RHYTHM_CONTEXT_FEATURES
+from ecgutils.rr import LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES
 
 DEFAULT = ip.BeatSpec()
 SECONDS = ("pre_rr", "post_rr", "local_rr")
@@ -40,9 +40,22 @@ VARIANTS = {
     "class weights power 1": dict(power=1.0),
     "class weights power 0.25": dict(power=0.25),
 }
+# Issue 23: timing against robust references and runs of early beats (eu.rr.local_rhythm),
+# the forest's shape numbers in the dense branch, the on-time template, augmentation.
+LOCAL = replace(DEFAULT, rr_features=DEFAULT.rr_features + LOCAL_RHYTHM_FEATURES)
+SHAPE = replace(LOCAL, shape_features=True)
+ON_TIME = replace(SHAPE, template_beats="on_time")
+VARIANTS.update({
+    "local rhythm": dict(spec=LOCAL),
+    "local rhythm + shape": dict(spec=SHAPE),
+    "local rhythm + shape, on-time template": dict(spec=ON_TIME),
+    "on-time, augmented": dict(spec=ON_TIME, augment={}),
+    "on-time, power 1": dict(spec=ON_TIME, power=1.0),
+})
 
 
 def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
+    eu.pipelines.check_no_test_records(eu.data.DS1)   # DS2 never reaches the choice
     beats = ip.build_beats(eu.data.DS1, spec=spec)
     counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
     folds, _, _ = eu.data.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
