@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["LOCAL_RHYTHM_FEATURES", "RHYTHM_CONTEXT_FEATURES", "RR_FEATURES", "local_rhythm",
-           "rhythm_context", "rr_features"]
+__all__ = ["LOCAL_RHYTHM_FEATURES", "RHYTHM_CONTEXT_FEATURES", "ROBUST_LOCAL_FEATURES",
+           "RR_FEATURES", "local_rhythm", "rhythm_context", "rr_features"]
 
 #: Column order of :func:`rr_features`: three intervals in seconds, then the same three
 #: divided by the average RR (the whole record's, or a running average of past beats).
@@ -109,6 +109,11 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
 RHYTHM_CONTEXT_FEATURES = RR_FEATURES[9:15]
 #: Columns of :func:`local_rhythm`.
 LOCAL_RHYTHM_FEATURES = RR_FEATURES[15:]
+#: Those of :func:`local_rhythm` that no premature majority fools: not the ones measured
+#: against the running median, which is the premature rhythm's where premature beats
+#: outnumber the on-time ones (chapter 07's CNN reads these).
+ROBUST_LOCAL_FEATURES = ("post_to_pre", "pre_to_prev", "pre_to_long", "pre_to_run_start",
+                         "early_run")
 
 
 def rhythm_context(pre_rr, half_widths=(10, 30), centred: bool = True) -> np.ndarray:

@@ -6,6 +6,7 @@ print gross S and V Se/+P/F1 (``eu.ec57``). About 80 s a variant on 2 cores.
 
     .venv/bin/python tools/ch07_design_cv.py                 # every variant
     .venv/bin/python tools/ch07_design_cv.py base "no template"
+    .venv/bin/python tools/ch07_design_cv.py base --seed=1 --seed=2   # other fold draws
 
 The chapter's defaults (``eu.interpatient.BeatSpec`` and ``build_interpatient_model``)
 are the variant "base"; the others change one thing each.
@@ -19,12 +20,18 @@ import sys
 import time
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
+
 import ecgutils as eu
 from ecgutils import ec57
 from ecgutils import interpatient as ip
-from ecgutils.rr import LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES
+from ecgutils.rr import LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FEATURES
 
-DEFAULT = ip.BeatSpec()
+CHAPTER = ip.BeatSpec()  # chapter 07's inputs now (with the augmentation ip.AUGMENT)
+# "base": the chapter's inputs before issue 23 (template of all beats, 12 RR features)
+DEFAULT = replace(CHAPTER, template_beats="all", rr_features=tuple(
+    f for f in CHAPTER.rr_features if f not in ROBUST_LOCAL_FEATURES))
 SECONDS = ("pre_rr", "post_rr", "local_rr")
 VARIANTS = {
     "base": dict(spec=DEFAULT),
@@ -51,6 +58,16 @@ VARIANTS.update({
     "local rhythm + shape, on-time template": dict(spec=ON_TIME),
     "on-time, augmented": dict(spec=ON_TIME, augment={}),
     "on-time, power 1": dict(spec=ON_TIME, power=1.0),
+    "template of on-time beats, local rhythm": dict(spec=replace(LOCAL, template_beats="on_time")),
+    "on-time, narrow waveform summary": dict(spec=ON_TIME, morph_units=8),
+})
+# Without the columns measured against the running median (a premature majority fools it)
+ROBUST = replace(DEFAULT, template_beats="on_time",
+                 rr_features=DEFAULT.rr_features + ROBUST_LOCAL_FEATURES)
+VARIANTS.update({
+    "robust local rhythm, on-time template": dict(spec=ROBUST),
+    "robust local, on-time, augmented": dict(spec=ROBUST, augment={}),
+    "chapter 07": dict(spec=CHAPTER, augment=ip.AUGMENT),
 })
 
 
@@ -61,22 +78,30 @@ def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
     folds, _, _ = eu.data.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
                                                  min_count=20, names=("a", "b", "c"),
                                                  strict=False)
-    reference, predicted = [], []
+    reference, predicted, names = [], [], []
     for records in folds.values():
         held_out = beats.records_mask(records)
         fit = ip.train_classifier(beats.subset(~held_out), None, spec, seed=seed,
                                   epochs=epochs, class_weight_power=power, label="fold",
                                   **model_args)
         reference += list(beats.label[held_out])
+        names += list(beats.record[held_out])
         predicted += list(ip.predict_beats(fit["model"], beats.subset(held_out), spec)[0])
+    reference, predicted = np.asarray(reference), np.asarray(predicted)
+    false_s = pd.Series(np.asarray(names)[(reference != "S") & (predicted == "S")])
+    print("  beats called S wrongly, most in records:",
+          dict(false_s.value_counts().head(5)), flush=True)
     return ec57.gross_statistics(reference, predicted)
 
 
 def main(names):
-    for name in names or VARIANTS:
+    seeds = [int(n.split("=")[1]) for n in names if n.startswith("--seed=")] or [0]
+    names = [n for n in names if not n.startswith("--seed=")]
+    for name, seed in ((n, s) for n in names or VARIANTS for s in seeds):
         v = dict(VARIANTS[name])
         start = time.perf_counter()
-        g = cross_validate(v.pop("spec", DEFAULT), v.pop("power", 0.5), **v)
+        g = cross_validate(v.pop("spec", DEFAULT), v.pop("power", 0.5), seed=seed, **v)
+        name = f"{name} (folds {seed})" if seed else name
         s_, v_ = g["S"], g["V"]
         print(f"{name:28s} S Se/+P {s_['se']:.3f}/{s_['ppv']:.3f} F1 {s_['f1']:.3f} | "
               f"V Se/+P {v_['se']:.3f}/{v_['ppv']:.3f} F1 {v_['f1']:.3f} "
