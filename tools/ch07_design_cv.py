@@ -15,6 +15,33 @@ The rhythm around the beat (``eu.rr.rhythm_context``, six RR features) joined th
 defaults on this evidence (2026-11-24, 2 cores): "base" S F1 .394 (Se .532, +P .313),
 V F1 .820; "no rhythm context" S F1 .366, V F1 .780. With the folds of a second seed (a
 scratch run of the same protocol) S F1 went from .371 to .437 and V F1 from .771 to .764.
+
+Issue 23 (2026-12-06, 2 cores shared with other jobs; "base" is the inputs above, the
+variants below add to them; folds 0 unless named; S F1 (Se/+P) | V F1):
+
+- base: .385 (.559/.293) | .822; folds 1: .482 | .763; folds 2: .383 | .836.
+  Mean of the three fold draws: S F1 .417, V F1 .807.
+- local rhythm (all eight eu.rr.local_rhythm columns): .377 | .793;
+- + shape (the forest's ten shape numbers in the dense branch): .248 | .807; with the
+  on-time template: .257 | .796; that augmented: .279 | .807; with class weights to
+  the power 1: .279 | .742; with a narrow waveform summary (8 units): .305 | .828.
+  The shape numbers cut S +P to about .2 in every form: left out;
+- local rhythm, on-time template: .323 | .799;
+- robust local rhythm (eu.rr.ROBUST_LOCAL_FEATURES: without the three columns measured
+  against the running median), on-time template: .322 | .794;
+- the same, augmented (eu.augment, defaults): .344 (.387/.309) | .860; folds 1:
+  .463 | .787; folds 2: .558 | .791. Mean of the three draws: S F1 .455, V F1 .813.
+  Chapter 07 adopted it ("chapter 07" reruns it).
+
+On DS1 alone the differences in S F1 are within the spread between fold draws (.38 to
+.48 for the same variant), so the choice also rests on reasons that DS1 cannot test: a
+record whose premature beats outnumber its on-time ones (none in DS1; MIT-BIH 232 in
+DS2) fools a median of the neighbouring intervals and a template of all beats. That
+the median misleads there was known from a forest whose DS2 result had been seen
+(tools/ch07_forest_features_cv.py), so dropping the three median columns is not blind
+to DS2. A scratch check on the same folds (forest with 100 trees, min_samples_leaf 10):
+the forest's 22 features gave S F1 .406, V F1 .811; small Keras MLPs on the same
+features .27-.37 (+P .18-.39): the network's weak point on DS1 is S +P, not Se.
 """
 import sys
 import time
