@@ -42,6 +42,11 @@ the median misleads there was known from a forest whose DS2 result had been seen
 to DS2. A scratch check on the same folds (forest with 100 trees, min_samples_leaf 10):
 the forest's 22 features gave S F1 .406, V F1 .811; small Keras MLPs on the same
 features .27-.37 (+P .18-.39): the network's weak point on DS1 is S +P, not Se.
+
+Scored once, after the choice (chapter 07's default run, 2026-12-06, 2 cores, 8.6 min):
+DS2 CNN S F1 .521 +- .153 over seeds 0-2 (.510 / .375 / .680), V F1 .890 +- .006
+(before: .394 / .927); the forest .768 / .923. The 67 other-database QT records, pooled
+over the seeds: CNN S F1 .449, V F1 .510; forest .470 / .474. Nothing was tuned after.
 """
 import sys
 import time
