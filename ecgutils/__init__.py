@@ -18,8 +18,9 @@ Modules:
   scaling, SMOTE (chapters 05, 06)
 - ``stt``: European ST-T records, binary labels, ST/T episodes, Kaggle-format ST-T beats
   (chapter 03)
-- ``rr``: RR features relative to the patient's rhythm, the rhythm around each beat;
-  ``interpatient``: beats of new patients, the two-branch model, the random forest's
+- ``rr``: RR features relative to the patient's rhythm and to the neighbouring
+  intervals, runs of early beats, the rhythm around each beat; ``augment``: beat-window
+  changes that another database would bring (training only); ``interpatient``: beats of new patients, the two-branch model, the random forest's
   features, the external QT Database records (chapter 07)
 - ``ec57``: AAMI EC57 scoring as WFDB's bxb and rxr do it (learning period, gross and
   record-average statistics, FPR, runs), beat matching, bootstrap intervals over
@@ -39,13 +40,13 @@ Modules:
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (annotate, book, config, data, ec57, evaluate, experiment, explain, images,
-               interpatient, kaggle_beats, models, pipelines, plots, quality, results, rr,
-               runs, signal, spectrograms, splits, stt)
+from . import (annotate, augment, book, config, data, ec57, evaluate, experiment, explain,
+               images, interpatient, kaggle_beats, models, pipelines, plots, quality, results,
+               rr, runs, signal, spectrograms, splits, stt)
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "book", "config", "data", "ec57", "evaluate", "experiment", "explain",
-           "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots", "quality",
-           "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]
+__all__ = ["annotate", "augment", "book", "config", "data", "ec57", "evaluate", "experiment",
+           "explain", "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots",
+           "quality", "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]

@@ -22,14 +22,16 @@ from scipy import ndimage
 from . import data as _data
 from . import splits as _splits
 from . import signal as _signal
-from .rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
+from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FEATURES,
+                 RR_FEATURES, rhythm_context, rr_features)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
 __all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
-           "beat_morphology", "build_beats", "build_interpatient_model", "forest_features",
+           "AUGMENT", "augmented_batches", "beat_morphology", "build_beats", "build_interpatient_model",
+           "forest_features",
            "on_time_beats", "record_inputs", "record_beats"]
 
 
@@ -56,13 +58,24 @@ class BeatSpec:
     running_beats: int = 250               # window of the causal running mean
     leads: tuple = ("MLII", "II", "ML2")   # lead preference; else the record's first lead
     template_channel: bool = True          # 2nd channel: beat minus the record's median beat
-    template_beats: str = "all"            # median of "all" beats, or of "on_time" ones only
+    # The usual beat: the median of the "on_time" beats (a premature majority is not the
+    # patient's usual beat), or of "all" beats.
+    template_beats: str = "on_time"
     classes: tuple = ("N", "S", "V")
     # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
     # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
     # tools/ch07_design_cv.py compares these choices by cross-validation over DS1 records.
     rr_features: tuple = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local",
-                          "irregularity", "irregularity_long") + RHYTHM_CONTEXT_FEATURES
+                          "irregularity", "irregularity_long") + RHYTHM_CONTEXT_FEATURES \
+        + ROBUST_LOCAL_FEATURES
+    # The ten numbers of beat_morphology (the beat against the median of the record's
+    # on-time beats) appended to the RR features, for the dense branch.
+    shape_features: bool = False
+
+    @property
+    def feature_names(self) -> tuple:
+        """Columns of the second model input: ``rr_features``, then the shape numbers."""
+        return self.rr_features + (MORPHOLOGY_FEATURES if self.shape_features else ())
 
     @property
     def window_length(self) -> int:
@@ -91,7 +104,7 @@ class BeatSet:
     """Model inputs and labels of many beats, with where each beat came from."""
 
     windows: np.ndarray            # (n, window_length, n_channels) float32
-    rr: np.ndarray                 # (n, k) float32, columns spec.rr_features
+    rr: np.ndarray                 # (n, k) float32, columns spec.feature_names
     label: np.ndarray              # AAMI class of each beat (N, S, V, F, Q)
     record: np.ndarray             # record name of each beat
     sample: np.ndarray             # beat mark, in samples of the original record
@@ -144,7 +157,8 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     Returns
     -------
     windows : ndarray, shape (n_beats, spec.window_length, spec.n_channels), float32
-    rr : ndarray, shape (n_beats, len(spec.rr_features)), float32
+    rr : ndarray, shape (n_beats, len(spec.feature_names)), float32
+        The RR features, then (``spec.shape_features``) the beat's shape numbers.
 
     Examples
     --------
@@ -154,7 +168,7 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     >>> x = np.exp(-((t[:, None] - beats) / 0.01) ** 2).sum(1)
     >>> w, rr = record_inputs(x, fs, (beats * fs).astype(int))
     >>> w.shape, rr.shape, round(float(rr[5, 0]), 2), round(float(rr[5, 3]), 2)
-    ((37, 90, 2), (37, 12), 1.0, 1.0)
+    ((37, 90, 2), (37, 17), 1.0, 1.0)
     """
     x = np.asarray(x, dtype=np.float64)
     r_samples = np.asarray(r_samples, dtype=np.int64)
@@ -172,12 +186,14 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     windows, _ = _signal.segment_beats(y, r, spec.fs, spec.before_s, spec.after_s)
     rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
     channels = [windows]
+    on_time = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
     if spec.template_channel:
-        usual = np.ones(len(windows), bool)
-        if spec.template_beats == "on_time":
-            usual = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
+        usual = on_time if spec.template_beats == "on_time" else slice(None)
         channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
     rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
+    if spec.shape_features:
+        shape = beat_morphology(windows, np.median(windows[on_time], axis=0), spec)
+        rr = np.concatenate([rr, shape], axis=1)
     return np.stack(channels, axis=-1).astype(np.float32), rr
 
 
@@ -234,9 +250,9 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
 
     Examples
     --------
-    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 12), "float32"))
+    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 17), "float32"))
     >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
-    ([(None, 90, 2), (None, 12)], (None, 3))
+    ([(None, 90, 2), (None, 17)], (None, 3))
     """
     from .models import import_tensorflow
 
@@ -245,7 +261,7 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
     from keras import layers
 
     window = keras.Input((spec.window_length, spec.n_channels), name="window")
-    rr = keras.Input((len(spec.rr_features),), name="rr")
+    rr = keras.Input((len(spec.feature_names),), name="rr")
     h = layers.GaussianNoise(noise)(window) if noise else window
     for f in filters:
         h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
@@ -275,19 +291,31 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
 
 
 # --------------------------------------------------------------------------- protocol
+#: Chapter 07's augmentation of the training windows (``augment_windows``' defaults),
+#: chosen by ``tools/ch07_design_cv.py``; None would train on the windows as they are.
+AUGMENT: dict = {}
+
+
 def select_records(beats: BeatSet, val_fraction: float = 0.3, seed: int = 0,
                    min_count: int = 20, forbidden=_data.DS2) -> dict:
     """Split the training records into ``train`` and ``val`` (for model selection).
 
     Records, not beats, are split, so validation scores new patients; every split holds
     at least ``min_count`` S and V beats. No record of ``forbidden`` (DS2, the test set)
-    may be among them: that is asserted, not assumed.
+    and no record of another database than MIT-BIH (the external test set) may be among
+    them: that is asserted, not assumed.
     """
     records = sorted(set(beats.record.tolist()))
     leaked = sorted(set(records) & {str(r) for r in forbidden})
     if leaked:
         raise ValueError(f"records {leaked} are test (DS2) records: they must never reach "
                          f"training or model selection")
+    if beats.db is not None:
+        other = sorted(set(beats.record[beats.db != "mitdb"].tolist()))
+        if other:
+            raise ValueError(f"records {other[:5]} come from another database (the "
+                             f"external test set): they must never reach training or "
+                             f"model selection")
     counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
     splits, _, _ = _splits.split_records_covering(
         counts, (1 - val_fraction, val_fraction), seed=seed, min_count=min_count,
@@ -309,13 +337,17 @@ def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
 def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatSpec(),
                      seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
-                     patience: int = 3, label: str = "", **model_args) -> dict:
+                     patience: int = 3, label: str = "", augment: dict | None = None,
+                     **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
     with ``val`` None the model trains exactly ``epochs`` epochs (the refit on all
     training records once selection has chosen the number of epochs). Beats of other
-    classes (F, Q) are left out of training and selection.
+    classes (F, Q) are left out of training and selection. ``augment``: keyword
+    arguments of :func:`ecgutils.augment.augment_windows` (``{}``: its defaults), applied
+    afresh to the training windows of every batch (validation windows stay as they are);
+    None trains on the windows as they are.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from sklearn.metrics import f1_score
@@ -336,11 +368,72 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
         return f1_score(y_true, y_pred, labels=targets, average="macro", zero_division=0)
 
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
+    data = (model_inputs(train), class_indices(train, spec))
+    if augment is not None:
+        data = augmented_batches(model_inputs(train), class_indices(train, spec), weights,
+                                 batch_size, seed, round(spec.before_s * spec.fs), augment)
     return experiment.train_and_evaluate(
-        model, (model_inputs(train), class_indices(train, spec)),
+        model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
         epochs=epochs, batch_size=batch_size,
         class_weight=weights, patience=patience, score=s_and_v_f1, label=label)
+
+
+def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,
+                      augment: dict):
+    """A Keras dataset of shuffled training batches, the windows augmented afresh each time.
+
+    Parameters
+    ----------
+    inputs : list ``[windows, rr]``
+        Training inputs, as :func:`model_inputs` gives them.
+    y : array of int
+        Class index of each beat.
+    weights : dict
+        Class weights (index -> weight): each beat's weight is its sample weight.
+    centre : int
+        Index of R in the window.
+    augment : dict
+        Keyword arguments of :func:`ecgutils.augment.augment_windows`.
+
+    Returns
+    -------
+    keras.utils.PyDataset
+        Batches ``((windows, rr), y, sample_weight)``, reshuffled every epoch.
+
+    Examples
+    --------
+    >>> w, rr = np.zeros((10, 90, 2), "float32"), np.ones((10, 17), "float32")
+    >>> data = augmented_batches([w, rr], np.zeros(10, int), {0: 1.0}, 4, 0, 32, {})
+    >>> len(data), [a.shape for a in data[0][0]]
+    (3, [(4, 90, 2), (4, 17)])
+    """
+    import keras
+
+    from .augment import augment_windows
+
+    windows, rr = inputs
+    y = np.asarray(y)
+    sample_weight = np.array([weights[int(c)] for c in y], np.float32)
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(y))
+
+        def __len__(self):
+            return -(-len(y) // batch_size)
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            batch = augment_windows(windows[idx], self.rng, centre=centre, **augment)
+            return (batch, rr[idx]), y[idx], sample_weight[idx]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(y))
+
+    return Batches()
 
 
 def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
@@ -402,7 +495,8 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
                     template_beats: str = "on_time") -> np.ndarray:
     """The random forest's inputs: RR features, :func:`beat_morphology`, rhythm context.
 
-    Per beat, in this column order: ``spec.rr_features`` but the rhythm context; the ten
+    Per beat, in this column order: ``spec.rr_features`` but the rhythm context and the
+    local rhythm (:data:`ecgutils.rr.LOCAL_RHYTHM_FEATURES`, the CNN's alone); the ten
     shape numbers of :func:`beat_morphology` against the record's usual beat; the six
     numbers of :func:`ecgutils.rr.rhythm_context` (how irregular the rhythm is around
     the beat) over windows centred on it, read from the record's ``pre_rr_norm``
@@ -439,8 +533,9 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
         usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
         morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
         context[m] = rhythm_context(pre_rr[m])
+    # the forest's own columns: not the CNN's rhythm context, local rhythm or shape numbers
     rhythm = [i for i, name in enumerate(spec.rr_features)
-              if name not in RHYTHM_CONTEXT_FEATURES]
+              if name not in RHYTHM_CONTEXT_FEATURES + LOCAL_RHYTHM_FEATURES]
     return np.concatenate([beats.rr[:, rhythm], morphology, context], axis=1)
 
 

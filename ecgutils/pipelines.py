@@ -257,7 +257,9 @@ class Pipeline:
     a transform on the training beats only and returns ``(transform, constants)``;
     ``resample(x, y, seed)`` changes the training beats only (SMOTE).
     ``majority_ratio``: share of the N training beats kept (``subsample_majority``);
-    ``class_weight_power``: the balanced class weights to this power.
+    ``class_weight_power``: the balanced class weights to this power; ``augment``:
+    keyword arguments of :func:`ecgutils.augment.augment_windows`, for a model whose
+    first input is chapter 07's beat windows (augmented afresh in every batch).
     """
 
     name: str
@@ -274,6 +276,7 @@ class Pipeline:
     preprocess: Callable | None = None
     resample: Callable | None = None
     keras: bool = True
+    augment: dict | None = None
 
     def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
         """Inputs of all beats of ``records`` (one database), concatenated.
@@ -318,7 +321,7 @@ PIPELINES = {p.name: p for p in [
              125.0, epochs=12, preprocess=_fit_beat_scaler),
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
-             majority_ratio=1.0),
+             majority_ratio=1.0, augment=_ip.AUGMENT),
     Pipeline("classical", "07", "relative RR, beat shape and rhythm context, random forest",
              _classical_inputs, _forest, 128.0, majority_ratio=1.0, keras=False),
 ]}
@@ -486,8 +489,13 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
 
         keras.utils.set_random_seed(seed)
         weights = _experiment.class_weights(y, range(len(CLASSES)), pipeline.class_weight_power)
+        data = (x, y)
+        if pipeline.augment is not None:
+            spec = _ip.BeatSpec()
+            data = _ip.augmented_batches(x, y, weights, pipeline.batch_size, seed,
+                                         round(spec.before_s * spec.fs), pipeline.augment)
         fit = _experiment.train_and_evaluate(
-            model, (x, y), (val.x, val.y), epochs=epochs or pipeline.epochs,
+            model, data, (val.x, val.y), epochs=epochs or pipeline.epochs,
             batch_size=pipeline.batch_size, class_weight=weights, patience=pipeline.patience,
             score=score, label=f"{name} (seed {seed})", verbose=verbose)
         out.update(train_s=fit["timing"]["train_s"], best_epoch=fit["best_epoch"],

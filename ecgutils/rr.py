@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["RHYTHM_CONTEXT_FEATURES", "RR_FEATURES", "rhythm_context", "rr_features"]
+__all__ = ["LOCAL_RHYTHM_FEATURES", "RHYTHM_CONTEXT_FEATURES", "ROBUST_LOCAL_FEATURES",
+           "RR_FEATURES", "local_rhythm", "rhythm_context", "rr_features"]
 
 #: Column order of :func:`rr_features`: three intervals in seconds, then the same three
 #: divided by the average RR (the whole record's, or a running average of past beats).
@@ -17,7 +18,10 @@ RR_FEATURES = ("pre_rr", "post_rr", "local_rr", "pre_rr_norm", "post_rr_norm", "
                "pre_to_local", "irregularity", "irregularity_long",
                # rhythm_context: how irregular the rhythm is around the beat
                "rr_cv_10", "changing_share_10", "median_change_10",
-               "rr_cv_30", "changing_share_30", "median_change_30")
+               "rr_cv_30", "changing_share_30", "median_change_30",
+               # local_rhythm: against robust references of the neighbouring intervals
+               "pre_local", "post_local", "post_to_pre", "pre_to_prev", "pre_to_long",
+               "pre_to_run_start", "early_run", "fast_run")
 
 
 def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -98,11 +102,18 @@ def rr_features(r_samples, fs: float, local_beats: int = 10, normalise: str = "r
                          pre / local, irregularity / average, irregularity_long / average],
                         axis=1)
     context = rhythm_context(pre, centred=(normalise == "record"))
-    return np.concatenate([features, context], axis=1).astype(np.float32)
+    return np.concatenate([features, context, local_rhythm(pre)], axis=1).astype(np.float32)
 
 
 #: Columns of :func:`rhythm_context` (with its default ``half_widths``).
-RHYTHM_CONTEXT_FEATURES = RR_FEATURES[9:]
+RHYTHM_CONTEXT_FEATURES = RR_FEATURES[9:15]
+#: Columns of :func:`local_rhythm`.
+LOCAL_RHYTHM_FEATURES = RR_FEATURES[15:]
+#: Those of :func:`local_rhythm` that no premature majority fools: not the ones measured
+#: against the running median, which is the premature rhythm's where premature beats
+#: outnumber the on-time ones (chapter 07's CNN reads these).
+ROBUST_LOCAL_FEATURES = ("post_to_pre", "pre_to_prev", "pre_to_long", "pre_to_run_start",
+                         "early_run")
 
 
 def rhythm_context(pre_rr, half_widths=(10, 30), centred: bool = True) -> np.ndarray:
@@ -159,3 +170,105 @@ def rhythm_context(pre_rr, half_widths=(10, 30), centred: bool = True) -> np.nda
                     ndimage.uniform_filter1d((change / mean > 0.1).astype(float), **window),
                     ndimage.median_filter(change, **window) / mean]
     return np.stack(columns, axis=1).astype(np.float32)
+
+
+def _run_count(early: np.ndarray, similar: np.ndarray) -> np.ndarray:
+    """Beats in the run of early beats that ends at each beat (0 where not early).
+
+    A run goes on while each beat is early and about as fast as the one before
+    (``similar``); an early beat that is not starts a new run.
+    """
+    index = np.arange(early.size)
+    goes_on = early & np.r_[False, early[:-1]] & similar
+    last_break = np.maximum.accumulate(np.where(goes_on, -1, index))
+    return np.where(early, index - last_break + 1, 0)
+
+
+def local_rhythm(pre_rr, half_width: int = 15, early: float = 0.85,
+                 long_quantile: float = 90) -> np.ndarray:
+    """Each beat's timing against robust references of its neighbours, and runs of early beats.
+
+    The record's mean RR assumes that the record's usual rhythm is normal. Where premature
+    beats are many, or come in runs, it is not: the mean, and even the median, of the
+    intervals is then the premature rhythm's. These eight numbers use references that
+    stay on the patient's own rhythm. All are ratios (any unit of the intervals gives the
+    same numbers), over the ``2 * half_width + 1`` intervals centred on the beat, so they
+    need the whole recording (like the record-mean normalisation).
+
+    Parameters
+    ----------
+    pre_rr : array, shape (n_beats,)
+        Pre-RR interval of each beat of one record, in order (the first beat's may be its
+        post-RR, as :func:`rr_features` sets it).
+    half_width : int
+        15: the local references are read over the 31 intervals centred on the beat.
+    early : float
+        A beat is early when its pre-RR is below ``early`` times the reference.
+    long_quantile : float
+        Percentile of the neighbouring intervals taken as the "long" reference: the
+        on-time rhythm of a patient whose premature beats outnumber the on-time ones,
+        where the long intervals are the on-time ones or the pauses after runs (while
+        they are more than a tenth of the neighbouring intervals).
+
+    Returns
+    -------
+    ndarray, shape (n_beats, 8), float32
+        Columns :data:`LOCAL_RHYTHM_FEATURES`:
+
+        - ``pre_local``, ``post_local``: pre- and post-RR over the median of the
+          neighbouring intervals (a running median: one early beat does not move it);
+        - ``post_to_pre``: post-RR over pre-RR (above 1 for a premature beat followed by
+          a pause);
+        - ``pre_to_prev``: pre-RR over the previous beat's pre-RR (the onset of a run);
+        - ``pre_to_long``: pre-RR over the ``long_quantile`` percentile of the
+          neighbouring intervals;
+        - ``pre_to_run_start``: pre-RR over the interval just before the current run of
+          early beats (``pre_to_long`` below ``early``), or over the previous interval
+          when the beat is not early: every beat of a run of premature beats is early
+          against the rhythm that preceded the run, though not against each other;
+        - ``early_run``: how many beats, this one included, have been early
+          (``pre_to_long`` below ``early``) in a row, each about as fast as the one
+          before (within a factor ``early``), as ``log2(1 + count)``; in atrial
+          fibrillation, where successive intervals differ, such runs stay short;
+        - ``fast_run``: the same, with early meaning below ``early`` times the running
+          median (``pre_local``).
+
+    See Also
+    --------
+    rhythm_context : how irregular the rhythm around each beat is (atrial fibrillation).
+
+    Examples
+    --------
+    A steady 1-s rhythm with one beat 0.4 s early, then a run of three early beats:
+
+    >>> pre = np.r_[np.ones(20), 0.6, 1.4, np.ones(20), 0.6, 0.6, 0.6, 1.4, np.ones(20)]
+    >>> f = local_rhythm(pre)
+    >>> f[20, :3].round(2).tolist()          # pre and post over the median, post over pre
+    [0.6, 1.4, 2.33]
+    >>> (2 ** f[42:45, 6] - 1).round().tolist()    # beats early in a row, in the run
+    [1.0, 2.0, 3.0]
+    >>> f[42:45, 5].round(2).tolist()        # each against the interval before the run
+    [0.6, 0.6, 0.6]
+    """
+    pre = np.asarray(pre_rr, dtype=np.float64)
+    if pre.ndim != 1 or pre.size < 2:
+        raise ValueError(f"local_rhythm needs a 1-D sequence of at least 2 intervals, got "
+                         f"shape {pre.shape}")
+    if np.any(pre <= 0):
+        raise ValueError("local_rhythm: intervals must be positive (sort the beats, drop "
+                         "duplicates)")
+    post = np.r_[pre[1:], pre[-1]]
+    window = dict(size=2 * int(half_width) + 1, mode="reflect")  # no edge value repeated
+    median = ndimage.median_filter(pre, **window)
+    long = ndimage.percentile_filter(pre, long_quantile, **window)
+    previous = np.r_[pre[0], pre[:-1]]
+    pre_to_long = pre / long
+    # a run: its first beat early, each next one early and about as fast as the one before
+    similar = np.abs(np.log(pre / previous)) < np.log(1 / early)
+    early_count = _run_count(pre_to_long < early, similar)
+    before_run = pre[np.maximum(np.arange(pre.size) - early_count, 0)]
+    reference = np.where(early_count > 0, before_run, previous)
+    fast_count = _run_count(pre / median < early, similar)
+    return np.stack([pre / median, post / median, post / pre, pre / previous, pre_to_long,
+                     pre / reference, np.log2(1 + early_count), np.log2(1 + fast_count)],
+                    axis=1).astype(np.float32)

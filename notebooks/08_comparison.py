@@ -98,7 +98,7 @@ eu.data.ensure_records("qtdb")
 # | 04 | a 2-s window around R, as a 32×32 STFT image |
 # | 05 | Kaggle beats as 16×16 spectrograms, S and V raised by SMOTE in training |
 # | 06 | Kaggle beats through one global scaler, a 1D CNN |
-# | 07 | a window that keeps the P wave, the beat minus the patient's median beat, RR relative to the patient's rhythm and the rhythm around the beat; a two-branch CNN, and a random forest on the same rhythm features and the beat's shape against the patient's on-time beats |
+# | 07 | a window that keeps the P wave, the beat minus the patient's median on-time beat, RR relative to the patient's rhythm and to the neighbouring intervals, runs of early beats and the rhythm around the beat; a two-branch CNN trained on augmented windows, and a random forest on the rhythm features and the beat's shape against the patient's on-time beats |
 #
 # What the comparison holds fixed, so that only the approach changes:
 #

@@ -158,7 +158,8 @@ def test_forest_features_measure_each_record_against_its_on_time_beats():
     beats = ip.BeatSet(np.stack([windows, windows], -1).astype("float32"), rr.astype("float32"),
                        np.where(early, "S", "N"), np.full(85, "x"), np.arange(85))
     features = ip.forest_features(beats, spec)
-    n_rr = len(spec.rr_features) - len(RHYTHM_CONTEXT_FEATURES)  # the context comes last
+    n_rr = 6  # the forest's own RR columns; neither the CNN's local rhythm nor its context
+    assert features.shape[1] == 22
     assert features.shape == (85, n_rr + len(ip.MORPHOLOGY_FEATURES)
                               + len(RHYTHM_CONTEXT_FEATURES))
     deviation_p = features[:, n_rr + ip.MORPHOLOGY_FEATURES.index("deviation_p")]
@@ -191,6 +192,16 @@ def _beatset(records, per_record=30):
 def test_select_records_refuses_any_ds2_record():
     beats = _beatset(list(eu.data.DS1[:8]) + ["232"])
     with pytest.raises(ValueError, match=r"\['232'\].*never reach"):
+        ip.select_records(beats)
+
+
+def test_select_records_refuses_any_external_record():
+    from ecgutils.interpatient import BeatSet
+
+    beats = _beatset(list(eu.data.DS1[:8]))
+    db = np.where(beats.record == eu.data.DS1[0], "qtdb", "mitdb")
+    beats = BeatSet(beats.windows, beats.rr, beats.label, beats.record, beats.sample, db)
+    with pytest.raises(ValueError, match="another database.*never reach"):
         ip.select_records(beats)
 
 
