@@ -7,13 +7,13 @@ NeuroKit's style (``signal, sampling_rate`` first, a pandas DataFrame back);
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .annotate import InputError, load_classifier
+from .experiment import _atomic_write
 from .interpatient import BeatSpec, record_inputs
 from .signal import detect_r_peaks
 
@@ -117,20 +117,11 @@ def write_beat_table(table: pd.DataFrame, path) -> Path:
 
     Times get 4 decimals, probabilities 4. Returns the path.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        out = table.copy()
-        out["time_s"] = out["time_s"].round(4)
-        probs = [c for c in out.columns if c.startswith("p_")]
-        out[probs] = out[probs].round(4)
-        out.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    out = table.copy()
+    out["time_s"] = out["time_s"].round(4)
+    probs = [c for c in out.columns if c.startswith("p_")]
+    out[probs] = out[probs].round(4)
+    return _atomic_write(Path(path), lambda tmp: out.to_csv(tmp, index=False))
 
 
 def read_beat_table(path) -> pd.DataFrame:

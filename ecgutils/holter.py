@@ -21,13 +21,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .experiment import _atomic_write
 from .runs import beat_runs
 
 __all__ = ["ECTOPIC", "clock", "heart_rate_trend", "holter_summary", "hourly_burden",
@@ -35,6 +34,8 @@ __all__ = ["ECTOPIC", "clock", "heart_rate_trend", "holter_summary", "hourly_bur
            "worst_minute", "write_report"]
 
 ECTOPIC = ("S", "V")
+#: Couplets and runs listed in the text summary (the HTML page lists all).
+TEXT_EVENTS = 50
 _COLOURS = {"N": "#333333", "S": "#1f77b4", "V": "#d62728"}
 
 
@@ -337,9 +338,12 @@ def report_text(summary: dict, name: str = "recording", lead: str = "",
         lines.append("couplets and runs (class, beats, start, end, rate):")
         lines += [f"  {e['class']} {e['length']:>3d}  {clock(e['start_s'])} - "
                   f"{clock(e['end_s'])}  {_fmt(e['rate_bpm'])} bpm"
-                  for _, e in events.iterrows()]
-    lines.append("Beat labels are a research model's (trained on MIT-BIH, 44 patients); "
-                 "not a medical device, not a diagnosis.")
+                  for _, e in events.head(TEXT_EVENTS).iterrows()]
+        if len(events) > TEXT_EVENTS:
+            lines.append(f"  ... and {len(events) - TEXT_EVENTS} more (the HTML report lists "
+                         f"all)")
+    lines.append("Beat labels come from a research model trained on MIT-BIH records: not a "
+                 "medical device, not a diagnosis.")
     return "\n".join(lines) + "\n"
 
 
@@ -379,15 +383,8 @@ def report_html(summary: dict, signal, fs: float, table: pd.DataFrame, name: str
     return "\n".join(parts)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def write_report(table: pd.DataFrame, signal, fs: float, html_path, text_path=None,
@@ -397,7 +394,7 @@ def write_report(table: pd.DataFrame, signal, fs: float, html_path, text_path=No
     Each file is written whole or not at all. See :func:`holter_summary` for the numbers.
     """
     summary = holter_summary(table, fs, len(signal) / fs, readable_share)
-    _write_atomic(Path(html_path), report_html(summary, signal, fs, table, name, lead))
+    _write_text(Path(html_path), report_html(summary, signal, fs, table, name, lead))
     if text_path is not None:
-        _write_atomic(Path(text_path), report_text(summary, name, lead, fs))
+        _write_text(Path(text_path), report_text(summary, name, lead, fs))
     return summary

@@ -207,13 +207,16 @@ def _check_length(n, fs, where):
 
 
 def _check_fs(fs, where):
+    if fs is None:
+        raise InputError(f"{where} does not say its sampling rate: give --fs (samples per "
+                         f"second, e.g. --fs 250)")
     try:
         fs = float(fs)
     except (TypeError, ValueError):
         fs = float("nan")
     if not np.isfinite(fs) or fs <= 0:
-        raise InputError(f"{where} does not say its sampling rate: give --fs (samples per "
-                         f"second, e.g. --fs 250)")
+        raise InputError(f"{where}: --fs must be a positive number of samples per second, "
+                         f"e.g. --fs 250")
     if fs < 50:
         raise InputError(f"{where}: --fs {fs:g} Hz is too low to see a QRS; the model needs "
                          f"at least 50 Hz (check the value)")
@@ -252,7 +255,21 @@ def _read_edf(path, lead, prefer):
         i, notes = choose_lead([names[j] for j in ecg], lead, prefer, where=f"'{path}'")
         i = ecg[i]
         fs = float(reader.getSampleFrequency(i))
+        digital = reader.readSignal(i, digital=True)
+        low, high = reader.getDigitalMinimum(i), reader.getDigitalMaximum(i)
         x = reader.readSignal(i)
+    # EDF stores whole data records: writers pad the last one with values outside the
+    # header's digital range (wfdb_to_edf pads with -32768). Those are not samples.
+    outside = (digital < low) | (digital > high)
+    inside = np.flatnonzero(~outside)
+    end = inside[-1] + 1 if inside.size else 0
+    if end < x.size:
+        notes.append(f"'{path}': dropped {x.size - end} padding samples at the end (outside "
+                     f"the header's digital range)")
+        x, outside = x[:end], outside[:end]
+    if outside.any():
+        notes.append(f"'{path}': {int(outside.sum())} samples of lead {names[i]} lie outside "
+                     f"the header's range (clipped by the recorder?)")
     return x, fs, names[i], dims[i], p.stem, notes
 
 
