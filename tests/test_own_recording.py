@@ -369,3 +369,18 @@ def test_a_qtdb_record_as_edf_and_csv_gives_the_wfdb_beat_table(tmp_path, model_
     for other in tables[1:]:
         assert other["sample"].tolist() == tables[0]["sample"].tolist()
         assert other["label"].tolist() == tables[0]["label"].tolist()
+
+
+def test_console_script_points_at_the_command_line():
+    """`ecgutils annotate ...` (pyproject's [project.scripts]) is `python -m ecgutils`."""
+    import importlib
+    import tomllib
+
+    from conftest import ROOT
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["ecgutils"]
+    module, func = target.split(":")
+    main = getattr(importlib.import_module(module), func)
+    with pytest.raises(SystemExit) as exit_:
+        main(["annotate", "--help"])
+    assert exit_.value.code == 0
