@@ -20,13 +20,17 @@ def main(argv=None) -> None:
     fetch.add_argument("--records", nargs="*", default=None, help="only these records")
 
     annotate = sub.add_parser(
-        "annotate", help="classify every beat of WFDB records with a chapter-07 model",
-        description="Detect the R peaks of each record, classify each beat (N, S, V) with a "
-                    "saved chapter-07 model, and write DIR/<record>.<ext>, a WFDB annotation "
-                    "file that wfdb.rdann reads. Any sampling rate; no reference annotation "
-                    "needed.")
-    annotate.add_argument("records", nargs="+", metavar="RECORD",
-                          help="record path as wfdb names it: folder/name, no extension")
+        "annotate", help="classify every beat of WFDB, EDF/BDF or CSV recordings with a "
+                         "chapter-07 model; beat table, annotations and a Holter-style report",
+        description="Detect the R peaks of each recording, classify each beat (N, S, V) with "
+                    "a saved chapter-07 model, and write into DIR, per recording NAME: "
+                    "NAME_beats.csv (sample, time, label, probabilities, lead, readable), "
+                    "NAME.<ext> (a WFDB annotation file that wfdb.rdann reads) and "
+                    "NAME_report.html / NAME_report.txt (a Holter-style summary). Any "
+                    "sampling rate; no reference annotation needed; nothing is overwritten.")
+    annotate.add_argument("records", nargs="+", metavar="RECORDING",
+                          help="a WFDB record (folder/name, no extension), an .edf/.bdf file "
+                               "or a .csv/.txt/.tsv file")
     annotate.add_argument("--model", required=True,
                           help="a model file saved by chapter 07: results/07_new_patients.keras "
                                "(the CNN) or results/07_new_patients_forest.joblib (the "
@@ -34,6 +38,19 @@ def main(argv=None) -> None:
     annotate.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
     annotate.add_argument("--ext", default="cls", help="annotator name (file extension); "
                                                        "default cls")
+    annotate.add_argument("--fs", type=float, default=None,
+                          help="sampling rate in Hz: required for CSV/TXT files")
+    annotate.add_argument("--lead", default=None,
+                          help="lead to use, by name (II finds 'ECG II'); default MLII, II or "
+                               "ML2, else the first lead with a warning")
+    annotate.add_argument("--column", default=None,
+                          help="CSV/TXT: the column to use, by header name or number from 0")
+    annotate.add_argument("--units", default=None, choices=["mV", "uV", "V"],
+                          help="units of the samples; default the file's own, else inferred: "
+                               "a typical QRS range (median 2-s peak-to-peak) of 30 or more "
+                               "means uV, 0.05 to 30 mV")
+    annotate.add_argument("--no-report", action="store_true",
+                          help="skip the HTML and text reports")
 
     score = sub.add_parser(
         "score", help="EC57 gross statistics of one annotation file against another",
@@ -54,9 +71,10 @@ def main(argv=None) -> None:
             for db in args.databases:
                 print(f"{db}: {ensure_records(db, args.records, download=True)}")
         elif args.command == "annotate":
-            from .annotate import annotate_records
+            from .own_recording import annotate_files
 
-            annotate_records(args.records, args.model, args.out, args.ext)
+            annotate_files(args.records, args.model, args.out, args.fs, args.lead, args.column,
+                           args.units, args.ext, report=not args.no_report)
         else:
             from .annotate import format_statistics, score_records
 
