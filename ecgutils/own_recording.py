@@ -96,9 +96,9 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
 
     if not str(extension).isalnum():
         raise InputError(f"--ext '{extension}' must be letters and digits (a WFDB annotator)")
-    # Cheap checks first: every file (read in full later, one at a time), then the model.
-    recordings = [read_recording(p, fs, lead, column, units) for p in paths]
-    names = [r.name for r in recordings]
+    # Cheap checks first: every file's header, lead and rate (the samples are read later,
+    # one recording at a time), then the model.
+    names = [read_recording(p, fs, lead, column, units, header_only=True).name for p in paths]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InputError(f"several inputs are named {twice}: their outputs would collide; "
@@ -117,10 +117,10 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
                 raise InputError(f"{target} exists: annotate never overwrites a file; remove "
                                  f"it or choose another --out")
     results = []
-    bar = tqdm(recordings, desc="records", unit="record", disable=not progress,
-               file=sys.stderr)
-    for rec in bar:
+    for path in tqdm(paths, desc="records", unit="record", disable=not progress,
+                     file=sys.stderr):
         start = time.perf_counter()
+        rec = read_recording(path, fs, lead, column, units)
         _say(rec.describe())
         for note in rec.warnings:
             _say(f"warning: {note}", file=sys.stderr)

@@ -186,8 +186,6 @@ def _to_millivolts(x, fs, units, file_units, where) -> tuple[np.ndarray, str, st
     notes = []
     if units is not None:
         name = _units_name(units)
-        if name is None:
-            raise InputError(f"--units '{units}' is not one of {', '.join(UNITS)}")
         return x * UNITS[name], name, "given", notes
     name = _units_name(file_units) if file_units else None
     if name is not None:
@@ -223,12 +221,15 @@ def _check_fs(fs, where):
     return fs
 
 
-def _read_wfdb(path, lead, prefer):
+def _read_wfdb(path, lead, prefer, samples=True):
     from .annotate import check_record, read_lead
 
     base = check_record(path)
     header = wfdb.rdheader(str(base))
     i, notes = choose_lead(list(header.sig_name), lead, prefer, where=f"record '{path}'")
+    if not samples:
+        return (None, float(header.fs), header.sig_name[i], header.units[i] if header.units
+                else None, base.name, notes)
     x, fs, name = read_lead(base, (header.sig_name[i],))
     if name != header.sig_name[i]:
         notes.append(f"record '{path}': lead {header.sig_name[i]} is unusable; using {name}")
@@ -236,7 +237,7 @@ def _read_wfdb(path, lead, prefer):
     return x, fs, name, units, base.name, notes
 
 
-def _read_edf(path, lead, prefer):
+def _read_edf(path, lead, prefer, samples=True):
     import pyedflib
 
     p = Path(str(path))
@@ -255,6 +256,9 @@ def _read_edf(path, lead, prefer):
         i, notes = choose_lead([names[j] for j in ecg], lead, prefer, where=f"'{path}'")
         i = ecg[i]
         fs = float(reader.getSampleFrequency(i))
+        if not samples:
+            _check_length(int(reader.getNSamples()[i]), fs, f"'{path}'")
+            return None, fs, names[i], dims[i], p.stem, notes
         digital = reader.readSignal(i, digital=True)
         low, high = reader.getDigitalMinimum(i), reader.getDigitalMaximum(i)
         x = reader.readSignal(i)
@@ -301,7 +305,7 @@ def _sniff_csv(path) -> tuple[str | None, bool, list[str]]:
     return sep, header, names
 
 
-def _read_csv(path, lead, column, prefer, fs):
+def _read_csv(path, lead, column, prefer, fs, samples=True):
     import pandas as pd
 
     p = Path(str(path))
@@ -322,6 +326,8 @@ def _read_csv(path, lead, column, prefer, fs):
         leads = [j for j, n in enumerate(names) if not _NOT_A_LEAD.match(n)] or [0]
         i, notes = choose_lead([names[j] for j in leads], lead, prefer, where=f"'{path}'")
         i = leads[i]
+    if not samples:
+        return None, fs, names[i], None, p.stem, notes
     try:
         table = pd.read_csv(p, sep=sep if sep else r"\s+", header=0 if header else None,
                             usecols=[i], comment="#", skip_blank_lines=True,
@@ -338,7 +344,7 @@ def _read_csv(path, lead, column, prefer, fs):
 
 
 def read_recording(path, fs=None, lead=None, column=None, units=None,
-                   prefer=BeatSpec.leads) -> Recording:
+                   prefer=BeatSpec.leads, header_only: bool = False) -> Recording:
     """One lead of a WFDB, EDF/EDF+/BDF or CSV/TXT recording, in millivolts.
 
     Parameters
@@ -357,6 +363,9 @@ def read_recording(path, fs=None, lead=None, column=None, units=None,
         The units of the samples; default the file's own, else :func:`infer_units`.
     prefer : sequence of str
         Lead preference (the model's ``BeatSpec.leads``).
+    header_only : bool
+        Check the file, its lead and its rate without reading the samples (the
+        recording's ``signal`` is then empty and its units are not inferred).
 
     Returns
     -------
@@ -389,15 +398,21 @@ def read_recording(path, fs=None, lead=None, column=None, units=None,
     fmt = recording_format(path)
     if column is not None and fmt != "csv":
         raise InputError(f"'{path}': --column is for CSV/TXT files; give --lead NAME instead")
+    if units is not None and _units_name(units) is None:
+        raise InputError(f"--units '{units}' is not one of {', '.join(UNITS)}")
     if fmt == "wfdb":
-        x, rate, name, file_units, record, notes = _read_wfdb(path, lead, prefer)
+        x, rate, name, file_units, record, notes = _read_wfdb(path, lead, prefer, not header_only)
     elif fmt == "edf":
-        x, rate, name, file_units, record, notes = _read_edf(path, lead, prefer)
+        x, rate, name, file_units, record, notes = _read_edf(path, lead, prefer, not header_only)
     else:
-        x, rate, name, file_units, record, notes = _read_csv(path, lead, column, prefer, fs)
+        x, rate, name, file_units, record, notes = _read_csv(path, lead, column, prefer, fs,
+                                                             not header_only)
     if fs is not None and fmt != "csv" and abs(float(fs) - rate) > 1e-6 * rate:
         raise InputError(f"'{path}' says it is sampled at {rate:g} Hz; --fs {fs} disagrees. "
                          f"Leave --fs out for {fmt.upper()} files")
+    if header_only:
+        return Recording(np.empty(0), float(rate), str(name), record, Path(str(path)), fmt,
+                         _units_name(units or file_units) or "?", "header only", notes)
     _check_length(len(x), rate, f"'{path}'")
     if not np.all(np.isfinite(x)):
         raise InputError(f"'{path}': lead {name} holds invalid (NaN) samples; crop them or "

@@ -384,3 +384,15 @@ def test_console_script_points_at_the_command_line():
     with pytest.raises(SystemExit) as exit_:
         main(["annotate", "--help"])
     assert exit_.value.code == 0
+
+
+def test_every_input_is_checked_before_any_is_annotated(tmp_path, model_file):
+    """A bad file last in the list stops the command before the first file's outputs."""
+    sig, _ = _ecg(30)
+    good = write_edf(tmp_path / "good.edf", sig)
+    csv = write_csv(tmp_path / "late.csv", sig)
+    with pytest.raises(InputError, match="late.csv.*--fs"):
+        annotate_files([good, csv], model_file, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    rec = read_recording(good, header_only=True)
+    assert rec.signal.size == 0 and rec.lead == "ECG II" and rec.fs == FS
