@@ -1,4 +1,5 @@
-"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each).
+"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each); after
+``pip install``, ``ecgutils annotate ...`` is the same command.
 
 ``fetch`` is the one way to download into an ``ECG_DATA_DIR`` folder (chapters download by
 themselves only into the per-user cache). Errors give one ``error:`` line, no traceback.

@@ -101,8 +101,8 @@ def hourly_burden(table: pd.DataFrame, duration_s: float, classes=("N", "S", "V"
     t = _readable(table)
     n_hours = max(1, int(np.ceil(duration_s / 3600)))
     hour = np.minimum((t["time_s"].to_numpy(float) // 3600).astype(int), n_hours - 1)
-    counts = pd.crosstab(hour, t["label"]).reindex(index=range(n_hours), columns=list(classes),
-                                                   fill_value=0)
+    counts = pd.crosstab(hour, t["label"].to_numpy(str)).reindex(
+        index=range(n_hours), columns=list(classes), fill_value=0)
     out = pd.DataFrame({"hour": np.arange(n_hours), "start": [clock(3600 * h)
                                                               for h in range(n_hours)]})
     out["beats"] = np.bincount(hour, minlength=n_hours)
