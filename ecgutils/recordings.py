@@ -12,7 +12,8 @@ name and what was decided on the way (which lead, which units, and why). Bad inp
   (tests/test_recordings.py keeps both facts checked). Units from the header's physical
   dimension.
 - **CSV/TXT** (``.csv``, ``.txt``, ``.tsv``): comma, semicolon, tab or space separated,
-  with or without a header row; ``#`` starts a comment. The file does not say its
+  with or without a header row, decimal commas in semicolon-separated files; ``#``
+  starts a comment. The file does not say its
   sampling rate, so ``fs`` is required; ``column`` picks a column by name or number.
 
 Which lead: the one asked for (``lead``, or ``column`` in a CSV file), else the first of
@@ -273,12 +274,14 @@ def _read_edf(path, lead, prefer, samples=True):
         x, outside = x[:end], outside[:end]
     if outside.any():
         notes.append(f"'{path}': {int(outside.sum())} samples of lead {names[i]} lie outside "
-                     f"the header's range (clipped by the recorder?)")
+                     f"the header's digital range (saturated or invalid samples)")
     return x, fs, names[i], dims[i], p.stem, notes
 
 
-def _sniff_csv(path) -> tuple[str | None, bool, list[str]]:
-    """Separator (None: whitespace), whether the first row is a header, column names."""
+def _sniff_csv(path) -> tuple[str | None, str, bool, list[str]]:
+    """Separator (None: whitespace), decimal mark, whether the first row is a header, and
+    the column names. A semicolon-separated file with commas in its numbers (a European
+    spreadsheet's export) has decimal commas."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as f:
             lines = [line for line in (f.readline() for _ in range(50)) if line]
@@ -300,9 +303,11 @@ def _sniff_csv(path) -> tuple[str | None, bool, list[str]]:
         except ValueError:
             return False
 
-    header = not all(number(s) for s in first if s.strip())
+    data = lines[1] if len(lines) > 1 else lines[0]
+    decimal = "," if sep == ";" and "," in data else "."
+    header = not all(number(s.replace(decimal, ".")) for s in first if s.strip())
     names = [s.strip() for s in first] if header else [f"column {j}" for j in range(len(first))]
-    return sep, header, names
+    return sep, decimal, header, names
 
 
 def _read_csv(path, lead, column, prefer, fs, samples=True):
@@ -312,7 +317,7 @@ def _read_csv(path, lead, column, prefer, fs, samples=True):
     if not p.is_file():
         raise InputError(f"'{path}': no such file")
     fs = _check_fs(fs, f"'{path}'")
-    sep, header, names = _sniff_csv(p)
+    sep, decimal, header, names = _sniff_csv(p)
     notes = []
     if column is not None:
         if str(column) in names:
@@ -331,7 +336,7 @@ def _read_csv(path, lead, column, prefer, fs, samples=True):
     try:
         table = pd.read_csv(p, sep=sep if sep else r"\s+", header=0 if header else None,
                             usecols=[i], comment="#", skip_blank_lines=True,
-                            encoding="utf-8-sig")
+                            decimal=decimal, encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError) as err:
         raise InputError(f"'{path}' cannot be parsed as a table ({str(err).splitlines()[0]}). "
                          f"Check its separator and that every row has the same columns") from err

@@ -129,6 +129,10 @@ def test_each_format_reads_the_same_limb_lead_in_millivolts(tmp_path):
              write_csv(tmp_path / "rec.csv", sig),
              write_csv(tmp_path / "rec.tsv", sig, sep="\t"),
              write_csv(tmp_path / "rec.txt", sig, sep=" ", header=False)]
+    european = tmp_path / "european.csv"  # a spreadsheet's export: ';' and decimal commas
+    european.write_text(write_csv(tmp_path / "e.csv", sig, sep=";").read_text()
+                        .replace(".", ","))
+    paths.append(european)
     for path in paths:
         fs = FS if path.suffix in (".csv", ".tsv", ".txt") else None
         column = 2 if path.suffix == ".txt" else None  # no header: choose by number
