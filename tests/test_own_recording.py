@@ -265,7 +265,7 @@ def test_annotate_files_never_overwrites_and_refuses_colliding_names(tmp_path, m
         annotate_files([edf, other], model_file, tmp_path / "out2", progress=False)
 
 
-def test_quality_mask_flags_beats_and_breaks_runs(model_file):
+def test_quality_mask_flags_the_beats_it_covers(model_file):
     sig, _ = _ecg(60)
     quality = np.ones(len(sig), bool)
     quality[20 * FS: 30 * FS] = False
