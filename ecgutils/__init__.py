@@ -34,19 +34,25 @@ Modules:
 - ``models``: the Keras models (TensorFlow is imported only when one is built)
 - ``explain``: Grad-CAM (its figure, like every figure, in ``plots``)
 - ``runs``: isolated beats, couplets and runs of ectopic beats;
+- ``recordings``: one lead of a WFDB, EDF/BDF or CSV file, units and lead chosen;
+  ``beat_table``: ``annotate_signal`` (an array -> a table of labelled beats);
+  ``holter``: the Holter-style report; ``own_recording``: all three over many files
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks; ``book``: a chapter's setup in one call
 
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (annotate, augment, book, config, data, ec57, evaluate, experiment, explain,
-               images, interpatient, kaggle_beats, models, pipelines, plots, quality, results,
-               rr, runs, signal, spectrograms, splits, stt)
+from . import (annotate, augment, beat_table, book, config, data, ec57, evaluate, experiment,
+               explain, holter, images, interpatient, kaggle_beats, models, own_recording,
+               pipelines, plots, quality, recordings, results, rr, runs, signal, spectrograms,
+               splits, stt)
+from .beat_table import annotate_signal
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "augment", "book", "config", "data", "ec57", "evaluate", "experiment",
-           "explain", "images", "interpatient", "kaggle_beats", "models", "pipelines", "plots",
-           "quality", "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]
+__all__ = ["annotate", "annotate_signal", "augment", "beat_table", "book", "config", "data",
+           "ec57", "evaluate", "experiment", "explain", "holter", "images", "interpatient",
+           "kaggle_beats", "models", "own_recording", "pipelines", "plots", "quality",
+           "recordings", "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]

@@ -1,4 +1,5 @@
-"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each).
+"""Command line: ``python -m ecgutils fetch|annotate|score`` (``--help`` for each); after
+``pip install``, ``ecgutils annotate ...`` is the same command.
 
 ``fetch`` is the one way to download into an ``ECG_DATA_DIR`` folder (chapters download by
 themselves only into the per-user cache). Errors give one ``error:`` line, no traceback.
@@ -20,15 +21,20 @@ def main(argv=None) -> None:
     fetch.add_argument("--records", nargs="*", default=None, help="only these records")
 
     annotate = sub.add_parser(
-        "annotate", help="classify every beat of WFDB records with a chapter-07 model",
-        description="Detect the R peaks of each record, classify each beat (N, S, V) with a "
-                    "saved chapter-07 model, and write DIR/<record>.<ext>, a WFDB annotation "
-                    "file that wfdb.rdann reads. Any sampling rate; no reference annotation "
-                    "needed. Stretches that are missing, flat or noise are not classified "
-                    "(marked ~). All files are written at the end, or none if a record "
-                    "fails; existing files are never replaced without --force.")
-    annotate.add_argument("records", nargs="+", metavar="RECORD",
-                          help="record path as wfdb names it: folder/name, no extension")
+        "annotate", help="classify every beat of WFDB, EDF/BDF or CSV recordings with a "
+                         "chapter-07 model; beat table, annotations and a Holter-style report",
+        description="Detect the R peaks of each recording, classify each beat (N, S, V) with "
+                    "a saved chapter-07 model, and write into DIR, per recording NAME: "
+                    "NAME_beats.csv (sample, time, label, probabilities, lead, readable), "
+                    "NAME.<ext> (a WFDB annotation file that wfdb.rdann reads) and "
+                    "NAME_report.html / NAME_report.txt (a Holter-style summary). Any "
+                    "sampling rate; no reference annotation needed. Stretches that are missing, "
+                    "flat or noise are not classified (marked ~). All files are written at the "
+                    "end, or none if a recording fails; existing files are never replaced "
+                    "without --force.")
+    annotate.add_argument("records", nargs="+", metavar="RECORDING",
+                          help="a WFDB record (folder/name, no extension), an .edf/.bdf file "
+                               "or a .csv/.txt/.tsv file")
     annotate.add_argument("--model", required=True,
                           help="a model file saved by chapter 07: results/07_new_patients.keras "
                                "(the CNN) or results/07_new_patients_forest.skops (the "
@@ -39,6 +45,19 @@ def main(argv=None) -> None:
     annotate.add_argument("--force", action="store_true",
                           help="replace existing files of that name, keeping each old one as "
                                "<name>.bak")
+    annotate.add_argument("--fs", type=float, default=None,
+                          help="sampling rate in Hz: required for CSV/TXT files")
+    annotate.add_argument("--lead", default=None,
+                          help="lead to use, by name (II finds 'ECG II'); default MLII, II or "
+                               "ML2, else the first lead with a warning")
+    annotate.add_argument("--column", default=None,
+                          help="CSV/TXT: the column to use, by header name or number from 0")
+    annotate.add_argument("--units", default=None, choices=["mV", "uV", "V"],
+                          help="units of the samples; default the file's own, else inferred: "
+                               "a typical QRS range (median 2-s peak-to-peak) of 30 or more "
+                               "means uV, 0.05 to 30 mV")
+    annotate.add_argument("--no-report", action="store_true",
+                          help="skip the HTML and text reports")
 
     score = sub.add_parser(
         "score", help="EC57 gross statistics of one annotation file against another",
@@ -64,9 +83,10 @@ def main(argv=None) -> None:
             for db in args.databases:
                 print(f"{db}: {ensure_records(db, args.records, download=True)}")
         elif args.command == "annotate":
-            from .annotate import annotate_records
+            from .own_recording import annotate_files
 
-            annotate_records(args.records, args.model, args.out, args.ext, force=args.force)
+            annotate_files(args.records, args.model, args.out, args.fs, args.lead, args.column,
+                           args.units, args.ext, report=not args.no_report, force=args.force)
         else:
             from .annotate import format_statistics, score_records
 

@@ -18,9 +18,6 @@ record (whole, at the record's rate, inside the signal), compares them beat by b
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -36,7 +33,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["MODEL_KIND", "MIN_SECONDS", "annotate_records", "annotate_signal", "choose_lead",
+__all__ = ["MODEL_KIND", "MIN_SECONDS", "annotate_records", "choose_lead",
            "classify_signal", "read_lead", "score_records"]
 
 #: ``kind`` stored in the preprocessing of a chapter-07 model file.
@@ -204,8 +201,8 @@ def read_lead(path, leads=BeatSpec.leads):
 def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_size: int = 2048):
     """Beat samples and AAMI labels of one lead; R peaks detected unless given.
 
-    Every beat is classified, whatever the signal quality; :func:`annotate_signal` first
-    leaves out the beats of unreadable stretches.
+    Every beat is classified, whatever the signal quality;
+    :func:`ecgutils.annotate_signal` first leaves out the beats of unreadable stretches.
     """
     if r_samples is None:
         r_samples = detect_r_peaks(x, fs)
@@ -214,61 +211,6 @@ def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_s
     windows, rr = record_inputs(x, fs, r_samples, spec)
     proba = model.predict([windows, rr], batch_size=batch_size, verbose=0)
     return np.asarray(r_samples), np.asarray(spec.classes)[proba.argmax(axis=1)]
-
-
-def annotate_signal(model, spec: BeatSpec, x, fs: float, r_samples=None,
-                    batch_size: int = 2048) -> dict:
-    """Classify the beats of one lead where it is readable; report where it is not.
-
-    Stretches that :func:`ecgutils.quality.ecg_quality` finds missing, flat or noise are
-    not classified: beats detected there are left out (they are mostly the detector
-    reading noise) and the stretches are returned.
-
-    Parameters
-    ----------
-    model, spec, x, fs, r_samples, batch_size
-        As :func:`classify_signal` takes them; ``x`` may hold NaN (missing samples).
-
-    Returns
-    -------
-    dict
-        ``sample`` and ``label`` of the classified beats; ``stretches``: ``(start, end,
-        kind)`` of each unreadable stretch; ``unreadable``: their share of the signal;
-        ``left_out``: how many detected beats lay in them; ``n_samples``: the length.
-
-    See Also
-    --------
-    classify_signal, ecgutils.quality.ecg_quality
-
-    Examples
-    --------
-    >>> spec = BeatSpec()
-    >>> class Always:                      # stands for a model: every beat is N
-    ...     def predict(self, inputs, batch_size=None, verbose=0):
-    ...         return np.tile([1.0, 0, 0], (len(inputs[1]), 1))
-    >>> fs = 128
-    >>> t = np.arange(60 * fs) / fs
-    >>> x = np.exp(-((t % 0.8 - 0.4) / 0.01) ** 2)
-    >>> x[30 * fs:] = np.random.default_rng(0).normal(size=30 * fs)   # then noise
-    >>> out = annotate_signal(Always(), spec, x, fs)
-    >>> round(out["unreadable"], 2), out["stretches"], bool(out["sample"].max() < 30 * fs)
-    (0.5, [(3840, 7680, 'noise')], True)
-    """
-    x = np.asarray(x, dtype=float)
-    quality = _quality.ecg_quality(x, fs)
-    filled = _quality.fill_missing(x)
-    if r_samples is None:
-        r_samples = detect_r_peaks(filled, fs)
-    r_samples = np.asarray(r_samples, dtype=np.int64)
-    readable = quality[np.clip(r_samples, 0, len(x) - 1)] == 0
-    samples, labels = np.zeros(0, np.int64), np.zeros(0, dtype="<U1")
-    if readable.sum() >= 3 or readable.all():
-        samples, labels = classify_signal(model, spec, filled, fs, r_samples[readable],
-                                          batch_size)
-    return {"sample": samples, "label": labels,
-            "stretches": _quality.unreadable_stretches(quality),
-            "unreadable": float(np.mean(quality != 0)) if len(x) else 0.0,
-            "left_out": int(np.sum(~readable)), "n_samples": len(x)}
 
 
 def _check_classifier(model, spec: BeatSpec, model_path) -> None:
@@ -308,33 +250,6 @@ def load_classifier(model_path):
 RESERVED_EXTENSIONS = ("hea", "dat", "atr")
 
 
-def _targets(bases: list[Path], out: Path, extension: str, force: bool) -> list[Path]:
-    """The file each record's labels go to, after checking that none is a record's own
-    file, two records do not share one, and none exists (unless ``force``)."""
-    if extension.lower() in RESERVED_EXTENSIONS:
-        raise InputError(f"--ext '{extension}' names a record's own files (.hea, .dat, "
-                         f".atr); pick another annotator name, e.g. cls")
-    own = set().union(*(_own_files(b) for b in bases))
-    targets, seen = [], {}
-    for base in bases:
-        target = out / f"{base.name}.{extension}"
-        key = target.resolve()
-        if key in seen:
-            raise InputError(f"records '{seen[key]}' and '{base}' would both be written to "
-                             f"{target}; annotate them into different --out folders")
-        seen[key] = base
-        if key in own:
-            raise InputError(f"{target} is one of the files of a record given (--ext "
-                             f"'{extension}'); pick another --ext or --out")
-        if target.is_dir():
-            raise InputError(f"{target} is a folder; pick another --ext or --out")
-        if (target.exists() or target.is_symlink()) and not force:
-            raise InputError(f"{target} exists already; pick another --ext or --out, or "
-                             f"give --force to replace it (the old file is kept as a backup)")
-        targets.append(target)
-    return targets
-
-
 def _backup_name(target: Path) -> Path:
     candidate, n = target.with_name(target.name + ".bak"), 1
     while candidate.exists() or candidate.is_symlink():
@@ -364,93 +279,29 @@ def _commit(staged: list[tuple[Path, Path]]) -> list[Path]:
     return [b for b, _ in backups]
 
 
-def _summary(result: dict, fs: float) -> str:
-    if not result["stretches"]:
-        return "all readable"
-    kinds: dict[str, float] = {}
-    for start, end, kind in result["stretches"]:
-        kinds[kind] = kinds.get(kind, 0.0) + (end - start) / fs
-    parts = ", ".join(f"{k} {v:.0f} s" for k, v in kinds.items())
-    return (f"{result['unreadable']:.1%} unreadable ({parts}; {result['left_out']} detections "
-            f"there not classified)")
-
-
 def annotate_records(records, model_path, out_dir, extension: str = "cls",
                      progress=print, force: bool = False) -> list[Path]:
-    """Classify every beat of each record and write ``out_dir/<record>.<extension>``.
+    """Classify every beat of each WFDB record and write ``out_dir/<record>.<extension>``.
 
-    Before anything is written, every record is checked (header, sampling rate, signal
-    files, length), every target is computed and checked (no record's own file, no two
-    records to one file, no existing file unless ``force``), and the model is loaded.
-    The files are written in a temporary folder and moved into place only when every
-    record has been classified: a run writes all its files or none. With ``force`` an
-    existing file is moved to ``<name>.bak`` (``.bak2``...) first.
-
-    Each output file holds the classified beats (``N S V``) and, per WFDB convention, a
-    ``~`` at the start of each unreadable stretch (subtype -1) and at its end (subtype 0).
+    The command line's path (:func:`ecgutils.own_recording.annotate_files`) without the
+    beat table and the report: every record and target is checked before anything is
+    written (no record's own file, no two records to one file, no existing file unless
+    ``force``), and a run writes all its files or none. Each file holds the classified
+    beats (``N S V``) and, per WFDB convention, a ``~`` at the start of each unreadable
+    stretch (subtype -1) and at its end (subtype 0).
 
     Returns
     -------
     list of Path
         The files written.
     """
-    if not extension.isalnum():
-        raise InputError(f"--ext '{extension}' must be letters and digits (a WFDB annotator)")
-    bases = [check_record(r) for r in records]
-    out = Path(out_dir)
-    targets = _targets(bases, out, extension, force)
-    model, spec = load_classifier(model_path)
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out, prefix=".annotate-"))
-    except OSError as err:
-        raise InputError(f"--out '{out}' is not a writable folder ({err.strerror}); pick "
-                         f"another") from err
-    try:
-        staged = []
-        for base, target in zip(bases, targets):
-            start = time.perf_counter()
-            x, fs, lead, notes = choose_lead(base, spec.leads)
-            try:
-                result = annotate_signal(model, spec, x, fs)
-            except InputError as err:
-                raise InputError(f"record '{base}': {err}; nothing was written") from err
-            sample, symbol, subtype = _with_quality_marks(result)
-            folder = tmp / str(len(staged))
-            folder.mkdir()
-            wfdb.wrann(base.name, extension, sample=sample, symbol=symbol, subtype=subtype,
-                       fs=fs, write_dir=str(folder))
-            staged.append((folder / f"{base.name}.{extension}", target))
-            labels = result["label"]
-            counts = {c: int(np.sum(labels == c)) for c in spec.classes}
-            for note in notes:
-                progress(f"{base}: {note}")
-            progress(f"{target}: {len(labels)} beats {counts} from lead {lead} at {fs:g} Hz, "
-                     f"{_summary(result, fs)}, in {time.perf_counter() - start:.1f} s")
-        backups = _commit(staged)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created:
-            out.rmdir()  # only the folder this run made, and only if empty
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)
-    for backup in backups:
-        progress(f"kept the file it replaced as {backup}")
-    return targets
+    from .own_recording import annotate_files
 
-
-def _with_quality_marks(result: dict):
-    """Beats and ``~`` quality marks of :func:`annotate_signal`'s result, in time order;
-    a stretch that runs to the end of the signal has no end mark."""
-    starts = [s for s, _, _ in result["stretches"]]
-    ends = [e for _, e, _ in result["stretches"] if e < result["n_samples"]]
-    sample = np.concatenate([result["sample"], starts, ends]).astype(np.int64)
-    symbol = np.array(list(result["label"]) + ["~"] * (len(starts) + len(ends)), dtype=object)
-    subtype = np.concatenate([np.zeros(len(result["sample"]), np.int64),
-                              np.full(len(starts), -1), np.zeros(len(ends), np.int64)])
-    order = np.argsort(sample, kind="stable")
-    return sample[order], list(symbol[order]), subtype[order]
+    for record in records:
+        check_record(record)
+    done = annotate_files(records, model_path, out_dir, extension=extension, report=False,
+                          table=False, progress=False, force=force, say=progress)
+    return [d["paths"]["annotations"] for d in done]
 
 
 def _aami_labels(ann, where: str) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import pytest
 import ecgutils as eu
 from conftest import ROOT, requires_data
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-8]_*.py"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
 
 
 class WorkStarted(Exception):
@@ -80,6 +80,9 @@ BAD = [(name, cli, match) for name in NOTEBOOKS for cli, match in [
     ("08_comparison", {"epochs": "0"}, "parameter 'epochs' must be an integer >= 1"),
     ("08_comparison", {"seeds": "0"}, "parameter 'seeds' must be an integer >= 1"),
     ("08_comparison", {"val_fraction": "0.9"}, "parameter 'val_fraction' must be a number >= 0.1 and <= 0.5"),
+    ("09_own_recording", {"minutes": "0.5"}, "parameter 'minutes' must be a number >= 1 and <= 15"),
+    ("09_own_recording", {"record": "sel999"}, r"record\(s\) \['sel999'\] are not in database 'qtdb'"),
+    ("09_own_recording", {"record": "sel100"}, "parameter 'record' must be a QT Database record from another database"),
 ]
 
 
@@ -102,6 +105,7 @@ GOOD = [
     ("06_beat_1d_cnn", {"normal_fraction": "0.5", "smoke": "true"}, "normal_fraction", 0.5),
     ("08_comparison", {"approaches": "lstm"}, "approaches", ["lstm"]),
     ("08_comparison", {"epochs": "None", "smoke": "False"}, "epochs", None),
+    ("09_own_recording", {"record": "sele0104"}, "record", "sele0104"),
 ]
 
 

@@ -75,14 +75,14 @@ def _run(protocol, model, acc, f1, **extra):
 
 @pytest.fixture
 def repo(tmp_path):
-    """A copy of the repository's README, config and chapters, with a new chapter 09."""
+    """A copy of the repository's README, config and chapters, with a new chapter 10."""
     root = tmp_path / "repo"
     (root / "notebooks").mkdir(parents=True)
     for f in ("README.md", "_config.yml"):
         shutil.copy(ROOT / f, root / f)
     for name in NOTEBOOKS:
         shutil.copy(ROOT / "notebooks" / f"{name}.py", root / "notebooks")
-    (root / "notebooks" / "09_future.py").write_text("# %% [markdown]\n# # 09 · Future\n")
+    (root / "notebooks" / "10_future.py").write_text("# %% [markdown]\n# # 10 · Future\n")
     return root
 
 
@@ -97,16 +97,16 @@ def test_numbers_come_from_results_and_new_chapters_appear(repo, tmp_path):
     _write(results, "04_spectrogram_cnn", [_run("patient_70_15_15", "cnn", 0.9123, 0.5),
                                             _run("ds1ds2", "cnn", 0.8, 0.4)])
     _write(results, "06_beat_1d_cnn", [_run("beat_random", "cnn1d", 0.1, 0.2)], smoke=True)
-    _write(results, "09_future", [_run("ds1ds2", "cnn1d", 0.8766, 0.4321)])
+    _write(results, "10_future", [_run("ds1ds2", "cnn1d", 0.8766, 0.4321)])
     out = readme.render(README, results, root=repo)
     rows = readme.current_headlines(out)
     assert rows["04"] == "accuracy patient-wise .912; DS1→DS2 V Se 75.0 %; V +P 50.0 %"
     assert rows["06"] == readme.current_headlines(README)["06"], "smoke numbers must not show"
-    assert rows["09"] == "accuracy DS1→DS2 .877"
-    assert "[Future](https://ecg-book.github.io/ecg-book/notebooks/09_future.html)" in out
+    assert rows["10"] == "accuracy DS1→DS2 .877"
+    assert "[Future](https://ecg-book.github.io/ecg-book/notebooks/10_future.html)" in out
     assert readme.render(out, results, root=repo) == out  # idempotent
 
 
 def test_a_chapter_without_results_says_how_to_get_them(repo, tmp_path):
     out = readme.render(README, tmp_path / "none", root=repo)
-    assert readme.current_headlines(out)["09"] == readme.NOT_RUN
+    assert readme.current_headlines(out)["10"] == readme.NOT_RUN

@@ -102,6 +102,9 @@ ABOUT = {
     "08_comparison": "every approach of chapters 02–07 (and a random forest) as a named "
                      "pipeline on one N/S/V task: DS1→DS2, other databases and beat-random "
                      "side by side, with training time, speed, parameters and file size",
+    "09_own_recording": "`ecgutils annotate` on your own WFDB, EDF/BDF or CSV recording: "
+                        "the lead and units it chose, a beat table, WFDB annotations and a "
+                        "Holter-style report; `eu.annotate_signal` from Python",
 }
 
 #: How a protocol is named in a default headline.
