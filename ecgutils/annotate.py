@@ -142,6 +142,16 @@ def _read_channel(base: Path, i: int) -> np.ndarray:
     return x[:, 0]
 
 
+def lead_names(base: Path, header=None) -> list[str]:
+    """The names of a record's leads; a multi-segment record's come from a segment."""
+    header = wfdb.rdheader(str(base)) if header is None else header
+    names = header.sig_name
+    if names is None and isinstance(header, wfdb.MultiRecord):  # names are in a segment's header
+        first = next(n for n in header.seg_name if n != "~")
+        names = wfdb.rdheader(str(base.parent / first)).sig_name
+    return list(names or [f"signal {i}" for i in range(header.n_sig)])
+
+
 def choose_lead(path, leads=BeatSpec.leads):
     """The lead to classify: the first of ``leads`` present, else the record's first,
     unless it is mostly unreadable (:func:`ecgutils.quality.ecg_quality`); then the
@@ -162,11 +172,7 @@ def choose_lead(path, leads=BeatSpec.leads):
     base = check_record(path)
     header = wfdb.rdheader(str(base))
     fs = _header_fs(base.with_suffix(".hea"))
-    names = header.sig_name
-    if names is None and isinstance(header, wfdb.MultiRecord):  # names are in a segment's header
-        first = next(n for n in header.seg_name if n != "~")
-        names = wfdb.rdheader(str(base.parent / first)).sig_name
-    names = list(names or [f"signal {i}" for i in range(header.n_sig)])
+    names = lead_names(base, header)
     order = [names.index(n) for n in leads if n in names]
     order += [i for i in range(len(names)) if i not in order]
     notes, best = [], None

@@ -225,19 +225,20 @@ def _check_fs(fs, where):
 
 
 def _read_wfdb(path, lead, prefer, samples=True):
-    from .annotate import check_record
+    from .annotate import check_record, lead_names
     from .annotate import choose_lead as choose_readable_lead
 
     base = check_record(path)
     header = wfdb.rdheader(str(base))
-    i, notes = choose_lead(list(header.sig_name), lead, prefer, where=f"record '{path}'")
+    names = lead_names(base, header)
+    units_of = dict(zip(names, header.units or [])) if getattr(header, "units", None) else {}
+    i, notes = choose_lead(names, lead, prefer, where=f"record '{path}'")
     if not samples:
-        return (None, float(header.fs), header.sig_name[i], header.units[i] if header.units
-                else None, base.name, notes)
+        return None, float(header.fs), names[i], units_of.get(names[i]), base.name, notes
     # the named lead, or the preferred one unless it is mostly unreadable (with the reasons)
-    x, fs, name, why = choose_readable_lead(base, (header.sig_name[i],) if lead else prefer)
+    x, fs, name, why = choose_readable_lead(base, (names[i],) if lead else prefer)
     notes += [f"record '{path}': {w}" for w in why]
-    units = header.units[list(header.sig_name).index(name)] if header.units else None
+    units = units_of.get(name)
     return x, fs, name, units, base.name, notes
 
 

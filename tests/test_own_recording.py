@@ -256,12 +256,12 @@ def test_annotate_files_never_overwrites_and_refuses_colliding_names(tmp_path, m
     edf = write_edf(tmp_path / "a.edf", sig)
     annotate_files([edf], model_file, tmp_path / "out", progress=False)
     before = {p: p.read_bytes() for p in (tmp_path / "out").iterdir()}
-    with pytest.raises(InputError, match="never overwrites"):
+    with pytest.raises(InputError, match="exists already"):
         annotate_files([edf], model_file, tmp_path / "out", progress=False)
     assert {p: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
     (tmp_path / "x").mkdir()
     other = write_edf(tmp_path / "x" / "a.edf", sig)
-    with pytest.raises(InputError, match="named"):
+    with pytest.raises(InputError, match="would both be written"):
         annotate_files([edf, other], model_file, tmp_path / "out2", progress=False)
 
 
@@ -273,7 +273,10 @@ def test_quality_mask_flags_the_beats_it_covers(model_file):
     inside = (table["time_s"] >= 20) & (table["time_s"] < 30)
     assert (~table["readable"] == inside).all() and inside.sum() > 5
     assert (table["lead"] == "MLII").all()
-    np.testing.assert_allclose(table[["p_N", "p_S", "p_V"]].sum(axis=1), 1, atol=1e-5)
+    readable = table[table["readable"]]   # the others are not classified: Q, no probabilities
+    np.testing.assert_allclose(readable[["p_N", "p_S", "p_V"]].sum(axis=1), 1, atol=1e-5)
+    assert (table.loc[inside, "label"] == "Q").all()
+    assert table.loc[inside, ["p_N", "p_S", "p_V"]].isna().all().all()
 
 
 # --- the report against hand counts ------------------------------------------------------
