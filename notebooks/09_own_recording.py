@@ -100,7 +100,7 @@ eu.data.ensure_records("qtdb", [record])  # downloads (checksummed) only into th
 model = Path(model) if model else results_dir / "07_new_patients.keras"
 if not model.is_file():
     raise FileNotFoundError(f"no model file {model}: run chapter 07 first (it saves one), or "
-                            f"give -p model PATH (a chapter-07 .keras or .joblib file)")
+                            f"give -p model PATH (a chapter-07 .keras or .skops file)")
 print(f"record {record} ({eu.interpatient.qtdb_source(record)}), model {model.name}")
 
 # %% [markdown]
@@ -222,10 +222,10 @@ eu.holter.plot_strip(edf.signal, edf.fs, tables["EDF"], summary["worst_minute_s"
 # %% [markdown]
 # The figures come from the beat table alone: heart rate per minute is 60 over the median
 # RR interval that ends in it; a couplet is two consecutive S (or V) beats and a run
-# three or more (`eu.runs.beat_runs`). A signal-quality detector is not part of the
-# package yet: every beat is marked readable, and the readable share is 100 % by
-# construction. A detector's mask, given as `quality=` (one flag per sample), would take
-# unreadable beats out of the counts and let them break runs.
+# three or more (`eu.runs.beat_runs`). Stretches that are missing, flat or noise
+# (`eu.quality.ecg_quality`: NaN samples, no spread, or no peaked QRS complexes in a
+# 5-s window) are not classified: their beats are `Q` in the table, left out of the
+# counts, and they break runs; the report gives the readable share of the time.
 #
 # ## From Python
 #
@@ -279,8 +279,9 @@ glue("accuracy", 100 * stats["accuracy"]);
 #   command warns when it cannot find a limb lead.
 # - **Sampling rate**: any rate is resampled to 128 Hz, but below about 100 Hz the QRS
 #   is undersampled; rates under 50 Hz are refused.
-# - **Noise**: there is no signal-quality detector yet; noise and motion artefacts can be
-#   detected as beats and labelled. Look at the strip before you trust a run.
+# - **Noise**: the quality check catches stretches without peaked QRS complexes, not
+#   every artefact: motion artefacts that look like beats can still be detected and
+#   labelled. Look at the strip before you trust a run.
 # - **Units** matter only for the strip: a raw ADC export is read as microvolts (give
 #   `--units`).
 
@@ -313,7 +314,7 @@ print(f"wrote {path}")
 # - Each recording gets a beat table, WFDB annotations and a Holter-style report; from
 #   Python, `eu.annotate_signal` returns the table as a DataFrame.
 # - The model's limits are chapter 07's: three classes, one lead, S beats the hardest,
-#   no signal-quality detector yet.
+#   and a quality check that misses artefacts that look like beats.
 #
 # ## What's next
 #
