@@ -66,7 +66,7 @@ augment = True            # train on windows changed as another database would (
 forest_trees = 200        # the random-forest baseline
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
 import shutil
@@ -74,7 +74,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,26 +87,17 @@ from ecgutils import ec57
 from ecgutils import interpatient as ip
 from ecgutils.experiment import glue
 
-warnings.filterwarnings("ignore", module="wfdb")
-
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
 at_least_1 = ("int", {"minimum": 1})
-globals().update(eu.config.parse_parameters(globals(), {
-    "seed": ("int", {"minimum": 0}), "seeds": at_least_1, "epochs": at_least_1,
-    "batch_size": at_least_1, "forest_trees": at_least_1,
-    "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
+chapter = eu.book.setup(globals(), {
+    "seeds": at_least_1, "epochs": at_least_1, "batch_size": at_least_1,
+    "forest_trees": at_least_1, "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
-    "normalise": ("str", {"choices": ("record", "causal")}), "augment": "bool"}))
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
-if smoke:
-    seeds, epochs, forest_trees = 1, 1, 20
+    "normalise": ("str", {"choices": ("record", "causal")}), "augment": "bool"},
+    smoke={"seeds": 1, "epochs": 1, "forest_trees": 20},
+    data={"mitdb": list(eu.data.DS1 + eu.data.DS2), "qtdb": None})
 seed_list = list(range(seed, seed + seeds))
 spec = ip.BeatSpec(normalise=normalise)
 augmentation = ip.AUGMENT if augment else None
-started = time.perf_counter()
-eu.data.ensure_records("mitdb", eu.data.DS1 + eu.data.DS2)  # downloads (checksummed) only
-_ = eu.data.ensure_records("qtdb")                          # into the default cache
 
 # %% [markdown]
 # ## The beats of new patients
@@ -811,7 +801,7 @@ runs += [
                         ec57.json_ready({"accuracy": float(mean["accuracy"]), "macro_f1": None,
                                          "per_class": {}, "gross_mean": mean.to_dict(),
                                          "gross_sd": sd.to_dict()}),
-                        {"total_s": round(time.perf_counter() - started, 1)}, seeds=seed_list),
+                        {"total_s": round(chapter.elapsed_min() * 60, 1)}, seeds=seed_list),
     eu.results.make_run("ds1ds2", "random_forest_seed_mean", spec.classes,
                         ec57.json_ready({"accuracy": float(forest_mean["accuracy"]),
                                          "macro_f1": None, "per_class": {},
@@ -840,7 +830,7 @@ parameters = dict(smoke=smoke, seed=seed, seeds=seeds, epochs=epochs, batch_size
                   normalise=normalise, forest_trees=forest_trees, spec=spec.to_dict(),
                   augment=augmentation)
 path = eu.results.write_results(results_dir, "07_new_patients", parameters, runs)
-total_min = (time.perf_counter() - started) / 60
+total_min = chapter.elapsed_min()
 glue("total_min", total_min)
 print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 
