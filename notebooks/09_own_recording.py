@@ -57,7 +57,7 @@ minutes = 10              # how much of the record becomes "your recording"
 model = None              # a chapter-07 model file; None: results_dir/07_new_patients.keras
 
 # %% [markdown]
-# ## Imports and checks
+# ## Setup
 
 # %%
 import contextlib
@@ -66,36 +66,25 @@ import os
 import subprocess
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import wfdb
 from IPython.display import display
+from wfdb.io.convert.edf import wfdb_to_edf
 
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-warnings.filterwarnings("ignore", module="wfdb")
-import wfdb  # noqa: E402
-from wfdb.io.convert.edf import wfdb_to_edf  # noqa: E402
-
-# papermill passes -p values as text: each is parsed, and a bad one stops here, named
-smoke = eu.config.is_smoke(smoke)
-globals().update(eu.config.parse_parameters(globals(), {
-    "seed": ("int", {"minimum": 0}), "record": ("str", {}),
-    "minutes": ("float", {"minimum": 1, "maximum": 15}),
-    "model": ("str", {"allow_none": True})}))
-results_dir = eu.results.resolve_results_dir(results_dir)  # <repo>/results; writable, checked now
+chapter = eu.book.setup(globals(), {
+    "record": ("str", {}), "minutes": ("float", {"minimum": 1, "maximum": 15}),
+    "model": ("str", {"allow_none": True})}, smoke={"minutes": 3})
 record = eu.data.check_records_exist([record], "qtdb")[0]  # a typo is named, not fetched
 if eu.interpatient.qtdb_source(record) == "mitdb":
     raise ValueError(f"parameter 'record' must be a QT Database record from another database "
                      f"than MIT-BIH (e.g. sel803): {record} is an MIT-BIH record, which the "
                      f"model may have been trained on")
-if smoke:
-    minutes = 3
-eu.config.set_seed(seed)
-started = time.perf_counter()
 eu.data.ensure_records("qtdb", [record])  # downloads (checksummed) only into the cache
 model = Path(model) if model else results_dir / "07_new_patients.keras"
 if not model.is_file():
@@ -299,7 +288,7 @@ run = eu.results.make_run(
      "per_class": per_class, "qrs_se": stats["qrs"]["se"], "qrs_ppv": stats["qrs"]["ppv"],
      "formats_agree": formats_agree, "api_agrees": api_agrees,
      "beats": {fmt: len(t) for fmt, t in tables.items()}},
-    {"command_s": command_s, "total_s": time.perf_counter() - started},
+    {"command_s": command_s, "total_s": chapter.elapsed_min() * 60},
     records=[record], minutes=minutes)
 path = eu.results.write_results(results_dir, "09_own_recording", parameters, [run])
 print(f"wrote {path}")
