@@ -30,6 +30,7 @@ class Chapter:
     seed: int
     results_dir: Path
     started: float           # time.perf_counter() when the setup began
+    parameters: dict         # smoke and every checked parameter, as the run uses them
 
     def elapsed_min(self) -> float:
         """Minutes since the setup began."""
@@ -37,11 +38,12 @@ class Chapter:
 
 
 def setup(namespace: dict, checks: dict | None = None, smoke: dict | None = None,
-          data: dict | None = None, records_db: str = "mitdb") -> Chapter:
+          data: dict | None = None, records_db: str = "mitdb", validate=None) -> Chapter:
     """Parse, check and settle a chapter's parameters in ``namespace`` (its ``globals()``).
 
     In this order: ``smoke`` (True/False, or ``ECG_SMOKE`` when None); ``seed`` and every
-    parameter of ``checks`` (:func:`ecgutils.config.parse_parameters`); ``results_dir``
+    parameter of ``checks`` (:func:`ecgutils.config.parse_parameters`); ``validate``;
+    ``results_dir``
     (:func:`ecgutils.results.resolve_results_dir`); in smoke mode, the ``smoke`` values;
     a ``records`` parameter against ``records_db`` (:func:`ecgutils.data.check_records_exist`);
     the seed (:func:`ecgutils.config.set_seed`); last, the data of ``data``
@@ -66,6 +68,10 @@ def setup(namespace: dict, checks: dict | None = None, smoke: dict | None = None
         of a parameter holding them (e.g. ``{"mitdb": "records"}``).
     records_db : str
         The database a ``records`` parameter names records of.
+    validate : callable, optional
+        Called with the parsed parameters (a dict) before anything is created: a rule
+        that ties parameters together raises there, e.g. with
+        :func:`ecgutils.config.require`.
 
     Returns
     -------
@@ -80,8 +86,8 @@ def setup(namespace: dict, checks: dict | None = None, smoke: dict | None = None
     >>> import tempfile
     >>> ns = {"smoke": False, "seed": "3", "results_dir": tempfile.mkdtemp(), "epochs": "8"}
     >>> ch = setup(ns, {"epochs": ("int", {"minimum": 1})}, smoke={"epochs": 1})
-    >>> ns["seed"], ns["epochs"], ch.smoke
-    (3, 8, False)
+    >>> ns["seed"], ns["epochs"], ch.smoke, ch.parameters
+    (3, 8, False, {'smoke': False, 'seed': 3, 'epochs': 8})
     >>> ns = {"smoke": True, "seed": 0, "results_dir": tempfile.mkdtemp(), "epochs": 8}
     >>> _ = setup(ns, {"epochs": ("int", {"minimum": 1})}, smoke={"epochs": 1})
     >>> ns["epochs"]
@@ -92,6 +98,8 @@ def setup(namespace: dict, checks: dict | None = None, smoke: dict | None = None
     is_smoke = _config.is_smoke(namespace.get("smoke"))
     kinds = {"seed": ("int", {"minimum": 0}), **checks}
     parsed = _config.parse_parameters(namespace, kinds)
+    if validate is not None:
+        validate({**namespace, **parsed})
     parsed["results_dir"] = _results.resolve_results_dir(namespace.get("results_dir"))
     if is_smoke:
         for name, value in smoke.items():
@@ -109,4 +117,5 @@ def setup(namespace: dict, checks: dict | None = None, smoke: dict | None = None
         if isinstance(records, str):
             records = namespace[records]
         _data.ensure_records(db, records)  # downloads (checksummed) only what is missing
-    return Chapter(is_smoke, parsed["seed"], parsed["results_dir"], started)
+    as_run = {"smoke": is_smoke, **{k: v for k, v in parsed.items() if k != "results_dir"}}
+    return Chapter(is_smoke, parsed["seed"], parsed["results_dir"], started, as_run)

@@ -216,6 +216,19 @@ def parse_parameter(name: str, value, kind: str, *, choices=None, minimum=None, 
         raise ValueError(f"parameter '{name}' must be {what}, got {original!r}") from None
 
 
+def require(condition, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``condition``: a parameter rule in one line.
+
+    >>> require(0.5 > 0, "parameter 'share' must be > 0")
+    >>> require(0 > 0, "parameter 'share' must be > 0, got 0")
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'share' must be > 0, got 0
+    """
+    if not condition:
+        raise ValueError(message)
+
+
 def parse_parameters(values: dict, kinds: dict) -> dict:
     """:func:`parse_parameter` for many parameters at once: ``{name: parsed value}``.
 

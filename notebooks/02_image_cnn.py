@@ -86,10 +86,10 @@ chapter = eu.book.setup(globals(), {
     "before_s": seconds, "after_s": seconds, "vf_step_s": ("float", {"minimum": 0.01}),
     "records": ("list", {"item": "str", "allow_none": True})},
     smoke={"epochs": 1, "cap_per_class": lambda n: min(n, 150),
-           "records": ["109", "118", "119", "207", "208", "212", "214", "231"]})
-if before_s + after_s < 0.1:
-    raise ValueError(f"the window before_s + after_s = {before_s + after_s} s is too short "
-                     f"to hold a beat; use at least 0.1 s")
+           "records": ["109", "118", "119", "207", "208", "212", "214", "231"]},
+    validate=lambda p: eu.config.require(p["before_s"] + p["after_s"] >= 0.1, (
+        f"the window before_s + after_s = {p['before_s'] + p['after_s']} s is too short to "
+        f"hold a beat; use at least 0.1 s")))
 # the VFL+VF windows come from MIT-BIH 207 and this one Creighton record, on every machine
 eu.data.ensure_records("mitdb", records), eu.data.ensure_records("cudb", ["cu01"])
 records = records or [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]

@@ -86,9 +86,9 @@ chapter = eu.book.setup(globals(), {
     "batch_size": at_least_1, "class_weight_power": share, "normal_fraction": share,
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True}), "ptb_dir": ("str", {"allow_none": True})},
-    smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1})
-if normal_fraction == 0:
-    raise ValueError("parameter 'normal_fraction' must be a number > 0 and <= 1, got 0.0")
+    smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1},
+    validate=lambda p: eu.config.require(p["normal_fraction"] > 0, "parameter "
+                                         "'normal_fraction' must be a number > 0 and <= 1"))
 CLASSES = list(ek.KAGGLE_CLASSES)
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
@@ -492,7 +492,7 @@ axes[0].legend(fontsize=8);
 # ## Saving the numbers
 
 # %%
-params = {name: globals()[name] for name in ("smoke", *params)}  # as run (smoke: 1 epoch)
+params = chapter.parameters  # as run (smoke: 1 epoch)
 data_note = "Kaggle CSVs" if csv_dir else f"rebuilt from {len(set(beats.record))} MIT-BIH records"
 task = "PTB normal vs abnormal" if ptb_dir else "European ST-T excerpts (qtdb sele*): beat in an ST/T episode of lead 1 or not"
 records_out = [eu.results.make_run(protocol, "cnn1d", CLASSES, m, timing, data=data_note,
