@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import ecgutils as eu
+from synthetic import ecg_at, r_times  # benchmarks/synthetic.py
 from ecgutils.annotate import MODEL_KIND, annotate_records, classify_signal, read_lead
 from ecgutils.interpatient import BeatSpec, build_interpatient_model, record_inputs
 
@@ -46,14 +47,7 @@ def synthetic_record(folder: Path, name: str, rng) -> None:
     rr = 60 / rng.uniform(60, 100) * (1 + 0.05 * rng.standard_normal(n // FS * 2))
     early = rng.random(rr.size) < 0.05
     rr[early] *= 0.65
-    r = np.cumsum(rr)
-    r = (r[r < n / FS - 1] * FS).astype(int)
-    t = np.arange(-0.3, 0.5, 1 / FS)
-    template = (0.15 * np.exp(-((t + 0.16) / 0.025) ** 2) + np.exp(-(t / 0.012) ** 2)
-                - 0.2 * np.exp(-((t - 0.03) / 0.01) ** 2) + 0.3 * np.exp(-((t - 0.3) / 0.05) ** 2))
-    spikes = np.zeros(n)
-    spikes[r] = 1
-    x = np.convolve(spikes, template, mode="same") + 0.02 * rng.standard_normal(n)
+    x = ecg_at(r_times(rr, n, FS), n, FS, 0.02, rng)
     sig = np.stack([x, 0.5 * x], axis=1)
     wfdb.wrsamp(name, fs=FS, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=sig,
                 fmt=["212", "212"], adc_gain=[200, 200], baseline=[0, 0], write_dir=str(folder))

@@ -18,13 +18,13 @@ CNN's speed does not depend on its weights.
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import ecgutils as eu
+from synthetic import ecg_at, r_times  # benchmarks/synthetic.py
 from ecgutils.annotate import MODEL_KIND, load_classifier
 from ecgutils.interpatient import BeatSpec, build_interpatient_model, record_inputs
 from ecgutils.own_recording import annotate_files
@@ -38,14 +38,8 @@ def synthetic_holter(path: Path, rng) -> int:
     hr = 80 + 20 * np.sin(np.linspace(0, 2 * np.pi, 3600 * HOURS * 2))  # slow day/night drift
     rr = 60 / hr * (1 + 0.04 * rng.standard_normal(hr.size))
     rr[rng.random(rr.size) < 0.03] *= 0.65                                  # early beats
-    r = np.cumsum(rr)
-    r = (r[r < n / FS - 1] * FS).astype(int)
-    t = np.arange(-0.3, 0.5, 1 / FS)
-    template = (0.15 * np.exp(-((t + 0.16) / 0.025) ** 2) + np.exp(-(t / 0.012) ** 2)
-                - 0.2 * np.exp(-((t - 0.03) / 0.01) ** 2) + 0.3 * np.exp(-((t - 0.3) / 0.05) ** 2))
-    spikes = np.zeros(n)
-    spikes[r] = 1
-    x = np.convolve(spikes, template, mode="same") + 0.03 * rng.standard_normal(n)
+    r = r_times(rr, n, FS)
+    x = ecg_at(r, n, FS, 0.03, rng)
     from pyedflib import highlevel
 
     header = {"label": "ECG II", "dimension": "mV", "sample_frequency": FS,

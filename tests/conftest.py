@@ -61,6 +61,32 @@ def synthetic_ecg(fs: float = 360, seconds: float = 20, hr_bpm: float = 72, nois
     return x, np.round(r_times * fs).astype(int)
 
 
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory):
+    """An untrained chapter-07 model saved as the chapter saves it (weights are fixed, so
+    equal inputs give equal outputs: enough to compare formats and test the command)."""
+    import ecgutils as eu
+    from ecgutils.annotate import MODEL_KIND
+    from ecgutils.interpatient import BeatSpec, build_interpatient_model
+
+    spec = BeatSpec()
+    model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(
+        1, 0.1, (50, len(spec.rr_features))).astype("float32"))
+    path = tmp_path_factory.mktemp("model") / "07_new_patients.keras"
+    eu.experiment.save_model(model, path, {"kind": MODEL_KIND, "spec": spec.to_dict()})
+    return path
+
+
+def one_error_line(proc, *words):
+    """A command-line run that failed with exactly one ``error:`` line holding ``words``."""
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 @pytest.fixture
 def make_record(tmp_path):
     """Write a two-lead WFDB record (+ .atr) under ``tmp_path/<db>/`` and return its folder."""

@@ -12,23 +12,12 @@ import warnings
 
 import ecgutils as eu
 from ecgutils.annotate import MODEL_KIND
-from ecgutils.interpatient import BeatSpec, build_interpatient_model
-from conftest import requires_data, synthetic_ecg
+from ecgutils.interpatient import BeatSpec
+from conftest import one_error_line, requires_data, synthetic_ecg
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    """An (untrained) chapter-07 model saved the way the chapter saves it."""
-    spec = BeatSpec()
-    model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(
-        1, 0.1, (50, len(spec.rr_features))).astype("float32"))
-    path = tmp_path_factory.mktemp("model") / "07_new_patients.keras"
-    eu.experiment.save_model(model, path, {"kind": MODEL_KIND, "spec": spec.to_dict()})
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +54,6 @@ def _cli(*args, cwd=None):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-m", "ecgutils", *map(str, args)],
                           capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
-
-
-def _one_error_line(proc, *words):
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def test_saved_model_carries_its_preprocessing(model_file):
@@ -131,10 +111,10 @@ def test_a_forest_file_leaves_nothing_half_written_and_foreign_ones_are_refused(
     import skops.io as sio
 
     sio.dump(model.forest, tmp_path / "bare.skops")  # the forest without its preprocessing
-    _one_error_line(_cli("annotate", base, "--model", tmp_path / "bare.skops", "--out",
+    one_error_line(_cli("annotate", base, "--model", tmp_path / "bare.skops", "--out",
                          tmp_path / "o"), "bare.skops", "no ecgutils preprocessing")
     (tmp_path / "cut.skops").write_bytes(forest_file.read_bytes()[:100])  # a broken copy
-    _one_error_line(_cli("annotate", base, "--model", tmp_path / "cut.skops", "--out",
+    one_error_line(_cli("annotate", base, "--model", tmp_path / "cut.skops", "--out",
                          tmp_path / "o"), "cut.skops", "re-create")
 
 
@@ -152,13 +132,13 @@ def test_annotate_and_score_a_qtdb_record(tmp_path, model_file):
 
 
 def test_annotate_refuses_a_missing_record(tmp_path, model_file):
-    _one_error_line(_cli("annotate", tmp_path / "nope", "--model", model_file, "--out", tmp_path),
+    one_error_line(_cli("annotate", tmp_path / "nope", "--model", model_file, "--out", tmp_path),
                     "nope", "no header")
 
 
 def test_annotate_refuses_a_missing_model(tmp_path):
     base, _ = _write(tmp_path / "db", "800", 128, 30)
-    _one_error_line(_cli("annotate", base, "--model", tmp_path / "none.keras", "--out", tmp_path),
+    one_error_line(_cli("annotate", base, "--model", tmp_path / "none.keras", "--out", tmp_path),
                     "none.keras", "does not exist")
 
 
@@ -167,17 +147,17 @@ def test_annotate_refuses_a_model_of_another_chapter(tmp_path, model_file):
     model, _ = eu.experiment.load_model(model_file)
     plain = tmp_path / "02_image_cnn.keras"
     model.save(plain)  # saved by plain Keras: no preprocessing inside
-    _one_error_line(_cli("annotate", base, "--model", plain, "--out", tmp_path),
+    one_error_line(_cli("annotate", base, "--model", plain, "--out", tmp_path),
                     "02_image_cnn.keras", "no ecgutils preprocessing")
     other = tmp_path / "06.keras"
     eu.experiment.save_model(model, other, {"kind": "beat_cnn1d"})
-    _one_error_line(_cli("annotate", base, "--model", other, "--out", tmp_path),
+    one_error_line(_cli("annotate", base, "--model", other, "--out", tmp_path),
                     "06.keras", "'beat_cnn1d' model")
 
 
 def test_annotate_refuses_a_too_short_record(tmp_path, model_file):
     base, _ = _write(tmp_path / "db", "801", 128, 5)
-    _one_error_line(_cli("annotate", base, "--model", model_file, "--out", tmp_path / "o"),
+    one_error_line(_cli("annotate", base, "--model", model_file, "--out", tmp_path / "o"),
                     "801", "at least 10 s")
     assert not (tmp_path / "o" / "801.cls").exists()
 
@@ -185,13 +165,13 @@ def test_annotate_refuses_a_too_short_record(tmp_path, model_file):
 def test_annotate_refuses_a_record_with_no_usable_lead(tmp_path, model_file):
     flat = np.zeros((128 * 30, 1))
     base, _ = _write(tmp_path / "db", "802", 128, 30, signal=flat)
-    _one_error_line(_cli("annotate", base, "--model", model_file, "--out", tmp_path / "o"),
+    one_error_line(_cli("annotate", base, "--model", model_file, "--out", tmp_path / "o"),
                     "802", "no usable lead")
 
 
 def test_score_refuses_a_missing_annotation_file(tmp_path):
     base, _ = _write(tmp_path / "db", "800", 128, 30)
-    _one_error_line(_cli("score", base, "--test", "cls"), "800.cls")
+    one_error_line(_cli("score", base, "--test", "cls"), "800.cls")
 
 
 # --------------------------------------------------------------------------- issue 24
@@ -222,7 +202,7 @@ def test_annotate_never_writes_over_a_signal_file_the_header_names(tmp_path, for
     before = _files(tmp_path / "db")
     proc = _cli("annotate", base, "--model", forest_file, "--out", tmp_path / "db", "--ext",
                 "sig", "--force")
-    _one_error_line(proc, "800.sig", "files of a record")
+    one_error_line(proc, "800.sig", "files of a record")
     assert _files(tmp_path / "db") == before
 
 
@@ -231,7 +211,7 @@ def test_annotate_refuses_an_existing_file_and_force_keeps_a_backup(tmp_path, fo
     out = tmp_path / "out"
     out.mkdir()
     (out / "800.cls").write_text("my own notes")
-    _one_error_line(_cli("annotate", base, "--model", forest_file, "--out", out),
+    one_error_line(_cli("annotate", base, "--model", forest_file, "--out", out),
                     "800.cls", "exists", "--force")
     assert (out / "800.cls").read_text() == "my own notes"
     proc = _cli("annotate", base, "--model", forest_file, "--out", out, "--force")
@@ -292,7 +272,7 @@ def test_a_multi_segment_record_is_annotated(tmp_path, forest_file):
 def test_noise_is_not_classified(tmp_path, forest_file):
     noise = np.random.default_rng(0).normal(0, 0.3, (128 * 60, 1))
     base, _ = _write(tmp_path / "db", "800", 128, 60, signal=noise)
-    _one_error_line(_cli("annotate", base, "--model", forest_file, "--out", tmp_path / "out"),
+    one_error_line(_cli("annotate", base, "--model", forest_file, "--out", tmp_path / "out"),
                     "800", "no usable lead", "unreadable, mostly noise")
     assert not (tmp_path / "out").exists()
     x, peaks = synthetic_ecg(128, 60)
@@ -343,7 +323,7 @@ def test_a_pickle_model_is_refused_without_being_opened(tmp_path, name):
     model.write_bytes(pickle.dumps(_Payload(marker)))
     base, _ = _write(tmp_path / "db", "800", 128, 30)
     proc = _cli("annotate", base, "--model", model, "--out", tmp_path / "o")
-    _one_error_line(proc, name, "pickle", "Re-create")
+    one_error_line(proc, name, "pickle", "Re-create")
     assert not marker.exists() and proc.stdout == ""
 
 
@@ -415,7 +395,7 @@ def test_score_refuses_a_reference_cut_in_half(tmp_path):
     atr = base.with_suffix(".atr")
     data = atr.read_bytes()
     atr.write_bytes(data[: len(data) // 2 // 2 * 2])
-    _one_error_line(_cli("score", base, "--test", "cls"), "800.atr", "end marker")
+    one_error_line(_cli("score", base, "--test", "cls"), "800.atr", "end marker")
 
 
 def test_score_refuses_a_file_at_another_rate_or_beats_outside_the_signal(tmp_path):
@@ -434,7 +414,7 @@ def test_score_with_no_beats_gets_one_clear_line_and_absent_classes_say_n_a(tmp_
     base, peaks = _score_setup(tmp_path)
     wfdb.wrann("800", "qrs", sample=np.array([100]), symbol=["~"], fs=128,
                write_dir=str(tmp_path / "db"))
-    _one_error_line(_cli("score", base, "--ref", "qrs", "--test", "cls"), "800.qrs",
+    one_error_line(_cli("score", base, "--ref", "qrs", "--test", "cls"), "800.qrs",
                     "no beat annotations")
     # no beats to score (all missed); the record is shorter than EC57's learning period
     proc = _cli("score", base, "--test", "qrs", "--per-record", "--learning-s", "0")

@@ -6,19 +6,17 @@ import os
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import ecgutils as eu
-from ecgutils.annotate import MODEL_KIND, InputError
-from ecgutils.holter import holter_summary, report_html
-from ecgutils.interpatient import BeatSpec, build_interpatient_model
+from ecgutils.annotate import InputError
+from ecgutils.holter import holter_summary
 from ecgutils.own_recording import annotate_files
 from ecgutils.recordings import infer_units, read_recording
-from conftest import requires_data, synthetic_ecg
+from conftest import one_error_line, requires_data, synthetic_ecg
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -28,18 +26,6 @@ pyedflib = pytest.importorskip("pyedflib")
 from pyedflib import highlevel  # noqa: E402
 
 FS = 250
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    """An untrained chapter-07 model saved as the chapter saves it (weights are fixed, so
-    equal inputs give equal outputs: enough to compare formats)."""
-    spec = BeatSpec()
-    model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(
-        1, 0.1, (50, len(spec.rr_features))).astype("float32"))
-    path = tmp_path_factory.mktemp("model") / "07_new_patients.keras"
-    eu.experiment.save_model(model, path, {"kind": MODEL_KIND, "spec": spec.to_dict()})
-    return path
 
 
 def _ecg(seconds=60, fs=FS):
@@ -93,15 +79,6 @@ def _cli(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-m", "ecgutils", *map(str, args)],
                           capture_output=True, text=True, timeout=300, env=env)
-
-
-def _one_error_line(proc, *words):
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 # --- readers -----------------------------------------------------------------------------
@@ -218,12 +195,12 @@ def test_bad_input_in_each_format_names_the_file(tmp_path):
             assert word in str(err.value), (args, str(err.value))
 
 
-def test_bad_input_on_the_command_line_is_one_error_line(tmp_path, model_file):
+def test_bad_input_on_the_command_line_isone_error_line(tmp_path, model_file):
     flags = {"fs": "--fs", "lead": "--lead", "column": "--column"}
     for args, kwargs, words in _bad_inputs(tmp_path)[::2]:  # every format, half the cases
         extra = [v for k, val in kwargs.items() for v in (flags[k], val)]
         proc = _cli("annotate", *args, *extra, "--model", model_file, "--out", tmp_path / "o")
-        _one_error_line(proc, *words)
+        one_error_line(proc, *words)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
