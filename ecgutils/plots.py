@@ -350,8 +350,10 @@ def plot_reliability(y_true, proba, classes, ax=None, n_bins: int = 10,
         ax.plot(t["predicted"], t["observed"], "o-", ms=4, color=colors[c],
                 label=f"{c} (ECE {ece[c]:.3f})")
         for x, y, n in zip(t["predicted"], t["observed"], t["count"]):
-            # one row of labels per class, so the classes' labels at (0, 0) do not overlap
-            ax.annotate(f"{n:,}", (x, y), xytext=(4, -4 - 9 * i), textcoords="offset points",
+            # one row of labels per class, so the classes' labels at (0, 0) do not overlap;
+            # below the points in the upper half, above them in the lower half
+            dy = (4 + 9 * i) * (-1 if y > 0.5 else 1)
+            ax.annotate(f"{n:,}", (x, y), xytext=(4, dy), textcoords="offset points",
                         fontsize=7, color=colors[c])
     ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="predicted probability (bin mean)",
            ylabel="observed frequency", title=title)
