@@ -618,11 +618,12 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # each bin's mean probability is set against the share of its beats that are of the
 # class (the number of beats beside each point). A calibrated model lies on the
 # diagonal; below it, the model is surer than it should be. The **expected calibration
-# error** (ECE) is the mean gap, weighted by the beats in each bin. Class weights alone
-# move the probabilities away from the frequencies: they make S and V beats count more
-# in training than their share. We look at the model that is saved below (the seed with
-# the best validation score), on its own validation records (DS1 patients it was not
-# trained on) and on DS2 (its probabilities from the single prediction above).
+# error** (ECE) is the mean gap, weighted by the beats in each bin. Nothing in training
+# asks for calibrated probabilities: class weights make S and V beats count more than
+# their share, and new patients are not the training ones. We look at the model that is
+# saved below (the seed with the best validation score), on its own validation records
+# (DS1 patients it was not trained on) and on DS2 (its probabilities from the single
+# prediction above).
 
 # %%
 best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])  # the model saved below
@@ -651,8 +652,10 @@ for ax, (name, (y, p)) in zip(axes, calibration.items()):
 # probability of at least one half average {glue:text}`sure_s_p_val:.3f` on the
 # validation records, and a share {glue:text}`sure_s_hit_val:.3f` of them are S beats; on
 # DS2 they average {glue:text}`sure_s_p_ds2:.3f`, and {glue:text}`sure_s_hit_ds2:.3f` are
-# S. A probability is a score to rank beats by, not the chance that a new patient's beat
-# is of the class: read it as a frequency only where the two panels lie on the diagonal.
+# S. Most beats get a probability near 0 or 1 (the counts at the ends), and the ECE
+# weighs every beat once, so it can stay small while the bins in between, with fewer
+# beats, lie far from the diagonal: a probability between the ends is a score to rank
+# beats by, and reads as a frequency only where the diagram follows the diagonal.
 #
 # ### An operating point for V beats
 #
