@@ -205,7 +205,8 @@ def read_lead(path, leads=BeatSpec.leads):
 
 
 def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_size: int = 2048):
-    """Beat samples and AAMI labels of one lead; R peaks detected unless given.
+    """Beat samples and AAMI labels of one lead; R peaks detected unless given. Labels
+    follow the spec's operating point where the model file holds one (``spec.labels``).
 
     Every beat is classified, whatever the signal quality;
     :func:`ecgutils.annotate_signal` first leaves out the beats of unreadable stretches.
@@ -216,7 +217,7 @@ def classify_signal(model, spec: BeatSpec, x, fs: float, r_samples=None, batch_s
         raise InputError(f"only {len(r_samples)} beats found: too few to classify")
     windows, rr = record_inputs(x, fs, r_samples, spec)
     proba = model.predict([windows, rr], batch_size=batch_size, verbose=0)
-    return np.asarray(r_samples), np.asarray(spec.classes)[proba.argmax(axis=1)]
+    return np.asarray(r_samples), spec.labels(proba)
 
 
 def _check_classifier(model, spec: BeatSpec, model_path) -> None:

@@ -58,7 +58,9 @@ def annotate_signal(signal, sampling_rate: float, model, spec: BeatSpec | None =
     -------
     pandas.DataFrame
         One row per beat, in time order: ``sample``, ``time_s``, ``label`` (the most
-        probable of the model's classes), ``p_N``, ``p_S``, ``p_V`` (probabilities),
+        probable of the model's classes; where the model file holds an operating point,
+        e.g. ``("V", 0.2)``, its class wherever its probability reaches the threshold,
+        see ``BeatSpec.labels``), ``p_N``, ``p_S``, ``p_V`` (probabilities),
         ``lead`` and ``readable``. ``table.attrs`` holds ``stretches`` (``(start, end,
         kind)`` of each unreadable stretch) and ``unreadable`` (their share of the signal).
 
@@ -116,7 +118,7 @@ def annotate_signal(signal, sampling_rate: float, model, spec: BeatSpec | None =
     proba = np.full((r.size, len(classes)), np.nan)
     windows, rr = record_inputs(x, fs, r[readable], spec)
     proba[readable] = np.asarray(model.predict([windows, rr], batch_size=batch_size, verbose=0))
-    label = np.where(readable, np.asarray(classes)[np.nan_to_num(proba).argmax(axis=1)], "Q")
+    label = np.where(readable, spec.labels(np.nan_to_num(proba)), "Q")
     table = pd.DataFrame({"sample": r, "time_s": r / fs, "label": label})
     for j, c in enumerate(classes):
         table[f"p_{c}"] = proba[:, j]

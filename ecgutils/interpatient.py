@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import ndimage
 
 from . import data as _data
+from . import evaluate as _evaluate
 from . import splits as _splits
 from . import signal as _signal
 from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FEATURES,
@@ -37,7 +38,8 @@ __all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHE
 
 @dataclass(frozen=True)
 class BeatSpec:
-    """How a recording becomes model inputs; stored with every saved chapter-07 model.
+    """How a recording becomes model inputs, and outputs labels; stored with every saved
+    chapter-07 model (a file without ``operating_point`` labels by the most probable class).
 
     Examples
     --------
@@ -71,6 +73,18 @@ class BeatSpec:
     # The ten numbers of beat_morphology (the beat against the median of the record's
     # on-time beats) appended to the RR features, for the dense branch.
     shape_features: bool = False
+    # How probabilities become labels: () the most probable class; (class, threshold)
+    # that class where its probability reaches the threshold, chosen on validation
+    # records (evaluate.choose_operating_point), else the most probable other class.
+    operating_point: tuple = ()
+
+    def __post_init__(self):
+        if self.operating_point:
+            op = self.operating_point
+            if (len(op) != 2 or op[0] not in self.classes
+                    or not isinstance(op[1], (int, float)) or not 0 <= op[1] <= 1):
+                raise ValueError(f"operating_point {list(op)}: give (class, threshold) with "
+                                 f"a class of {list(self.classes)} and a threshold in [0, 1]")
 
     @property
     def feature_names(self) -> tuple:
@@ -84,6 +98,15 @@ class BeatSpec:
     @property
     def n_channels(self) -> int:
         return 2 if self.template_channel else 1
+
+    def labels(self, proba) -> np.ndarray:
+        """Class labels of model outputs ``proba`` (n, len(classes)), by ``operating_point``.
+
+        >>> p = np.array([[0.6, 0.1, 0.3], [0.2, 0.7, 0.1]])
+        >>> BeatSpec().labels(p).tolist(), BeatSpec(operating_point=("V", 0.25)).labels(p).tolist()
+        (['N', 'S'], ['V', 'S'])
+        """
+        return _evaluate.apply_operating_point(proba, self.classes, self.operating_point)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v
@@ -437,9 +460,9 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
 
 
 def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
-    """``(labels, probabilities)`` of every beat."""
+    """``(labels, probabilities)`` of every beat; labels by ``spec.labels``."""
     proba = model.predict(model_inputs(beats), batch_size=2048, verbose=0)
-    return np.asarray(spec.classes)[proba.argmax(axis=1)], proba
+    return spec.labels(proba), proba
 
 
 # --------------------------------------------------------------------------- the forest

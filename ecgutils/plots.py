@@ -18,7 +18,8 @@ from sklearn import metrics as skm
 __all__ = ["plot_beats", "plot_class_counts", "plot_class_waveforms", "plot_comparison",
            "plot_confusion_matrix", "plot_ecg_strip", "plot_episode_track",
            "plot_evaluation", "plot_grad_cam", "plot_image_examples", "plot_inflation",
-           "plot_per_record", "plot_pr_curves", "plot_record_strip", "plot_roc_curves",
+           "plot_per_record", "plot_pr_curves", "plot_record_strip", "plot_reliability",
+           "plot_roc_curves",
            "plot_signal_versions", "plot_spectrogram", "plot_training_curves"]
 
 #: One colour per AAMI class, used across the book.
@@ -296,6 +297,67 @@ def plot_pr_curves(y_true, y_score, classes, ax=None, title: str = "precision-re
     fig, ax = _axes(ax, (4.5, 4))
     _one_vs_rest(skm.PrecisionRecallDisplay, y_true, y_score, classes, ax)
     ax.set(title=title, xlabel="recall (Se)", ylabel="precision (+P)")
+    return fig
+
+
+def plot_reliability(y_true, proba, classes, ax=None, n_bins: int = 10,
+                     title: str = "reliability"):
+    """Reliability diagram: per class, mean predicted probability against observed frequency.
+
+    One line per class through its probability bins (:func:`ecgutils.evaluate.calibration_table`),
+    each point labelled with its number of beats; the diagonal is a calibrated model. A
+    point below it: the model is surer than it should be. The legend gives each class's
+    expected calibration error (ECE).
+
+    Parameters
+    ----------
+    y_true : array of labels, shape (n,)
+        Beats of other classes than ``classes`` are left out.
+    proba : array, shape (n, len(classes))
+        Predicted probabilities, columns in the order of ``classes``.
+    classes : sequence
+    ax : matplotlib Axes, optional
+    n_bins : int
+        Equal bins of [0, 1].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    See Also
+    --------
+    ecgutils.evaluate.calibration_table, ecgutils.evaluate.expected_calibration_error
+
+    Examples
+    --------
+    >>> y = ["N", "N", "V", "V", "N"]
+    >>> p = np.array([[0.9, 0.1], [0.7, 0.3], [0.25, 0.75], [0.25, 0.75], [0.25, 0.75]])
+    >>> ax = plot_reliability(y, p, ["N", "V"], n_bins=2).axes[0]
+    >>> ax.get_lines()[1].get_ydata().round(3).tolist()  # after the diagonal: class N
+    [0.333, 1.0]
+    >>> [t.get_text() for t in ax.texts]  # beats per point, class by class
+    ['3', '2', '2', '3']
+    """
+    from .evaluate import calibration_table, expected_calibration_error
+
+    fig, ax = _axes(ax, (4.5, 4.2))
+    table = calibration_table(y_true, proba, classes, n_bins)
+    ece = expected_calibration_error(y_true, proba, classes, n_bins)
+    ax.plot([0, 1], [0, 1], ls=":", color="gray")
+    colors = _class_palette(classes)
+    for i, c in enumerate(str(c) for c in classes):
+        t = table[table["class"] == c]
+        ax.plot(t["predicted"], t["observed"], "o-", ms=4, color=colors[c],
+                label=f"{c} (ECE {ece[c]:.3f})")
+        for x, y, n in zip(t["predicted"], t["observed"], t["count"]):
+            # one row of labels per class, so the classes' labels at (0, 0) do not overlap;
+            # below the points in the upper half, above them in the lower half
+            dy = (4 + 9 * i) * (-1 if y > 0.5 else 1)
+            ax.annotate(f"{n:,}", (x, y), xytext=(4, dy), textcoords="offset points",
+                        fontsize=7, color=colors[c])
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="predicted probability (bin mean)",
+           ylabel="observed frequency", title=title)
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 

@@ -218,6 +218,9 @@ eu.plots.plot_signal_versions(eu.data.pick_lead(eu.data.load_record("105"))[0], 
 # fraction of the running median of the largest bump in each 2-s block), a 250 ms
 # refractory period, T-wave rejection and a search-back at half the threshold when a
 # beat seems missing. Each step runs on the whole record at once.
+# The refractory period also caps detection at one beat every 250 ms, 240 a minute
+# (60 s / 250 ms): the waves of ventricular flutter, about 250–350 a minute, come faster
+# than that, so the detector cannot follow a flutter wave by wave.
 #
 # We score it the EC57 way: a detection matches a reference beat within 150 ms, one to
 # one. Sensitivity Se = TP / (TP + FN); positive predictivity +P = TP / (TP + FP).
