@@ -15,9 +15,13 @@ is printed: how much a change (e.g. the signal-quality step) costs, measured in 
 
     .venv/bin/python benchmarks/annotate_speed.py [n_records] [--baseline REV]
 
-Measured 2026-12-06 (2 shared cores), ``--baseline 1deb86c`` (before the signal-quality
-step, issue 24): 48 records, 36.7 s before, 39.2 s after (medians of 3): ratio 1.07; per
-record (2,611 beats) quality 0.05 s, detection 0.02 s, inputs 0.02 s, predict 0.18 s.
+With a baseline, the model's spec is one that revision can read (its 12 RR inputs).
+
+Measured 2026-12-06 (2 shared cores), ``--baseline 1deb86c`` (before issue 24's
+signal-quality step and safe, atomic output): on the safety branch alone, 48 records,
+36.7 s before, 39.2 s after (medians of 3), ratio 1.07; with the command's whole path
+(formats, staging, quality), 10.0 s before, 14.1 s after, ratio 1.41. Per record (2,611
+beats): quality 0.02 s, detection 0.02 s, inputs 0.01 s, predict 0.09 s.
 """
 import argparse
 import subprocess
@@ -105,6 +109,13 @@ def compare_with(revision: str, records, model_path, tmp: Path, repeats: int = 3
           f"(medians of {repeats}, fresh processes): ratio {c / b:.2f}")
 
 
+#: BeatSpec's RR inputs and the fields it had before issues 23 and 28 added some.
+OLD_RR = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_to_local", "irregularity",
+          "irregularity_long", "rr_cv_10", "changing_share_10", "median_change_10", "rr_cv_30",
+          "changing_share_30", "median_change_30")
+NEW_FIELDS = ("shape_features", "operating_point")
+
+
 def main(n_records: int = 48, baseline: str | None = None) -> None:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,11 +123,14 @@ def main(n_records: int = 48, baseline: str | None = None) -> None:
         db.mkdir()
         for i in range(n_records):
             synthetic_record(db, f"{i:03d}", rng)
-        spec = BeatSpec()
+        # With --baseline, a spec that revision can read too: its own RR inputs and only
+        # the fields it knows (a newer field would make it refuse the file).
+        spec = BeatSpec(rr_features=OLD_RR, template_beats="all") if baseline else BeatSpec()
         model = build_interpatient_model(spec, rr_train=np.ones((8, len(spec.rr_features)),
                                                                   "float32"))
+        saved = {k: v for k, v in spec.to_dict().items() if not (baseline and k in NEW_FIELDS)}
         model_path = eu.experiment.save_model(model, Path(tmp) / "m.keras",
-                                              {"kind": MODEL_KIND, "spec": spec.to_dict()})
+                                              {"kind": MODEL_KIND, "spec": saved})
         records = [db / f"{i:03d}" for i in range(n_records)]
         time_annotate(records, model_path, Path(tmp) / "out", "CNN")
         if baseline:
