@@ -43,7 +43,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import wfdb
 
-__all__ = ["FORMATS", "UNITS", "Recording", "choose_lead", "infer_units", "lead_key",
+__all__ = ["FORMATS", "UNITS", "Recording", "lead_by_name", "infer_units", "lead_key",
            "read_recording", "recording_format"]
 
 #: File suffixes of each format (a WFDB record is named without a suffix, or by its .hea).
@@ -114,16 +114,16 @@ def lead_key(name: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", key)
 
 
-def choose_lead(names, lead=None, prefer=BeatSpec.leads, where="") -> tuple[int, list]:
+def lead_by_name(names, lead=None, prefer=BeatSpec.leads, where="") -> tuple[int, list]:
     """Index of the lead to use among ``names``, and the warnings to show.
 
     ``lead`` (a name, compared by :func:`lead_key`) must be present. Without it, the
     first of ``prefer`` present is used, else the first name, with a warning that the
     model was trained on a limb lead.
 
-    >>> choose_lead(["V1", "ECG II"])
+    >>> lead_by_name(["V1", "ECG II"])
     (1, [])
-    >>> i, notes = choose_lead(["V1", "V5"])
+    >>> i, notes = lead_by_name(["V1", "V5"])
     >>> i, notes[0][:30]
     (0, 'no limb lead (MLII, II, ML2) i')
     """
@@ -226,17 +226,17 @@ def _check_fs(fs, where):
 
 def _read_wfdb(path, lead, prefer, samples=True):
     from .annotate import check_record, lead_names
-    from .annotate import choose_lead as choose_readable_lead
+    from .annotate import choose_lead  # by readability, with the reasons
 
     base = check_record(path)
     header = wfdb.rdheader(str(base))
     names = lead_names(base, header)
     units_of = dict(zip(names, header.units or [])) if getattr(header, "units", None) else {}
-    i, notes = choose_lead(names, lead, prefer, where=f"record '{path}'")
+    i, notes = lead_by_name(names, lead, prefer, where=f"record '{path}'")
     if not samples:
         return None, float(header.fs), names[i], units_of.get(names[i]), base.name, notes
     # the named lead, or the preferred one unless it is mostly unreadable (with the reasons)
-    x, fs, name, why = choose_readable_lead(base, (names[i],) if lead else prefer)
+    x, fs, name, why = choose_lead(base, (names[i],) if lead else prefer)
     notes += [f"record '{path}': {w}" for w in why]
     units = units_of.get(name)
     return x, fs, name, units, base.name, notes
@@ -258,7 +258,7 @@ def _read_edf(path, lead, prefer, samples=True):
         dims = [reader.getPhysicalDimension(i) for i in range(len(names))]
         # Leads are voltages; a header without a dimension may still hold an ECG.
         ecg = [i for i, d in enumerate(dims) if not d.strip() or _units_name(d)]
-        i, notes = choose_lead([names[j] for j in ecg], lead, prefer, where=f"'{path}'")
+        i, notes = lead_by_name([names[j] for j in ecg], lead, prefer, where=f"'{path}'")
         i = ecg[i]
         fs = float(reader.getSampleFrequency(i))
         if not samples:
@@ -333,7 +333,7 @@ def _read_csv(path, lead, column, prefer, fs, samples=True):
                              f"{', '.join(names)} (give a name or a number from 0)")
     else:
         leads = [j for j, n in enumerate(names) if not _NOT_A_LEAD.match(n)] or [0]
-        i, notes = choose_lead([names[j] for j in leads], lead, prefer, where=f"'{path}'")
+        i, notes = lead_by_name([names[j] for j in leads], lead, prefer, where=f"'{path}'")
         i = leads[i]
     if not samples:
         return None, fs, names[i], None, p.stem, notes
