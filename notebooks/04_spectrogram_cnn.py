@@ -457,16 +457,16 @@ if mean_cams:
 #   15 Hz would fit that cue.
 # - **N**: {glue:text}`heat_correct_N_before:.0f` % of the heat lies before R, over the
 #   preceding beat and the interval to it (an even map: {glue:text}`heat_even_before:.0f`
-#   %). A few points above the even share is a weak hint that the rhythm before the beat
+#   %). Heat above the even share there is a weak hint that the rhythm before the beat
 #   counts, no more.
 # - **S**: {glue:text}`heat_correct_S_within:.0f` % of the heat sits on the beat itself
 #   and {glue:text}`heat_correct_S_before:.0f` % before it, where an early beat's short
 #   RR interval shows. There are few correct S beats to average, so this reading is the
 #   least reliable.
 #
-# These are shares of one model on one split's test patients, a few points away from an
-# even map; at this resolution they say roughly where the heat is, not what the network
-# has learned.
+# These are shares of one model on one split's test patients, set beside an even map's;
+# at this resolution they say roughly where the heat is, not what the network has
+# learned.
 #
 # The wrong examples show what this costs: an N beat after a short interval, or a wide
 # N beat (bundle-branch block), looks like S or V to this network. Grad-CAM shows what
