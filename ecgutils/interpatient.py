@@ -61,7 +61,9 @@ class BeatSpec:
     leads: tuple = ("MLII", "II", "ML2")   # lead preference; else the record's first lead
     template_channel: bool = True          # 2nd channel: beat minus the record's median beat
     # The usual beat: the median of the "on_time" beats (a premature majority is not the
-    # patient's usual beat), or of "all" beats.
+    # patient's usual beat), or of "all" beats, or "local": the median of the on-time
+    # beats of the few minutes around each beat (the usual beat changes along a record:
+    # heart rate, ST level, electrode contact).
     template_beats: str = "on_time"
     classes: tuple = ("N", "S", "V")
     # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
@@ -164,6 +166,34 @@ def on_time_beats(pre_rr_norm, threshold: float = 0.9, min_beats: int = 20) -> n
     return usual if usual.sum() >= min_beats else np.ones(usual.shape, bool)
 
 
+def local_templates(windows, usual, block: int = 32, half_blocks: int = 4,
+                    min_beats: int = 8) -> np.ndarray:
+    """The usual beat around each beat: the median of the ``usual`` beats nearby.
+
+    Beats are taken in blocks of ``block``; each block's template is the median of the
+    usual beats of the ``2 * half_blocks + 1`` blocks centred on it (about 290 beats,
+    four minutes), or of all of them where fewer than ``min_beats`` are usual. One
+    median per block, not per beat, keeps it fast.
+
+    Examples
+    --------
+    >>> w = np.r_[np.zeros((300, 4)), np.ones((300, 4))][:, :, None]
+    >>> t = local_templates(w, np.ones(600, bool))
+    >>> float(t[0, 0, 0]), float(t[-1, 0, 0])     # the beat's shape drifted: so does its template
+    (0.0, 1.0)
+    """
+    windows = np.asarray(windows)
+    usual = np.asarray(usual, bool)
+    n = len(windows)
+    out = np.empty_like(windows)
+    for start in range(0, n, block):
+        lo, hi = max(0, start - half_blocks * block), min(n, start + (half_blocks + 1) * block)
+        near = windows[lo:hi]
+        chosen = near[usual[lo:hi]] if usual[lo:hi].sum() >= min_beats else near
+        out[start:start + block] = np.median(chosen, axis=0)
+    return out
+
+
 def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     """Model inputs for the beats of one lead: windows and RR features.
 
@@ -208,16 +238,86 @@ def record_inputs(x, fs: float, r_samples, spec: BeatSpec = BeatSpec()):
     y = y * (polarity / max(amplitude, 1e-6))
     windows, _ = _signal.segment_beats(y, r, spec.fs, spec.before_s, spec.after_s)
     rr = rr_features(r_samples, fs, spec.local_beats, spec.normalise, spec.running_beats)
+    return _inputs(windows, rr, spec)
+
+
+def _inputs(windows, rr, spec: BeatSpec):
+    """Model inputs from the beat windows of one record and all its RR_FEATURES columns."""
     channels = [windows]
     on_time = on_time_beats(rr[:, RR_FEATURES.index("pre_rr_norm")])
     if spec.template_channel:
-        usual = on_time if spec.template_beats == "on_time" else slice(None)
-        channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
+        if spec.template_beats == "local":
+            usual = rr[:, RR_FEATURES.index("pre_to_long")] >= 0.8
+            channels.append(windows - local_templates(windows, usual))
+        else:
+            usual = on_time if spec.template_beats == "on_time" else slice(None)
+            channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
     rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
     if spec.shape_features:
         shape = beat_morphology(windows, np.median(windows[on_time], axis=0), spec)
         rr = np.concatenate([rr, shape], axis=1)
     return np.stack(channels, axis=-1).astype(np.float32), rr
+
+
+def synthetic_beats(beats: BeatSet, spec: BeatSpec = BeatSpec(), n_records: int = 40,
+                    n_beats: int = 600, rng=None, min_windows: int = 5,
+                    s_windows_only: bool = False, **rhythm) -> BeatSet:
+    """Beats of synthetic rhythms (:func:`ecgutils.rhythms.simulate_rhythm`) dressed
+    with real beat windows of the training records ``beats``.
+
+    Each synthetic record takes one training record at random: its N beats' windows
+    for the N beats, its S beats' for the S beats (its N beats' where it has fewer than
+    ``min_windows``: an S beat is conducted as an N beat is), its V beats' for the V
+    beats (those of all records where it has too few). The RR features and the usual
+    beat behind the second channel are computed from the synthetic rhythm, as
+    :func:`record_inputs` computes them from a real one. Labels follow from the rhythm
+    that was drawn; no record but the training ones is used. The record names are
+    ``"synthetic-<k>"``.
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> rng = np.random.default_rng(0)
+    >>> w = rng.normal(size=(300, spec.window_length, 2)).astype("float32")
+    >>> real = BeatSet(w, np.zeros((300, 17), "float32"), np.array(list("NNNNNNNNSV") * 30),
+    ...                np.full(300, "101"), np.arange(300))
+    >>> fake = synthetic_beats(real, spec, n_records=3, n_beats=200, rng=0)
+    >>> len(fake), fake.rr.shape[1] == len(spec.feature_names), set(fake.label) <= {"N", "S", "V"}
+    (600, True, True)
+    """
+    from .rhythms import simulate_rhythm
+
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    records = np.asarray(pd.unique(beats.record))
+    all_v = np.flatnonzero(beats.label == "V")
+    sets = []
+    if s_windows_only:
+        counts = pd.Series(beats.record[beats.label == "S"]).value_counts()
+        records = counts.index[counts >= min_windows].to_numpy()
+    for k in range(int(n_records)):
+        record = records[rng.integers(len(records))]
+        own = beats.record == record
+        pools = {c: np.flatnonzero(own & (beats.label == c)) for c in ("N", "S", "V")}
+        if pools["N"].size < min_windows:
+            continue
+        if pools["S"].size < min_windows:
+            if s_windows_only:
+                continue
+            pools["S"] = pools["N"]
+        if pools["V"].size < min_windows:
+            pools["V"] = all_v if all_v.size else pools["N"]
+        pre, labels = simulate_rhythm(n_beats, rng, **rhythm)
+        pick = np.empty(labels.size, int)
+        for c, pool in pools.items():
+            m = labels == c
+            pick[m] = rng.choice(pool, m.sum())
+        r_ms = np.round(np.cumsum(pre) * 1000).astype(np.int64)
+        rr = rr_features(r_ms, 1000.0, spec.local_beats, spec.normalise, spec.running_beats)
+        windows, features = _inputs(beats.windows[pick, :, 0], rr, spec)
+        sets.append(BeatSet(windows, features, labels, np.full(labels.size, f"synthetic-{k}"),
+                            r_ms, np.full(labels.size, "synthetic")))
+    return BeatSet(*(np.concatenate([getattr(s, f.name) for s in sets])
+                     for f in dataclasses.fields(BeatSet)))
 
 
 def _record_lead(rec: wfdb.Record, spec: BeatSpec) -> np.ndarray:
@@ -361,7 +461,7 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
                      seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", augment: dict | None = None,
-                     **model_args) -> dict:
+                     synthetic: dict | None = None, **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
@@ -370,7 +470,9 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
     classes (F, Q) are left out of training and selection. ``augment``: keyword
     arguments of :func:`ecgutils.augment.augment_windows` (``{}``: its defaults), applied
     afresh to the training windows of every batch (validation windows stay as they are);
-    None trains on the windows as they are.
+    None trains on the windows as they are. ``synthetic``: keyword arguments of
+    :func:`synthetic_beats`, whose beats (synthetic rhythms dressed with the training
+    records' windows) join the training beats; None adds none.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from sklearn.metrics import f1_score
@@ -382,6 +484,10 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
 
     keras.utils.set_random_seed(seed)
     train = train.subset(class_indices(train, spec) >= 0)
+    if synthetic is not None:
+        fake = synthetic_beats(train, spec, rng=seed, **synthetic)
+        train = BeatSet(*(np.concatenate([getattr(train, f.name), getattr(fake, f.name)])
+                          for f in dataclasses.fields(BeatSet)))
     if val is not None:
         val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
@@ -483,8 +589,8 @@ def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
     ----------
     beats : array, shape (n, spec.window_length)
         Beat windows of one record (channel 0 of :func:`record_inputs`).
-    template : array, shape (spec.window_length,)
-        The record's usual beat, e.g. the median of its on-time beats.
+    template : array, shape (spec.window_length,) or like ``beats``
+        The usual beat: one for the record, or one per beat (:func:`local_templates`).
 
     Examples
     --------
@@ -503,10 +609,12 @@ def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
     diff = beats - template
     rms = [np.sqrt((a[:, sl] ** 2).mean(axis=1)) for a in (diff, beats) for sl in parts]
 
+    template = np.broadcast_to(template, beats.shape)   # one usual beat, or one per beat
+
     def correlation(sl):
         b = beats[:, sl] - beats[:, sl].mean(axis=1, keepdims=True)
-        m = template[sl] - template[sl].mean()
-        return (b @ m) / np.sqrt((b ** 2).sum(axis=1) * (m ** 2).sum() + 1e-9)
+        m = template[:, sl] - template[:, sl].mean(axis=1, keepdims=True)
+        return (b * m).sum(axis=1) / np.sqrt((b ** 2).sum(axis=1) * (m ** 2).sum(axis=1) + 1e-9)
 
     around_r = np.abs(beats[:, r - near:r + near])
     width = (around_r > 0.3 * around_r.max(axis=1, keepdims=True)).sum(axis=1)
@@ -541,8 +649,12 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
     >>> forest_features(beats, spec).shape    # 6 RR + 10 shape + 6 rhythm context
     (40, 22)
     """
-    if template_beats not in ("on_time", "all"):
-        raise ValueError(f"template_beats must be 'on_time' or 'all', got {template_beats!r}")
+    if template_beats not in ("on_time", "all", "local"):
+        raise ValueError(f"template_beats must be 'on_time', 'all' or 'local', got "
+                         f"{template_beats!r}")
+    if template_beats == "local" and "pre_to_long" not in spec.rr_features:
+        raise ValueError("forest_features with template_beats='local' needs 'pre_to_long' "
+                         "among spec.rr_features (it finds the on-time beats around each beat)")
     if "pre_rr_norm" not in spec.rr_features:
         raise ValueError("forest_features needs 'pre_rr_norm' among spec.rr_features "
                          "(it finds each patient's on-time beats and the rhythm around "
@@ -553,8 +665,13 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
     for record in pd.unique(beats.record):  # one template and one rhythm per patient
         m = beats.record == record
         windows = beats.windows[m, :, 0]
-        usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
-        morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
+        if template_beats == "local":
+            usual = beats.rr[m, spec.rr_features.index("pre_to_long")] >= 0.8
+            morphology[m] = beat_morphology(windows, local_templates(windows[..., None],
+                                                                     usual)[..., 0], spec)
+        else:
+            usual = on_time_beats(pre_rr[m]) if template_beats == "on_time" else slice(None)
+            morphology[m] = beat_morphology(windows, np.median(windows[usual], axis=0), spec)
         context[m] = rhythm_context(pre_rr[m])
     # the forest's own columns: not the CNN's rhythm context, local rhythm or shape numbers
     rhythm = [i for i, name in enumerate(spec.rr_features)

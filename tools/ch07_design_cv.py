@@ -101,6 +101,15 @@ VARIANTS.update({
     "robust local, on-time, augmented": dict(spec=ROBUST, augment={}),
     "chapter 07": dict(spec=CHAPTER, augment=ip.AUGMENT),
 })
+# The usual beat of the few minutes around each beat (ip.local_templates), and synthetic
+# rhythms (eu.rhythms) added to the training beats.
+LOCAL_TEMPLATE = replace(CHAPTER, template_beats="local")
+SYNTHETIC = dict(n_records=6, s_windows_only=True, min_windows=20, prematurity=(0.4, 0.75))
+VARIANTS.update({
+    "local template": dict(spec=LOCAL_TEMPLATE, augment=ip.AUGMENT),
+    "local template, synthetic rhythms": dict(spec=LOCAL_TEMPLATE, augment=ip.AUGMENT,
+                                              synthetic=SYNTHETIC),
+})
 
 
 def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
