@@ -36,7 +36,9 @@ Modules:
 - ``runs``: isolated beats, couplets and runs of ectopic beats;
 - ``recordings``: one lead of a WFDB, EDF/BDF or CSV file, units and lead chosen;
   ``beat_table``: ``annotate_signal`` (an array -> a table of labelled beats);
-  ``holter``: the Holter-style report; ``own_recording``: all three over many files
+  ``holter``: the Holter-style report; ``own_recording``: all three over many files;
+  ``pretrained``: the model that ships with the package (chapter 07's, trained on DS1),
+  the default of ``annotate`` and ``annotate_signal``
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks; ``book``: a chapter's setup in one call
 
@@ -45,8 +47,8 @@ the beats of a recording; ``python -m ecgutils.predict_image`` classifies one be
 """
 from . import (annotate, augment, beat_table, book, config, data, ec57, evaluate, experiment,
                explain, holter, images, interpatient, kaggle_beats, models, own_recording,
-               pipelines, plots, quality, recordings, results, rr, runs, signal, spectrograms,
-               splits, stt)
+               pipelines, plots, pretrained, quality, recordings, results, rr, runs, signal,
+               spectrograms, splits, stt)
 from .beat_table import annotate_signal
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
@@ -54,5 +56,6 @@ config.install_short_errors()  # inside Jupyter: the book's own errors as one li
 __version__ = "0.1.0"
 __all__ = ["annotate", "annotate_signal", "augment", "beat_table", "book", "config", "data",
            "ec57", "evaluate", "experiment", "explain", "holter", "images", "interpatient",
-           "kaggle_beats", "models", "own_recording", "pipelines", "plots", "quality",
-           "recordings", "results", "rr", "runs", "signal", "spectrograms", "splits", "stt"]
+           "kaggle_beats", "models", "own_recording", "pipelines", "plots", "pretrained",
+           "quality", "recordings", "results", "rr", "runs", "signal", "spectrograms", "splits",
+           "stt"]

@@ -21,11 +21,13 @@ def main(argv=None) -> None:
     fetch.add_argument("--records", nargs="*", default=None, help="only these records")
 
     annotate = sub.add_parser(
-        "annotate", help="classify every beat of WFDB, EDF/BDF or CSV recordings with a "
-                         "chapter-07 model; beat table, annotations and a Holter-style report",
+        "annotate", help="classify every beat of WFDB, EDF/BDF or CSV recordings with the "
+                         "packaged model or a saved one; beat table, annotations and a "
+                         "Holter-style report",
         description="Detect the R peaks of each recording, classify each beat (N, S, V) with "
-                    "a saved chapter-07 model, and write into DIR, per recording NAME: "
-                    "NAME_beats.csv (sample, time, label, probabilities, lead, readable), "
+                    "the model that ships with ecgutils (or --model), and write into DIR, "
+                    "per recording NAME: NAME_beats.csv (sample, time, label, probabilities, "
+                    "lead, readable), "
                     "NAME.<ext> (a WFDB annotation file that wfdb.rdann reads) and "
                     "NAME_report.html / NAME_report.txt (a Holter-style summary). Any "
                     "sampling rate; no reference annotation needed. Stretches that are missing, "
@@ -35,10 +37,11 @@ def main(argv=None) -> None:
     annotate.add_argument("records", nargs="+", metavar="RECORDING",
                           help="a WFDB record (folder/name, no extension), an .edf/.bdf file "
                                "or a .csv/.txt/.tsv file")
-    annotate.add_argument("--model", required=True,
-                          help="a model file saved by chapter 07: results/07_new_patients.keras "
-                               "(the CNN) or results/07_new_patients_forest.skops (the "
-                               "random forest)")
+    annotate.add_argument("--model", default=None,
+                          help="a saved model file, e.g. results/07_new_patients.keras (chapter "
+                               "07's CNN) or results/07_new_patients_forest.skops (its random "
+                               "forest); default: the model that ships with ecgutils "
+                               "(ecgutils/pretrained/MODEL_CARD.md)")
     annotate.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
     annotate.add_argument("--ext", default="cls", help="annotator name (file extension); "
                                                        "default cls; never hea, dat or atr")

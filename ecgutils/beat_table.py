@@ -16,6 +16,7 @@ from . import quality as _quality
 from .annotate import InputError, load_classifier
 from .experiment import _atomic_write
 from .interpatient import BeatSpec, record_inputs
+from .pretrained import resolve_model
 from .signal import detect_r_peaks
 
 __all__ = ["BEAT_COLUMNS", "annotate_signal", "read_beat_table", "write_beat_table"]
@@ -25,7 +26,7 @@ BEAT_COLUMNS = ("sample", "time_s", "label")
 TAIL_COLUMNS = ("lead", "readable")
 
 
-def annotate_signal(signal, sampling_rate: float, model, spec: BeatSpec | None = None,
+def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | None = None,
                     r_peaks=None, quality="auto", lead: str = "", batch_size: int = 2048
                     ) -> pd.DataFrame:
     """Find the beats of one ECG lead and label each N, S or V with a chapter-07 model.
@@ -36,9 +37,10 @@ def annotate_signal(signal, sampling_rate: float, model, spec: BeatSpec | None =
         One ECG lead (any units: the model scales each record by its median QRS).
     sampling_rate : float
         In Hz, any: the lead is resampled to the model's rate.
-    model : str, Path or model
+    model : str, Path or model, optional
         A model file saved by chapter 07 (``results/07_new_patients.keras`` or
-        ``..._forest.joblib``), or a loaded model with its ``spec``.
+        ``..._forest.skops``), or a loaded model with its ``spec``; default: the model
+        that ships with ecgutils (``ecgutils/pretrained/MODEL_CARD.md``).
     spec : BeatSpec, optional
         The model's preprocessing; read from the file when ``model`` is a path.
     r_peaks : array of int, optional
@@ -84,8 +86,10 @@ def annotate_signal(signal, sampling_rate: float, model, spec: BeatSpec | None =
     >>> len(beats), float(beats["time_s"].iloc[1]), bool(beats["readable"].all())
     (74, 1.3, True)
 
-    With a trained model: ``eu.annotate_signal(ecg, fs, "results/07_new_patients.keras")``.
+    With the model that ships with ecgutils, ``eu.annotate_signal(ecg, fs)``; with another
+    saved model, ``eu.annotate_signal(ecg, fs, "results/07_new_patients.keras")``.
     """
+    model = resolve_model(model)
     if isinstance(model, (str, os.PathLike)):
         model, spec = load_classifier(model)
     elif spec is None:

@@ -31,9 +31,9 @@ with warnings.catch_warnings():
     import wfdb
 
 __all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
-           "AUGMENT", "augmented_batches", "beat_morphology", "build_beats", "build_interpatient_model",
-           "forest_features",
-           "on_time_beats", "record_inputs", "record_beats"]
+           "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
+           "build_interpatient_model", "forest_features",
+           "on_time_beats", "record_inputs", "record_beats", "train_headline"]
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,8 @@ class BeatSet:
         return len(self.label)
 
     def subset(self, index) -> "BeatSet":
-        return BeatSet(*(getattr(self, f.name)[index] for f in dataclasses.fields(self)))
+        return BeatSet(*(None if v is None else v[index]
+                         for v in (getattr(self, f.name) for f in dataclasses.fields(self))))
 
     def records_mask(self, records) -> np.ndarray:
         return np.isin(self.record, [str(r) for r in records])
@@ -461,7 +462,8 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
                      seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", augment: dict | None = None,
-                     synthetic: dict | None = None, **model_args) -> dict:
+                     synthetic: dict | None = None, verbose: bool = True,
+                     **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
@@ -472,7 +474,8 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
     afresh to the training windows of every batch (validation windows stay as they are);
     None trains on the windows as they are. ``synthetic``: keyword arguments of
     :func:`synthetic_beats`, whose beats (synthetic rhythms dressed with the training
-    records' windows) join the training beats; None adds none.
+    records' windows) join the training beats; None adds none. ``verbose``: one line per
+    training.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from sklearn.metrics import f1_score
@@ -505,7 +508,95 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
         model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
         epochs=epochs, batch_size=batch_size,
-        class_weight=weights, patience=patience, score=s_and_v_f1, label=label)
+        class_weight=weights, patience=patience, score=s_and_v_f1, label=label,
+        verbose=verbose)
+
+
+#: The waveform heads each headline training tries; validation keeps the better one.
+HEADS = ("average", "flatten")
+
+
+def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int = 256,
+                   class_weight_power: float = 0.5, augment: dict | None = AUGMENT,
+                   spec: BeatSpec = BeatSpec(), val_fraction: float = 0.3,
+                   target_v_se: float = 0.95, verbose: bool = True) -> dict:
+    """Chapter 07's headline model for one seed: split, two heads, the better one, its
+    V operating point, all chosen on held-out DS1 records.
+
+    :func:`select_records` holds out ``val_fraction`` of the records of ``ds1``; a
+    :func:`train_classifier` per waveform head (:data:`HEADS`: averaged or flattened
+    feature maps) trains on the others; the head with the better validation score (mean
+    F1 of S and V) is kept, and the highest V threshold at which its validation records
+    reach ``target_v_se`` (:func:`ecgutils.evaluate.choose_operating_point`) goes into
+    the returned spec. No test record (DS2, other databases) is read or may be in
+    ``ds1``.
+
+    Parameters
+    ----------
+    ds1 : BeatSet
+        Training beats (MIT-BIH DS1), built with ``spec``.
+    seed : int
+        Chooses the validation records, the initial weights and the augmentation.
+    epochs, batch_size, class_weight_power, augment
+        As :func:`train_classifier` (chapter 07's values are the defaults).
+    spec : BeatSpec
+        The preprocessing ``ds1`` was built with (no operating point).
+    val_fraction : float
+        Share of the records held out for selection.
+    target_v_se : float
+        V sensitivity the operating point reaches on the validation records.
+    verbose : bool
+        One line per training.
+
+    Returns
+    -------
+    dict
+        ``model`` (the chosen Keras model), ``spec`` (``spec`` with the operating point:
+        save it with the model), ``head``, ``history``, ``best_epoch``, ``best_score``
+        (validation score of the head kept), ``scores`` (each head's), ``operating_point``
+        (:func:`~ecgutils.evaluate.choose_operating_point`'s dict), ``train_records``,
+        ``validation_records`` and ``timing`` (seconds of training, both heads).
+
+    See Also
+    --------
+    select_records, train_classifier, ecgutils.pretrained.train_pretrained
+
+    Examples
+    --------
+    >>> spec = BeatSpec()
+    >>> rng = np.random.default_rng(0)
+    >>> n = 240
+    >>> beats = BeatSet(rng.normal(size=(n, 90, 2)).astype("float32"),
+    ...                 rng.normal(size=(n, 17)).astype("float32"),
+    ...                 np.array(list("NNSV") * (n // 4)), np.repeat(list("abcdef"), n // 6),
+    ...                 np.arange(n))
+    >>> fit = train_headline(beats, seed=0, epochs=1, augment=None, verbose=False)
+    >>> fit["head"] in HEADS, fit["spec"].operating_point[0], len(fit["validation_records"]) > 0
+    (True, 'V', True)
+    """
+    from dataclasses import replace
+
+    split = select_records(ds1, val_fraction, seed=seed)
+    train, val = (ds1.subset(ds1.records_mask(split[k])) for k in ("train", "val"))
+    candidates = {
+        head: train_classifier(train, val, spec, seed=seed, epochs=epochs,
+                               batch_size=batch_size, class_weight_power=class_weight_power,
+                               flatten=(head == "flatten"), augment=augment,
+                               label=f"seed {seed}, {head}", verbose=verbose)
+        for head in HEADS}
+    head = max(candidates, key=lambda h: candidates[h]["best_score"])
+    fit = candidates[head]
+    val_proba = predict_beats(fit["model"], val, spec)[1]
+    op = _evaluate.choose_operating_point(val.label, val_proba, spec.classes, "V", target_v_se)
+    return {"model": fit["model"], "spec": replace(spec, operating_point=(op["class"],
+                                                                          op["threshold"])),
+            "head": head, "history": fit["history"], "best_epoch": fit["best_epoch"],
+            "best_score": fit["best_score"],
+            "scores": {h: c["best_score"] for h, c in candidates.items()},
+            "operating_point": op, "train_records": split["train"],
+            "validation_records": split["val"],
+            "timing": {"train_s": round(sum(c["timing"]["train_s"]
+                                            for c in candidates.values()), 1)}}
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,

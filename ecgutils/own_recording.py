@@ -28,6 +28,7 @@ from .annotate import (RESERVED_EXTENSIONS, InputError, _commit, _own_files, che
                        load_classifier)
 from .beat_table import annotate_signal, write_beat_table
 from .holter import write_report
+from .pretrained import resolve_model
 from .recordings import read_recording
 
 with warnings.catch_warnings():
@@ -132,8 +133,9 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
     ----------
     paths : sequence of str or Path
         WFDB records, EDF/BDF files, CSV/TXT files (mixed formats are fine).
-    model : str or Path
-        A chapter-07 model file (``.keras`` or ``_forest.skops``).
+    model : str, Path or None
+        A chapter-07 model file (``.keras`` or ``_forest.skops``); None: the model that
+        ships with ecgutils (:func:`ecgutils.pretrained.default_model_path`).
     out_dir : str or Path
         Folder for the outputs (made if missing).
     fs, lead, column, units
@@ -172,7 +174,7 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
     inputs = [read_recording(p, fs, lead, column, units, header_only=True) for p in paths]
     out = Path(out_dir)
     targets = _check_targets(inputs, out, extension, report, table, force)
-    loaded, spec = load_classifier(model)
+    loaded, spec = load_classifier(resolve_model(model))
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
