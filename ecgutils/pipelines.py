@@ -186,43 +186,43 @@ def _classical_inputs(record, db, root):
 
 
 # --------------------------------------------------------------------------- models
-def _image_model(train, seed):
+def _image_model(x, seed, n_classes):
     from .models import build_image_cnn
 
-    return build_image_cnn(train.x.shape[1], len(CLASSES))
+    return build_image_cnn(x.shape[1], n_classes)
 
 
 def _beat_network(kind):
-    def build(train, seed):
+    def build(x, seed, n_classes):
         from .models import build_beat_network
 
-        return build_beat_network(kind, train.x.shape[1:], n_classes=len(CLASSES))
+        return build_beat_network(kind, x.shape[1:], n_classes=n_classes)
     return build
 
 
-def _spectrogram_model(train, seed):
+def _spectrogram_model(x, seed, n_classes):
     from .models import build_spectrogram_cnn
 
-    return build_spectrogram_cnn(train.x.shape[1:], len(CLASSES))
+    return build_spectrogram_cnn(x.shape[1:], n_classes)
 
 
-def _cnn2d_model(train, seed):
+def _cnn2d_model(x, seed, n_classes):
     from .models import build_spectrogram_cnn2d
 
-    return build_spectrogram_cnn2d(train.x.shape[1:], len(CLASSES))
+    return build_spectrogram_cnn2d(x.shape[1:], n_classes)
 
 
-def _cnn1d_model(train, seed):
+def _cnn1d_model(x, seed, n_classes):
     from .models import build_beat_cnn1d
 
-    return build_beat_cnn1d(n_classes=len(CLASSES), input_length=train.x.shape[1])
+    return build_beat_cnn1d(n_classes=n_classes, input_length=x.shape[1])
 
 
-def _interpatient_model(train, seed):
-    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=train.x[1])
+def _interpatient_model(x, seed, n_classes):
+    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=x[1])
 
 
-def _forest(train, seed):
+def _forest(x, seed, n_classes):
     from sklearn.ensemble import RandomForestClassifier
 
     # Saenz-Cogollo & Agelli (2020): a random forest, balanced per tree; fixed settings
@@ -230,11 +230,11 @@ def _forest(train, seed):
                                   class_weight="balanced_subsample")
 
 
-def _fit_beat_scaler(train):
-    scaler = _kb.fit_beat_scaler(train.x[..., 0])
+def _fit_beat_scaler(x):
+    scaler = _kb.fit_beat_scaler(x[..., 0])
 
-    def apply(inputs):
-        return Inputs(_kb.scale_beats(scaler, inputs.x[..., 0]), inputs.label, inputs.record)
+    def apply(x):
+        return _kb.scale_beats(scaler, x[..., 0])
     return apply, {"mean": float(scaler.mean_[0]), "scale": float(scaler.scale_[0])}
 
 
@@ -252,14 +252,21 @@ class Pipeline:
     """One approach: how records become inputs, the model, and how it trains.
 
     ``inputs(record, db, root) -> (x, labels)`` makes one record's inputs;
-    ``build_model(train_inputs, seed)`` a compiled Keras model (or, for the classical
-    baseline, a scikit-learn estimator). ``preprocess(train_inputs)``, when given, fits
-    a transform on the training beats only and returns ``(transform, constants)``;
+    ``build_model(x_train, seed, n_classes)`` a compiled Keras model (or, for the
+    classical baseline, a scikit-learn estimator). ``preprocess(x_train)``, when given,
+    fits a transform on the training beats only and returns ``(transform, constants)``;
     ``resample(x, y, seed)`` changes the training beats only (SMOTE).
     ``majority_ratio``: share of the N training beats kept (``subsample_majority``);
     ``class_weight_power``: the balanced class weights to this power; ``augment``:
     keyword arguments of :func:`ecgutils.augment.augment_windows`, for a model whose
     first input is chapter 07's beat windows (augmented afresh in every batch).
+
+    The approach (model, batch size, class-weight power, preprocessing, resampling,
+    augmentation) is fixed here; :meth:`train` takes what a protocol chooses (which
+    beats, which classes, the selection score and patience, the epoch cap, how many N
+    beats are kept), with chapter 08's choices as defaults. A chapter that trains an
+    approach calls :meth:`train` with its own protocol, so its numbers and chapter 08's
+    come from one definition.
     """
 
     name: str
@@ -297,6 +304,133 @@ class Pipeline:
         else:
             x = np.concatenate(parts)
         return Inputs(x, np.concatenate(labels), np.concatenate(names))
+
+    def train(self, train, val, test=None, *, seed: int = 0, n_classes: int = len(CLASSES),
+              epochs: int | None = None, patience: int | None = None, score=None,
+              majority_ratio: float | None = None, label: str | None = None,
+              verbose: bool = True) -> dict:
+        """Train this approach on ``train``, select the epoch on ``val``, predict ``test`` once.
+
+        Parameters
+        ----------
+        train, val : tuple ``(x, y)``
+            Model inputs (as :meth:`build_inputs` makes them) and integer class indices,
+            0 being the majority class (N), whose training beats are subsampled.
+        test : tuple ``(x, y)`` or ``x``, optional
+            Only predicted, after training (:func:`ecgutils.experiment.train_and_evaluate`).
+        seed : int
+            Seeds the subsampling, the model's initial weights and the shuffling.
+        n_classes : int
+            Outputs of the model (chapter 08: N, S, V).
+        epochs, patience, majority_ratio : optional
+            The protocol's epoch cap, epochs without a better validation score before
+            stopping, and share of the N training beats kept; None: this approach's.
+        score : callable ``(y_true, y_pred) -> float`` or ``"val_loss"``
+            What selects the epoch (:func:`ecgutils.experiment.train_and_evaluate`); a
+            forest is scored on ``val`` once. None: accuracy.
+        label : str, optional
+            Named in the line printed per training.
+
+        Returns
+        -------
+        dict
+            :func:`ecgutils.experiment.train_and_evaluate`'s dict (for the forest: the
+            same keys, ``best_epoch`` and ``epochs_run`` None), with ``transform`` (the
+            fitted preprocessing, applied by :meth:`predict`), ``constants`` (its
+            numbers, saved with the model), ``class_weight`` and ``train_y`` (the labels
+            trained on, after subsampling and resampling).
+
+        See Also
+        --------
+        fit_and_score : chapter 08's protocol on top of this.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).normal(size=(60, 22)).astype("float32")
+        >>> y = np.repeat([0, 1, 2], 20)
+        >>> out = PIPELINES["classical"].train((x, y), (x, y), (x, y), verbose=False)
+        >>> out["y_pred"].shape, out["train_y"].shape
+        ((60,), (60,))
+        """
+        from . import config
+
+        config.set_seed(seed)
+        x, y = train[0], np.asarray(train[1])
+        ratio = self.majority_ratio if majority_ratio is None else majority_ratio
+        if ratio < 1:
+            keep = _experiment.subsample_majority(y, ratio, seed, majority=0)
+            x, y = _take(x, keep), y[keep]
+        transform, constants = (lambda a: a), {}
+        if self.preprocess is not None:
+            transform, constants = self.preprocess(x)
+            x = transform(x)
+        val = (transform(val[0]), np.asarray(val[1]))
+        if self.resample is not None:
+            x, y = self.resample(x, y, seed)
+        model = self.build_model(x, seed, n_classes)
+        label = label or f"{self.name} (seed {seed})"
+        weights = _experiment.class_weights(y, range(n_classes), self.class_weight_power)
+        if self.keras:
+            import keras
+
+            keras.utils.set_random_seed(seed)
+            data = (x, y)
+            if self.augment is not None:
+                spec = _ip.BeatSpec()
+                data = _ip.augmented_batches(x, y, weights, self.batch_size, seed,
+                                             round(spec.before_s * spec.fs), self.augment)
+            if test is not None:
+                test = (transform(test[0]), test[1]) if _is_pair(test) else transform(test)
+            out = _experiment.train_and_evaluate(
+                model, data, val, test, epochs=epochs or self.epochs,
+                batch_size=self.batch_size, class_weight=weights,
+                patience=self.patience if patience is None else patience, score=score,
+                label=label, verbose=verbose)
+        else:
+            if score is None:  # train_and_evaluate's default: accuracy
+                def score(y_true, y_pred):
+                    return float(np.mean(np.asarray(y_true) == y_pred))
+            elif not callable(score):
+                raise ValueError(f"{self.name}: a forest is scored on val by a function, "
+                                 f"not {score!r}")
+            start = time.perf_counter()
+            model.fit(x, y)
+            train_s = time.perf_counter() - start
+            best = float(score(val[1], model.predict(val[0])))
+            out = {"model": model, "history": {}, "best_epoch": None, "best_score": best,
+                   "timing": {"train_s": round(train_s, 1), "epochs_run": None}}
+            if verbose:
+                print(f"{label}: fitted in {train_s:.0f} s, best validation score {best:.3f}")
+            if test is not None:
+                start = time.perf_counter()
+                proba = model.predict_proba(transform(test[0] if _is_pair(test) else test))
+                predict_s = time.perf_counter() - start
+                out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
+                if _is_pair(test):
+                    out["y_true"] = np.asarray(test[1])
+                out["timing"].update(predict_s=round(predict_s, 2),
+                                     predict_beats_per_s=round(len(proba) / max(predict_s, 1e-9)))
+        out.update(transform=transform, constants=constants, class_weight=weights,
+                   train_y=np.asarray(y))
+        return out
+
+    def predict(self, fitted: dict, x) -> np.ndarray:
+        """Class probabilities of a model :meth:`train` returned, for inputs ``x``
+        (its preprocessing applied first)."""
+        x = fitted["transform"](x)
+        if self.keras:
+            return fitted["model"].predict(x, batch_size=1024, verbose=0)
+        return fitted["model"].predict_proba(x)
+
+
+def _is_pair(data) -> bool:
+    """Whether ``data`` is ``(inputs, y)`` (a model with several inputs takes a list)."""
+    return isinstance(data, tuple) and len(data) == 2
+
+
+def _take(x, index):
+    """Rows ``index`` of an input array, or of each array of a list of inputs."""
+    return [a[index] for a in x] if isinstance(x, list) else x[index]
 
 
 PIPELINES = {p.name: p for p in [
@@ -462,62 +596,26 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         ``parameters`` (Keras weights; for the forest, tree nodes), ``file_bytes``,
         ``train_beats``.
     """
-    from . import config
-
     pipeline = PIPELINES[name]
-    config.set_seed(seed)
     train, val = train.subset(train.y >= 0), val.subset(val.y >= 0)
-    keep = _experiment.subsample_majority(train.y, pipeline.majority_ratio, seed, majority=0) \
-        if pipeline.majority_ratio < 1 else np.arange(len(train))
-    train = train.subset(keep)
     n_val = int((val.y == 0).sum())
     if val_majority_ratio < 1:
         val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
                                                         majority=0))
     score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))
-    transform, constants = (lambda i: i), {}
-    if pipeline.preprocess is not None:
-        transform, constants = pipeline.preprocess(train)
-        train, val = transform(train), transform(val)
-    x, y = train.x, train.y
-    if pipeline.resample is not None:
-        x, y = pipeline.resample(x, y, seed)
-    model = pipeline.build_model(train, seed)
-    out = {"tests": {}, "train_beats": int(len(y))}
-    if pipeline.keras:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        weights = _experiment.class_weights(y, range(len(CLASSES)), pipeline.class_weight_power)
-        data = (x, y)
-        if pipeline.augment is not None:
-            spec = _ip.BeatSpec()
-            data = _ip.augmented_batches(x, y, weights, pipeline.batch_size, seed,
-                                         round(spec.before_s * spec.fs), pipeline.augment)
-        fit = _experiment.train_and_evaluate(
-            model, data, (val.x, val.y), epochs=epochs or pipeline.epochs,
-            batch_size=pipeline.batch_size, class_weight=weights, patience=pipeline.patience,
-            score=score, label=f"{name} (seed {seed})", verbose=verbose)
-        out.update(train_s=fit["timing"]["train_s"], best_epoch=fit["best_epoch"],
-                   epochs_run=fit["timing"]["epochs_run"], val_score=fit["best_score"])
-    else:
-        start = time.perf_counter()
-        model.fit(x, y)
-        out.update(train_s=round(time.perf_counter() - start, 1), best_epoch=None,
-                   epochs_run=None,
-                   val_score=float(score(val.y, model.predict(val.x))))
-        if verbose:
-            print(f"{name} (seed {seed}): fitted in {out['train_s']:.0f} s, validation "
-                  f"S/V F1 {out['val_score']:.3f}")
+    fit = pipeline.train((train.x, train.y), (val.x, val.y), seed=seed, epochs=epochs,
+                         score=score, verbose=verbose)
+    model = fit["model"]
+    out = {"tests": {}, "train_beats": int(len(fit["train_y"])),
+           "train_s": fit["timing"]["train_s"], "best_epoch": fit["best_epoch"],
+           "epochs_run": fit["timing"]["epochs_run"], "val_score": fit["best_score"]}
     out["failed"] = training_failed(out["val_score"])
     if out["failed"] and verbose:
         print(f"{name} (seed {seed}): training failed: best validation S/V F1 "
               f"{out['val_score']} (no validation S or V beat found at any epoch)")
     for test_name, test in tests.items():
-        test = transform(test)
         start = time.perf_counter()
-        proba = (model.predict(test.x, batch_size=1024, verbose=0) if pipeline.keras
-                 else model.predict_proba(test.x))
+        proba = pipeline.predict(fit, test.x)
         seconds = time.perf_counter() - start
         predicted = np.asarray(CLASSES)[_experiment.predicted_classes(proba)]
         out["tests"][test_name] = {
@@ -525,7 +623,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
             "record_average": _ec57.record_average(test.label, predicted, test.record),
             "predicted": predicted, "reference": test.label, "record": test.record,
             "predict_beats_per_s": round(len(test) / max(seconds, 1e-9))}
-    out["parameters"], out["file_bytes"] = _model_size(pipeline, model, constants)
+    out["parameters"], out["file_bytes"] = _model_size(pipeline, model, fit["constants"])
     return out
 
 
