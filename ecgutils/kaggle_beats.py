@@ -36,6 +36,7 @@ __all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "buil
            "KAGGLE_CLASSES", "kept_beats_table", "label_beats", "load_kaggle_beats",
            "load_ptb_beats", "MODEL_KIND", "PTB_CLASSES", "R_PEAK_SOURCES", "read_kaggle_csv",
            "scale_beats", "scaled_splits", "scores_table", "SMOKE_RECORDS",
+           "validation_split",
            "smote_oversample", "split_beats",
            "split_by_record", "write_kaggle_csv"]
 
@@ -503,10 +504,30 @@ def scale_beats(scaler, X) -> np.ndarray:
     return scaler.transform(X.reshape(-1, 1)).reshape(*X.shape, 1).astype(np.float32)
 
 
+def validation_split(beats: BeatSet, train_idx, val_fraction: float = 0.1,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, val)``: a stratified ``val_fraction`` of the training beats held out
+    for selection (indices into ``beats``).
+
+    Examples
+    --------
+    >>> b = BeatSet(np.zeros((40, 187)), np.array([0, 1] * 20), np.full(40, "100"),
+    ...             np.arange(40))
+    >>> [len(i) for i in validation_split(b, np.arange(30), val_fraction=0.2)]
+    [24, 6]
+    """
+    from sklearn.model_selection import train_test_split
+
+    train_idx = np.asarray(train_idx)
+    tr, va = train_test_split(train_idx, test_size=val_fraction, stratify=beats.y[train_idx],
+                              random_state=seed)
+    return tr, va
+
+
 def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1,
                   seed: int = 0, scaler=None) -> dict:
-    """Network inputs of a train/test split: a stratified validation share of the
-    training beats held out, every part through one :func:`fit_beat_scaler` scaler.
+    """Network inputs of a train/test split: :func:`validation_split`, every part through
+    one :func:`fit_beat_scaler` scaler.
 
     The scaler is fitted on the remaining training beats only, unless one is given
     (a pretrained network's, for transfer).
@@ -525,11 +546,7 @@ def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1
     >>> [parts[k][0].shape[0] for k in ("train", "val", "test")], parts["test"][0].shape[1:]
     ([24, 6, 10], (187, 1))
     """
-    from sklearn.model_selection import train_test_split
-
-    train_idx = np.asarray(train_idx)
-    tr, va = train_test_split(train_idx, test_size=val_fraction, stratify=beats.y[train_idx],
-                              random_state=seed)
+    tr, va = validation_split(beats, train_idx, val_fraction, seed)
     scaler = scaler or fit_beat_scaler(beats.X[tr])
     out = {name: (scale_beats(scaler, beats.X[idx]), beats.y[idx])
            for name, idx in (("train", tr), ("val", va), ("test", np.asarray(test_idx)))}

@@ -230,12 +230,29 @@ def _forest(x, seed, n_classes):
                                   class_weight="balanced_subsample")
 
 
-def _fit_beat_scaler(x):
-    scaler = _kb.fit_beat_scaler(x[..., 0])
+class _BeatScaling:
+    """Chapter 06's one global scaler (:func:`ecgutils.kaggle_beats.fit_beat_scaler`),
+    fitted on training beats ``(n, 187, 1)``; ``scaler`` is what a saved model carries."""
 
-    def apply(x):
-        return _kb.scale_beats(scaler, x[..., 0])
-    return apply, {"mean": float(scaler.mean_[0]), "scale": float(scaler.scale_[0])}
+    def __init__(self, x):
+        self.scaler = _kb.fit_beat_scaler(x[..., 0])
+
+    def __call__(self, x):
+        return _kb.scale_beats(self.scaler, x[..., 0])
+
+
+def _fit_beat_scaler(x):
+    apply = _BeatScaling(x)
+    return apply, {"mean": float(apply.scaler.mean_[0]), "scale": float(apply.scaler.scale_[0])}
+
+
+def _reduce_lr_on_plateau():
+    """Chapter 06's schedule: the learning rate times 0.3 after an epoch without a lower
+    validation loss (down to 1e-5)."""
+    import keras
+
+    return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=1,
+                                              min_lr=1e-5)]
 
 
 def _smote(x, y, seed, target=2500):
@@ -256,8 +273,10 @@ class Pipeline:
     classical baseline, a scikit-learn estimator). ``preprocess(x_train)``, when given,
     fits a transform on the training beats only and returns ``(transform, constants)``;
     ``resample(x, y, seed)`` changes the training beats only (SMOTE).
-    ``majority_ratio``: share of the N training beats kept (``subsample_majority``);
-    ``class_weight_power``: the balanced class weights to this power; ``augment``:
+    ``majority_ratio``: share of the N training beats kept (``subsample_majority``), or
+    with ``rotate_majority`` drawn afresh for every epoch, their loss weighted up to match
+    (:func:`ecgutils.models.rotating_batches`); ``callbacks()``: fresh Keras callbacks
+    for one training (a learning-rate schedule); ``class_weight_power``: the balanced class weights to this power; ``augment``:
     keyword arguments of :func:`ecgutils.augment.augment_windows`, for a model whose
     first input is chapter 07's beat windows (augmented afresh in every batch).
 
@@ -284,6 +303,8 @@ class Pipeline:
     resample: Callable | None = None
     keras: bool = True
     augment: dict | None = None
+    rotate_majority: bool = False
+    callbacks: Callable | None = None
 
     def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
         """Inputs of all beats of ``records`` (one database), concatenated.
@@ -307,7 +328,8 @@ class Pipeline:
 
     def train(self, train, val, test=None, *, seed: int = 0, n_classes: int = len(CLASSES),
               epochs: int | None = None, patience: int | None = None, score=None,
-              majority_ratio: float | None = None, label: str | None = None,
+              majority_ratio: float | None = None, batch_size: int | None = None,
+              class_weight_power: float | None = None, label: str | None = None,
               verbose: bool = True) -> dict:
         """Train this approach on ``train``, select the epoch on ``val``, predict ``test`` once.
 
@@ -325,6 +347,9 @@ class Pipeline:
         epochs, patience, majority_ratio : optional
             The protocol's epoch cap, epochs without a better validation score before
             stopping, and share of the N training beats kept; None: this approach's.
+        batch_size, class_weight_power : optional
+            A reader's change to the approach's own (None: the approach's); chapter 08
+            and the chapters leave them to the approach.
         score : callable ``(y_true, y_pred) -> float`` or ``"val_loss"``
             What selects the epoch (:func:`ecgutils.experiment.train_and_evaluate`); a
             forest is scored on ``val`` once. None: accuracy.
@@ -357,7 +382,9 @@ class Pipeline:
         config.set_seed(seed)
         x, y = train[0], np.asarray(train[1])
         ratio = self.majority_ratio if majority_ratio is None else majority_ratio
-        if ratio < 1:
+        batch_size = batch_size or self.batch_size
+        power = self.class_weight_power if class_weight_power is None else class_weight_power
+        if ratio < 1 and not self.rotate_majority:
             keep = _experiment.subsample_majority(y, ratio, seed, majority=0)
             x, y = _take(x, keep), y[keep]
         transform, constants = (lambda a: a), {}
@@ -369,7 +396,7 @@ class Pipeline:
             x, y = self.resample(x, y, seed)
         model = self.build_model(x, seed, n_classes)
         label = label or f"{self.name} (seed {seed})"
-        weights = _experiment.class_weights(y, range(n_classes), self.class_weight_power)
+        weights = _experiment.class_weights(y, range(n_classes), power)
         if self.keras:
             import keras
 
@@ -377,15 +404,21 @@ class Pipeline:
             data = (x, y)
             if self.augment is not None:
                 spec = _ip.BeatSpec()
-                data = _ip.augmented_batches(x, y, weights, self.batch_size, seed,
+                data = _ip.augmented_batches(x, y, weights, batch_size, seed,
                                              round(spec.before_s * spec.fs), self.augment)
+            elif self.rotate_majority:
+                from .models import rotating_batches
+
+                data = rotating_batches(x, y, batch_size, {0: ratio} if ratio < 1 else None,
+                                        weights, seed=seed)
             if test is not None:
                 test = (transform(test[0]), test[1]) if _is_pair(test) else transform(test)
             out = _experiment.train_and_evaluate(
                 model, data, val, test, epochs=epochs or self.epochs,
-                batch_size=self.batch_size, class_weight=weights,
+                batch_size=batch_size, class_weight=weights,
                 patience=self.patience if patience is None else patience, score=score,
-                label=label, verbose=verbose)
+                callbacks=self.callbacks() if self.callbacks else (), label=label,
+                verbose=verbose)
         else:
             if score is None:  # train_and_evaluate's default: accuracy
                 def score(y_true, y_pred):
@@ -451,8 +484,13 @@ PIPELINES = {p.name: p for p in [
              _spectrogram_model, 360.0, epochs=6, batch_size=32),
     Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _smote_inputs,
              _cnn2d_model, 125.0, epochs=8, class_weight_power=0.0, resample=_smote),
+    # chapter 06's recipe: batch 64, class weights to the power 0.25, a fresh share of the
+    # N beats each epoch, the learning rate cut on a plateau (chapter 08 had batch 128,
+    # power 0.5, one fixed share, no schedule); the share of N is the protocol's
     Pipeline("beat_cnn1d", "06", "Kaggle beats, 1D CNN", _kaggle_inputs, _cnn1d_model,
-             125.0, epochs=12, preprocess=_fit_beat_scaler),
+             125.0, epochs=12, batch_size=64, class_weight_power=0.25,
+             preprocess=_fit_beat_scaler, rotate_majority=True,
+             callbacks=_reduce_lr_on_plateau),
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
              majority_ratio=1.0, augment=_ip.AUGMENT),
