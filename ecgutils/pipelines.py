@@ -53,7 +53,8 @@ from . import signal as _signal
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
            "build_inputs", "cached_inputs", "check_no_test_records", "fit_and_score",
            "record_marks", "result_metrics", "run_pipeline",
-           "select_validation_records", "summary", "training_failed"]
+           "select_validation_records", "smote", "spectrogram_images", "summary",
+           "training_failed"]
 
 #: The task of every pipeline: integer labels index this tuple.
 CLASSES = ("N", "S", "V")
@@ -156,13 +157,6 @@ def _kaggle_inputs(record, db, root):
     return beats[..., None], labels
 
 
-def _smote_inputs(record, db, root):
-    from .spectrograms import KAGGLE_SPECTROGRAM, beat_spectrograms
-
-    beats, labels = _kaggle(record, db, root)
-    return beat_spectrograms(beats, _kb.FS_KAGGLE, **KAGGLE_SPECTROGRAM)[0][..., None], labels
-
-
 def _spectrogram_inputs(record, db, root):
     """Chapter 04: 2-s z-scored windows centred on R at 360 Hz, 32x32 STFT images."""
     from .spectrograms import beat_spectrograms
@@ -255,12 +249,65 @@ def _reduce_lr_on_plateau():
                                               min_lr=1e-5)]
 
 
-def _smote(x, y, seed, target=2500):
-    """Chapter 05: SMOTE raises S and V to ``target`` beats (training beats only)."""
-    flat = x.reshape(len(x), -1)
-    targets = {c: target for c in (1, 2) if (y == c).sum() >= 2}
-    xs, ys, _ = _kb.smote_oversample(flat, y, targets, seed=seed)
-    return xs.reshape(-1, *x.shape[1:]).astype(np.float32), ys
+class _StandardScaling:
+    """Chapter 05's scaler: each sample of the beat standardised over the training beats
+    (scikit-learn's ``StandardScaler``); beats come out flat, ``(n, length)``."""
+
+    def __init__(self, x):
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler().fit(np.asarray(x).reshape(len(x), -1))
+
+    def __call__(self, x):
+        return self.scaler.transform(np.asarray(x).reshape(len(x), -1))
+
+
+def _fit_standard_scaler(x):
+    return _StandardScaling(x), {}
+
+
+def smote(target: int = 2500, k_neighbors: int = 5) -> Callable:
+    """A ``resample(x, y, seed)`` for :class:`Pipeline`: SMOTE raises every class but
+    the majority (0) to ``target`` training beats (:func:`ecgutils.kaggle_beats.smote_oversample`;
+    a class with fewer than 2 beats is left as it is).
+
+    Examples
+    --------
+    >>> x, y = np.random.default_rng(0).normal(size=(30, 4)), np.array([0] * 24 + [1] * 6)
+    >>> np.bincount(smote(10)(x, y, 0)[1]).tolist()
+    [24, 10]
+    """
+    def resample(x, y, seed):
+        flat = np.asarray(x).reshape(len(x), -1)
+        targets = {c: target for c in np.unique(y) if c != 0 and (y == c).sum() >= 2}
+        xs, ys, _ = _kb.smote_oversample(flat, y, targets, k_neighbors, seed=seed)
+        return xs.reshape(-1, *np.shape(x)[1:]).astype(np.float32), ys
+    return resample
+
+
+def spectrogram_images(**spectrogram_kw) -> Callable:
+    """A ``represent(x)`` for :class:`Pipeline`: beats at 125 Hz (``(n, length)`` or
+    ``(n, length, 1)``) as spectrogram images ``(n, rows, frames, 1)``
+    (:func:`ecgutils.spectrograms.beat_spectrograms`; default: chapter 05's 16x16,
+    ``KAGGLE_SPECTROGRAM``)."""
+    from .spectrograms import KAGGLE_SPECTROGRAM
+
+    spectrogram_kw = {"fs": _kb.FS_KAGGLE, **(spectrogram_kw or KAGGLE_SPECTROGRAM)}
+
+    def represent(x):
+        from .spectrograms import beat_spectrograms
+
+        return beat_spectrograms(np.asarray(x).reshape(len(x), -1), **spectrogram_kw)[0][..., None]
+    return represent
+
+
+def _chapter05_schedule():
+    """Chapter 05's learning rate: times 0.9 every epoch, and a third after two epochs
+    without a lower validation loss (down to 1e-5)."""
+    import keras
+
+    return [keras.callbacks.LearningRateScheduler(lambda e, lr: lr if e == 0 else lr * 0.9),
+            keras.callbacks.ReduceLROnPlateau(factor=1 / 3, patience=2, min_lr=1e-5)]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -272,7 +319,9 @@ class Pipeline:
     ``build_model(x_train, seed, n_classes)`` a compiled Keras model (or, for the
     classical baseline, a scikit-learn estimator). ``preprocess(x_train)``, when given,
     fits a transform on the training beats only and returns ``(transform, constants)``;
-    ``resample(x, y, seed)`` changes the training beats only (SMOTE).
+    ``resample(x, y, seed)`` changes the training beats only (SMOTE), and
+    ``represent(x)``, when given, turns every split's (preprocessed, resampled) beats into
+    what the model reads (spectrograms).
     ``majority_ratio``: share of the N training beats kept (``subsample_majority``), or
     with ``rotate_majority`` drawn afresh for every epoch, their loss weighted up to match
     (:func:`ecgutils.models.rotating_batches`); ``callbacks()``: fresh Keras callbacks
@@ -305,6 +354,7 @@ class Pipeline:
     augment: dict | None = None
     rotate_majority: bool = False
     callbacks: Callable | None = None
+    represent: Callable | None = None
 
     def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
         """Inputs of all beats of ``records`` (one database), concatenated.
@@ -326,33 +376,95 @@ class Pipeline:
             x = np.concatenate(parts)
         return Inputs(x, np.concatenate(labels), np.concatenate(names))
 
-    def train(self, train, val, test=None, *, seed: int = 0, n_classes: int = len(CLASSES),
-              epochs: int | None = None, patience: int | None = None, score=None,
-              majority_ratio: float | None = None, batch_size: int | None = None,
-              class_weight_power: float | None = None, label: str | None = None,
-              verbose: bool = True) -> dict:
-        """Train this approach on ``train``, select the epoch on ``val``, predict ``test`` once.
+    def prepare(self, train, val, test=None, *, seed: int = 0,
+                majority_ratio: float | None = None) -> dict:
+        """The model's inputs, from a protocol's beats: N training beats subsampled,
+        the preprocessing fitted on the training beats and applied to every split, the
+        training beats resampled (SMOTE), the representation computed.
 
         Parameters
         ----------
         train, val : tuple ``(x, y)``
-            Model inputs (as :meth:`build_inputs` makes them) and integer class indices,
-            0 being the majority class (N), whose training beats are subsampled.
+            Inputs (as :meth:`build_inputs` makes them) and integer class indices, 0
+            being the majority class (N), whose training beats are subsampled.
         test : tuple ``(x, y)`` or ``x``, optional
-            Only predicted, after training (:func:`ecgutils.experiment.train_and_evaluate`).
         seed : int
-            Seeds the subsampling, the model's initial weights and the shuffling.
+            Seeds the subsampling and the resampling.
+        majority_ratio : float, optional
+            Share of the N training beats kept (or, with ``rotate_majority``, drawn for
+            each epoch); None: this approach's.
+
+        Returns
+        -------
+        dict
+            ``train``, ``val`` (and ``test``): what the model reads; ``train_index``:
+            the training beats kept (indices into ``train``); ``preprocess``: the fitted
+            preprocessing alone; ``transform``: preprocessing and representation, as
+            :meth:`predict` applies them; ``constants``: the preprocessing's numbers;
+            ``majority_ratio``; ``prepare_s``: seconds.
+
+        See Also
+        --------
+        fit : trains on what this returns; train : both.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).normal(size=(40, 187, 1))
+        >>> y = np.array([0] * 30 + [1] * 5 + [2] * 5)
+        >>> p = PIPELINES["smote_cnn2d"].prepare((x, y), (x, y), majority_ratio=0.5)
+        >>> len(p["train_index"]), p["train"][0].shape, np.bincount(p["train"][1]).tolist()
+        (25, (5015, 16, 16, 1), [15, 2500, 2500])
+        """
+        start = time.perf_counter()
+        x, y = train[0], np.asarray(train[1])
+        ratio = self.majority_ratio if majority_ratio is None else majority_ratio
+        keep = np.arange(len(y))
+        if ratio < 1 and not self.rotate_majority:
+            keep = _experiment.subsample_majority(y, ratio, seed, majority=0)
+            x, y = _take(x, keep), y[keep]
+        preprocess, constants = _identity, {}
+        if self.preprocess is not None:
+            preprocess, constants = self.preprocess(x)
+            x = preprocess(x)
+        if self.resample is not None:
+            x, y = self.resample(x, y, seed)
+        represent = self.represent or _identity
+
+        def transform(a):
+            return represent(preprocess(a))
+
+        out = {"train": (represent(x), y), "val": (transform(val[0]), np.asarray(val[1]))}
+        if test is not None:
+            out["test"] = (transform(test[0]), np.asarray(test[1])) if _is_pair(test) \
+                else transform(test)
+        return {**out, "train_index": keep, "preprocess": preprocess, "transform": transform,
+                "constants": constants, "majority_ratio": ratio,
+                "prepare_s": round(time.perf_counter() - start, 2)}
+
+    def fit(self, prepared: dict, *, seed: int = 0, n_classes: int = len(CLASSES),
+            epochs: int | None = None, patience: int | None = None, score=None,
+            batch_size: int | None = None, class_weight_power: float | None = None,
+            label: str | None = None, verbose: bool = True) -> dict:
+        """Train on what :meth:`prepare` returned, select the epoch on its ``val``,
+        predict its ``test`` once.
+
+        Parameters
+        ----------
+        prepared : dict
+            :meth:`prepare`'s.
+        seed : int
+            Seeds the model's initial weights and the shuffling.
         n_classes : int
             Outputs of the model (chapter 08: N, S, V).
-        epochs, patience, majority_ratio : optional
-            The protocol's epoch cap, epochs without a better validation score before
-            stopping, and share of the N training beats kept; None: this approach's.
-        batch_size, class_weight_power : optional
-            A reader's change to the approach's own (None: the approach's); chapter 08
-            and the chapters leave them to the approach.
+        epochs, patience : int, optional
+            The protocol's epoch cap and epochs without a better validation score before
+            stopping; None: this approach's.
         score : callable ``(y_true, y_pred) -> float`` or ``"val_loss"``
             What selects the epoch (:func:`ecgutils.experiment.train_and_evaluate`); a
             forest is scored on ``val`` once. None: accuracy.
+        batch_size, class_weight_power : optional
+            A reader's change to the approach's own (None: the approach's); chapter 08
+            and the chapters leave them to the approach.
         label : str, optional
             Named in the line printed per training.
 
@@ -360,40 +472,22 @@ class Pipeline:
         -------
         dict
             :func:`ecgutils.experiment.train_and_evaluate`'s dict (for the forest: the
-            same keys, ``best_epoch`` and ``epochs_run`` None), with ``transform`` (the
-            fitted preprocessing, applied by :meth:`predict`), ``constants`` (its
-            numbers, saved with the model), ``class_weight`` and ``train_y`` (the labels
-            trained on, after subsampling and resampling).
+            same keys, ``best_epoch`` and ``epochs_run`` None), with ``class_weight``,
+            ``train_y`` (the labels trained on, after subsampling and resampling) and
+            ``prepared``'s ``transform``, ``preprocess``, ``constants`` and
+            ``train_index``.
 
         See Also
         --------
-        fit_and_score : chapter 08's protocol on top of this.
-
-        Examples
-        --------
-        >>> x = np.random.default_rng(0).normal(size=(60, 22)).astype("float32")
-        >>> y = np.repeat([0, 1, 2], 20)
-        >>> out = PIPELINES["classical"].train((x, y), (x, y), (x, y), verbose=False)
-        >>> out["y_pred"].shape, out["train_y"].shape
-        ((60,), (60,))
+        train : prepare and fit in one call.
         """
         from . import config
 
         config.set_seed(seed)
-        x, y = train[0], np.asarray(train[1])
-        ratio = self.majority_ratio if majority_ratio is None else majority_ratio
+        (x, y), val, test = prepared["train"], prepared["val"], prepared.get("test")
         batch_size = batch_size or self.batch_size
         power = self.class_weight_power if class_weight_power is None else class_weight_power
-        if ratio < 1 and not self.rotate_majority:
-            keep = _experiment.subsample_majority(y, ratio, seed, majority=0)
-            x, y = _take(x, keep), y[keep]
-        transform, constants = (lambda a: a), {}
-        if self.preprocess is not None:
-            transform, constants = self.preprocess(x)
-            x = transform(x)
-        val = (transform(val[0]), np.asarray(val[1]))
-        if self.resample is not None:
-            x, y = self.resample(x, y, seed)
+        ratio = prepared["majority_ratio"]
         model = self.build_model(x, seed, n_classes)
         label = label or f"{self.name} (seed {seed})"
         weights = _experiment.class_weights(y, range(n_classes), power)
@@ -411,8 +505,6 @@ class Pipeline:
 
                 data = rotating_batches(x, y, batch_size, {0: ratio} if ratio < 1 else None,
                                         weights, seed=seed)
-            if test is not None:
-                test = (transform(test[0]), test[1]) if _is_pair(test) else transform(test)
             out = _experiment.train_and_evaluate(
                 model, data, val, test, epochs=epochs or self.epochs,
                 batch_size=batch_size, class_weight=weights,
@@ -436,24 +528,49 @@ class Pipeline:
                 print(f"{label}: fitted in {train_s:.0f} s, best validation score {best:.3f}")
             if test is not None:
                 start = time.perf_counter()
-                proba = model.predict_proba(transform(test[0] if _is_pair(test) else test))
+                proba = model.predict_proba(test[0] if _is_pair(test) else test)
                 predict_s = time.perf_counter() - start
                 out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
                 if _is_pair(test):
                     out["y_true"] = np.asarray(test[1])
                 out["timing"].update(predict_s=round(predict_s, 2),
                                      predict_beats_per_s=round(len(proba) / max(predict_s, 1e-9)))
-        out.update(transform=transform, constants=constants, class_weight=weights,
-                   train_y=np.asarray(y))
+        out.update({k: prepared[k] for k in ("transform", "preprocess", "constants",
+                                             "train_index")},
+                   class_weight=weights, train_y=np.asarray(y))
         return out
 
+    def train(self, train, val, test=None, *, seed: int = 0, majority_ratio: float | None = None,
+              **fit_kw) -> dict:
+        """Train this approach on ``train``, select the epoch on ``val``, predict ``test``
+        once: :meth:`prepare`, then :meth:`fit` (``fit_kw``: its keyword arguments,
+        the protocol's epoch cap, patience, selection score, number of classes).
+
+        Every chapter that trains an approach of :data:`PIPELINES` calls this (or the
+        two steps), with its own protocol; chapter 08's :func:`fit_and_score` too.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).normal(size=(60, 22)).astype("float32")
+        >>> y = np.repeat([0, 1, 2], 20)
+        >>> out = PIPELINES["classical"].train((x, y), (x, y), (x, y), verbose=False)
+        >>> out["y_pred"].shape, out["train_y"].shape
+        ((60,), (60,))
+        """
+        prepared = self.prepare(train, val, test, seed=seed, majority_ratio=majority_ratio)
+        return self.fit(prepared, seed=seed, **fit_kw)
+
     def predict(self, fitted: dict, x) -> np.ndarray:
-        """Class probabilities of a model :meth:`train` returned, for inputs ``x``
-        (its preprocessing applied first)."""
+        """Class probabilities of a model :meth:`fit` returned, for inputs ``x`` (its
+        preprocessing and representation applied first)."""
         x = fitted["transform"](x)
         if self.keras:
             return fitted["model"].predict(x, batch_size=1024, verbose=0)
         return fitted["model"].predict_proba(x)
+
+
+def _identity(x):
+    return x
 
 
 def _is_pair(data) -> bool:
@@ -482,8 +599,13 @@ PIPELINES = {p.name: p for p in [
     # chapter 04's batch of 32: with 128, a few epochs are too few steps for this network
     Pipeline("spectrogram_cnn", "04", "2-s spectrograms, CNN", _spectrogram_inputs,
              _spectrogram_model, 360.0, epochs=6, batch_size=32),
-    Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _smote_inputs,
-             _cnn2d_model, 125.0, epochs=8, class_weight_power=0.0, resample=_smote),
+    # chapter 05's recipe: each beat sample standardised, SMOTE on the beats, then the
+    # spectrograms, the learning rate decayed (chapter 08 had SMOTE on the images of
+    # unscaled beats, no schedule)
+    Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _kaggle_inputs,
+             _cnn2d_model, 125.0, epochs=8, class_weight_power=0.0,
+             preprocess=_fit_standard_scaler, resample=smote(), represent=spectrogram_images(),
+             callbacks=_chapter05_schedule),
     # chapter 06's recipe: batch 64, class weights to the power 0.25, a fresh share of the
     # N beats each epoch, the learning rate cut on a plateau (chapter 08 had batch 128,
     # power 0.5, one fixed share, no schedule); the share of N is the protocol's

@@ -60,7 +60,7 @@ csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.cs
 # ## Setup
 
 # %%
-from functools import partial
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -91,8 +91,7 @@ records = ["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"]
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)
 CLASSES = np.asarray(ek.KAGGLE_CLASSES)
-tf = eu.models.import_tensorflow()
-import keras
+eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
 
 print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
@@ -144,13 +143,33 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 #    (`eu.kaggle_beats.smote_oversample`).
 # 4. **spectrograms** of every split (next section).
 #
-# `eu.spectrograms.prepare_beat_images` does these steps.
+# The approach's `prepare` (`eu.pipelines.PIPELINES["smote_cnn2d"]`) does these steps.
 
 # %%
-prepare = partial(eu.spectrograms.prepare_beat_images, beats.X, beats.y, max_majority=max_per_class,
-                  k_neighbors=k_neighbors, seed=seed, n_classes=len(CLASSES), **SPECTROGRAM)
+# the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter 08's entry, with
+# this chapter's knobs; its protocol (five classes, its splits, the cap, selection on the
+# validation loss) goes in as parameters of the calls
+approach = replace(eu.pipelines.PIPELINES["smote_cnn2d"], batch_size=batch_size,
+                   resample=eu.pipelines.smote(smote_target, k_neighbors),
+                   represent=eu.pipelines.spectrogram_images(**SPECTROGRAM))
+
+
+def prepare(approach, train_idx, test_idx):
+    """The approach's inputs for one split: validation held out, N capped, and so on."""
+    fit_idx, val_idx = ek.validation_split(beats, train_idx, seed=seed)
+    y_fit = beats.y[fit_idx]
+    ratio = min(1.0, max_per_class / np.bincount(y_fit).max())
+    p = approach.prepare(*((beats.X[i], beats.y[i]) for i in (fit_idx, val_idx, test_idx)),
+                         seed=seed, majority_ratio=ratio)
+    count = lambda y: np.bincount(y, minlength=len(CLASSES))
+    p["stages"] = {"training split": count(y_fit), "after the cap": count(y_fit[p["train_index"]]),
+                   "after SMOTE": count(p["train"][1]), "test split": count(beats.y[test_idx])}
+    p["X_test"] = p["preprocess"](beats.X[test_idx])  # the standardised test beats
+    return p
+
+
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
-prepared = prepare(train_idx, test_idx, smote_target=smote_target)
+prepared = prepare(approach, train_idx, test_idx)
 distribution = pd.DataFrame(prepared["stages"], index=CLASSES)
 distribution
 
@@ -202,21 +221,16 @@ for j, (c, i) in enumerate(zip(CLASSES, first)):
 # the best epoch and predicts the test beats once.
 
 # %%
-eu.models.build_spectrogram_cnn2d(prepared["train"][0].shape[1:], len(CLASSES)).summary()
+approach.build_model(prepared["train"][0], seed, len(CLASSES)).summary()
 
 
 # %%
 HEADLINE = ("accuracy", "weighted precision", "weighted recall", "weighted F1", "macro F1")
 
 
-def fit(data, label, class_weight=None):
-    keras.utils.set_random_seed(seed)
-    schedule = [keras.callbacks.LearningRateScheduler(lambda e, lr: lr if e == 0 else lr * 0.9),
-                keras.callbacks.ReduceLROnPlateau(factor=1 / 3, patience=2, min_lr=1e-5)]
-    r = eu.experiment.train_and_evaluate(
-        eu.models.build_spectrogram_cnn2d(data["train"][0].shape[1:], len(CLASSES)),
-        data["train"], data["val"], data["test"], epochs=epochs, batch_size=batch_size,
-        class_weight=class_weight, patience=3, score="val_loss", callbacks=schedule, label=label)
+def fit(approach, data, label):
+    r = approach.fit(data, seed=seed, n_classes=len(CLASSES), epochs=epochs, patience=3,
+                     score="val_loss", label=label)
     r["y_true"], r["y_pred"] = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
     m = r["metrics"] = eu.evaluate.classification_metrics(r["y_true"], r["y_pred"], CLASSES,
                                                           r["y_score"])
@@ -226,8 +240,8 @@ def fit(data, label, class_weight=None):
     return r
 
 
-smote_run = fit(prepared, "SMOTE, beat_random")
-smote_run["timing"].update(spectrogram_s=prepared["spectrogram_s"])
+smote_run = fit(approach, prepared, "SMOTE, beat_random")
+smote_run["timing"].update(prepare_s=prepared["prepare_s"])
 
 # %% tags=["hide-input"]
 eu.plots.plot_training_curves(smote_run["history"]);
@@ -273,10 +287,13 @@ pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precisi
 # trains on the capped beats as they are.
 
 # %%
-plain = prepare(train_idx, test_idx)  # no smote_target: no SMOTE
-weights = eu.experiment.class_weights(CLASSES[plain["train"][1]], CLASSES)
-ablation = {"SMOTE": smote_run, "class weights": fit(plain, "class weights, beat_random", weights),
-            "neither": fit(plain, "neither, beat_random")}
+neither = replace(approach, resample=None)  # the same approach without SMOTE
+plain = prepare(neither, train_idx, test_idx)
+ablation = {"SMOTE": smote_run,
+            "class weights": fit(replace(neither, class_weight_power=1.0), plain,
+                                 "class weights, beat_random"),
+            "neither": fit(neither, plain, "neither, beat_random")}
+weights = ablation["class weights"]["class_weight"]
 ablation_table = pd.DataFrame.from_dict({name: r["headline"] | {
     f"recall {c}": r["metrics"]["per_class"][c]["recall"] for c in CLASSES} | {k: r["timing"][k]
     for k in ("train_beats", "train_s")} for name, r in ablation.items()}, orient="index")
@@ -310,8 +327,8 @@ ablation_table.round(4)
 # %%
 runs_compared = {"beat_random": smote_run}
 if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
-    runs_compared["ds1ds2"] = fit(prepare(*ek.split_beats(beats, "ds1ds2"),
-                                          smote_target=smote_target), "SMOTE, ds1ds2")
+    runs_compared["ds1ds2"] = fit(approach, prepare(approach, *ek.split_beats(beats, "ds1ds2")),
+                                  "SMOTE, ds1ds2")
 pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)
 

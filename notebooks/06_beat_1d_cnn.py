@@ -269,7 +269,7 @@ def train_approach(parts, epochs, label):
 
 
 result = train_approach(parts, epochs, "beat_random")
-model, scaler = result["model"], result["transform"].scaler
+model, scaler = result["model"], result["preprocess"].scaler
 metrics_random = ek.beat_metrics(result, CLASSES)
 y_true, y_pred = (np.asarray(CLASSES)[result[k]] for k in ("y_true", "y_pred"))
 
