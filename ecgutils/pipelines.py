@@ -1,9 +1,12 @@
-"""Every approach of the book as a named pipeline, run under any protocol (chapter 08).
+"""Every approach of the book as a named pipeline, run under any protocol.
 
-A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`) and builds
-its model; :func:`run_pipeline` trains one on some records, selects on others and scores
-any number of test sets in AAMI EC57 terms, with its timing, parameter count and model
-file size. :data:`PIPELINES` holds one per chapter:
+A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`), builds
+its model and trains it (:meth:`Pipeline.train`: the one training of the approach, which
+the chapters that train it call with their own protocol); :func:`run_pipeline` is chapter
+08's protocol: it trains one on some records, selects on others and scores any number of
+test sets in AAMI EC57 terms, with its timing, parameter count and model file size.
+:data:`PIPELINES` holds one per chapter (a new approach is one entry and its model
+builder; chapter 08 runs every entry):
 
 ========================  =======  ===========================================================
 name                      chapter  inputs -> model
@@ -13,7 +16,7 @@ name                      chapter  inputs -> model
 ``simple_rnn``            03       the same beats -> SimpleRNN
 ``lstm``                  03       the same beats -> LSTM
 ``spectrogram_cnn``       04       2-s windows at 360 Hz -> 32x32 STFT images -> 2D CNN
-``smote_cnn2d``           05       Kaggle beats -> 16x16 spectrograms, SMOTE -> 2D CNN
+``smote_cnn2d``           05       Kaggle beats standardised, SMOTE, 16x16 spectrograms -> 2D CNN
 ``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
 ``interpatient``          07       P-wave window + template channel, relative RR -> two branches
 ``classical``             07       relative RR, shape vs usual beat, rhythm -> random forest
@@ -325,14 +328,16 @@ class Pipeline:
     ``majority_ratio``: share of the N training beats kept (``subsample_majority``), or
     with ``rotate_majority`` drawn afresh for every epoch, their loss weighted up to match
     (:func:`ecgutils.models.rotating_batches`); ``callbacks()``: fresh Keras callbacks
-    for one training (a learning-rate schedule); ``class_weight_power``: the balanced class weights to this power; ``augment``:
-    keyword arguments of :func:`ecgutils.augment.augment_windows`, for a model whose
-    first input is chapter 07's beat windows (augmented afresh in every batch).
+    for one training (a learning-rate schedule); ``class_weight_power``: the balanced
+    class weights to this power; ``augment``: keyword arguments of
+    :func:`ecgutils.augment.augment_windows`, for a model whose first input is chapter
+    07's beat windows (augmented afresh in every batch).
 
     The approach (model, batch size, class-weight power, preprocessing, resampling,
-    augmentation) is fixed here; :meth:`train` takes what a protocol chooses (which
-    beats, which classes, the selection score and patience, the epoch cap, how many N
-    beats are kept), with chapter 08's choices as defaults. A chapter that trains an
+    representation, augmentation, learning-rate schedule) is fixed here; :meth:`train`
+    takes what a protocol chooses (which beats, which classes, the selection score and
+    patience, the epoch cap, how many N beats are kept), with chapter 08's choices as
+    defaults. A chapter that trains an
     approach calls :meth:`train` with its own protocol, so its numbers and chapter 08's
     come from one definition.
     """

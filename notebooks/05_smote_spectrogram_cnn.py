@@ -48,7 +48,7 @@ smoke = None            # None: follow ECG_SMOKE; True: a few records, 1 epoch (
 seed = 0
 results_dir = "results"
 epochs = 10
-batch_size = 128
+batch_size = None       # None: the approach's (eu.pipelines.PIPELINES["smote_cnn2d"]: 128)
 max_per_class = 10000   # normal (majority) training beats kept before SMOTE (random undersampling)
 smote_target = 2500     # SMOTE raises every smaller training class to this many beats
 k_neighbors = 5         # SMOTE neighbours (lowered for a class with fewer beats)
@@ -61,6 +61,7 @@ csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.cs
 
 # %%
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -73,8 +74,8 @@ from ecgutils.experiment import glue
 SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db", "method")
 positive = ("int", {"minimum": 1})
 chapter = eu.book.setup(globals(), {
-    **dict.fromkeys(("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"),
-                    positive),
+    **dict.fromkeys(("epochs", "max_per_class", "smote_target", "k_neighbors"), positive),
+    "batch_size": ("int", {"minimum": 1, "allow_none": True}),
     "spectrogram": ("dict", {"choices": SPECTROGRAM_KEYS}),
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True})},
@@ -149,27 +150,13 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 # the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter 08's entry, with
 # this chapter's knobs; its protocol (five classes, its splits, the cap, selection on the
 # validation loss) goes in as parameters of the calls
-approach = replace(eu.pipelines.PIPELINES["smote_cnn2d"], batch_size=batch_size,
+approach = replace(eu.pipelines.PIPELINES["smote_cnn2d"],
                    resample=eu.pipelines.smote(smote_target, k_neighbors),
                    represent=eu.pipelines.spectrogram_images(**SPECTROGRAM))
-
-
-def prepare(approach, train_idx, test_idx):
-    """The approach's inputs for one split: validation held out, N capped, and so on."""
-    fit_idx, val_idx = ek.validation_split(beats, train_idx, seed=seed)
-    y_fit = beats.y[fit_idx]
-    ratio = min(1.0, max_per_class / np.bincount(y_fit).max())
-    p = approach.prepare(*((beats.X[i], beats.y[i]) for i in (fit_idx, val_idx, test_idx)),
-                         seed=seed, majority_ratio=ratio)
-    count = lambda y: np.bincount(y, minlength=len(CLASSES))
-    p["stages"] = {"training split": count(y_fit), "after the cap": count(y_fit[p["train_index"]]),
-                   "after SMOTE": count(p["train"][1]), "test split": count(beats.y[test_idx])}
-    p["X_test"] = p["preprocess"](beats.X[test_idx])  # the standardised test beats
-    return p
-
-
+batch_size = batch_size or approach.batch_size
+prepare = partial(ek.prepare_split, beats=beats, max_majority=max_per_class, seed=seed)
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
-prepared = prepare(approach, train_idx, test_idx)
+prepared = prepare(approach, train_idx=train_idx, test_idx=test_idx)
 distribution = pd.DataFrame(prepared["stages"], index=CLASSES)
 distribution
 
@@ -230,7 +217,7 @@ HEADLINE = ("accuracy", "weighted precision", "weighted recall", "weighted F1", 
 
 def fit(approach, data, label):
     r = approach.fit(data, seed=seed, n_classes=len(CLASSES), epochs=epochs, patience=3,
-                     score="val_loss", label=label)
+                     score="val_loss", batch_size=batch_size, label=label)
     r["y_true"], r["y_pred"] = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
     m = r["metrics"] = eu.evaluate.classification_metrics(r["y_true"], r["y_pred"], CLASSES,
                                                           r["y_score"])
@@ -288,7 +275,7 @@ pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precisi
 
 # %%
 neither = replace(approach, resample=None)  # the same approach without SMOTE
-plain = prepare(neither, train_idx, test_idx)
+plain = prepare(neither, train_idx=train_idx, test_idx=test_idx)
 ablation = {"SMOTE": smote_run,
             "class weights": fit(replace(neither, class_weight_power=1.0), plain,
                                  "class weights, beat_random"),
@@ -327,7 +314,8 @@ ablation_table.round(4)
 # %%
 runs_compared = {"beat_random": smote_run}
 if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
-    runs_compared["ds1ds2"] = fit(approach, prepare(approach, *ek.split_beats(beats, "ds1ds2")),
+    ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
+    runs_compared["ds1ds2"] = fit(approach, prepare(approach, train_idx=ds_train, test_idx=ds_test),
                                   "SMOTE, ds1ds2")
 pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)

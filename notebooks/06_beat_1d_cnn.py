@@ -57,7 +57,7 @@ epochs = 14               # beat_random training (early stopping may end it soon
 epochs_ds1ds2 = 5         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
 batch_size = None         # None: the approach's (eu.pipelines.PIPELINES["beat_cnn1d"]: 64)
-class_weight_power = None  # balanced class weights to this power (0 none, 1 full); None: the approach's (0.25)
+class_weight_power = None  # balanced class weights to this power (0-1); None: the approach's (0.25)
 normal_fraction = 0.33    # share of the N training beats drawn afresh for each epoch (1: all)
 r_peaks = "annotated"     # where beats start: "annotated" R peaks (as in the Kaggle files) or the paper's "threshold"
 csv_dir = None            # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
@@ -97,7 +97,8 @@ CLASSES = list(ek.KAGGLE_CLASSES)
 # epoch, selection on the validation loss) goes in as parameters of its train call
 approach = eu.pipelines.PIPELINES["beat_cnn1d"]
 batch_size = batch_size or approach.batch_size
-class_weight_power = approach.class_weight_power if class_weight_power is None else class_weight_power
+if class_weight_power is None:
+    class_weight_power = approach.class_weight_power
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
 st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122", "sele0211",
@@ -214,7 +215,7 @@ fit_idx, val_idx = ek.validation_split(beats, train_idx, seed=seed)
 parts = {k: (beats.X[i][..., None], beats.y[i])
          for k, i in (("train", fit_idx), ("val", val_idx), ("test", test_idx))}
 weights = eu.experiment.class_weights(parts["train"][1], range(len(CLASSES)),
-                                      power=class_weight_power)  # as the approach's train computes them
+                                      power=class_weight_power)  # as the approach computes them
 print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:",
       {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 
