@@ -266,7 +266,9 @@ class _StandardScaling:
 
 
 def _fit_standard_scaler(x):
-    return _StandardScaling(x), {}
+    apply = _StandardScaling(x)
+    return apply, {"mean": apply.scaler.mean_.round(6).tolist(),
+                   "scale": apply.scaler.scale_.round(6).tolist()}
 
 
 def smote(target: int = 2500, k_neighbors: int = 5) -> Callable:
