@@ -34,8 +34,10 @@ __all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "buil
            "class_error_report",
            "classify_beats", "extract_kachuee_beats", "fit_beat_scaler", "FS_KAGGLE",
            "KAGGLE_CLASSES", "kept_beats_table", "label_beats", "load_kaggle_beats",
-           "load_ptb_beats", "MODEL_KIND", "PTB_CLASSES", "R_PEAK_SOURCES", "read_kaggle_csv",
+           "load_ptb_beats", "MODEL_KIND", "prepare_split", "PTB_CLASSES", "R_PEAK_SOURCES",
+           "read_kaggle_csv",
            "scale_beats", "scaled_splits", "scores_table", "SMOKE_RECORDS",
+           "validation_split",
            "smote_oversample", "split_beats",
            "split_by_record", "write_kaggle_csv"]
 
@@ -503,10 +505,87 @@ def scale_beats(scaler, X) -> np.ndarray:
     return scaler.transform(X.reshape(-1, 1)).reshape(*X.shape, 1).astype(np.float32)
 
 
+def validation_split(beats: BeatSet, train_idx, val_fraction: float = 0.1,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, val)``: a stratified ``val_fraction`` of the training beats held out
+    for selection (indices into ``beats``).
+
+    Examples
+    --------
+    >>> b = BeatSet(np.zeros((40, 187)), np.array([0, 1] * 20), np.full(40, "100"),
+    ...             np.arange(40))
+    >>> [len(i) for i in validation_split(b, np.arange(30), val_fraction=0.2)]
+    [24, 6]
+    """
+    from sklearn.model_selection import train_test_split
+
+    train_idx = np.asarray(train_idx)
+    tr, va = train_test_split(train_idx, test_size=val_fraction, stratify=beats.y[train_idx],
+                              random_state=seed)
+    return tr, va
+
+
+def prepare_split(approach, beats: BeatSet, train_idx, test_idx, max_majority: int,
+                  seed: int = 0) -> dict:
+    """An approach's inputs for one split of the beats (chapter 05).
+
+    A stratified tenth of the training beats is held out for validation
+    (:func:`validation_split`); the majority class keeps at most ``max_majority``
+    training beats; then the approach's own steps
+    (:meth:`ecgutils.pipelines.Pipeline.prepare`: preprocessing fitted on the training
+    beats, resampling of the training beats, representation of every split).
+
+    Parameters
+    ----------
+    approach : ecgutils.pipelines.Pipeline
+    beats : BeatSet
+    train_idx, test_idx : arrays of int
+        The split (:func:`split_beats`).
+    max_majority : int
+        Most training beats of the majority class (class 0).
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``Pipeline.prepare``'s, with ``stages`` (class counts: the training split, after
+        the cap, after resampling, the test split) and ``X_test`` (the test beats after
+        the approach's preprocessing).
+
+    See Also
+    --------
+    ecgutils.pipelines.Pipeline.fit : trains on what this returns.
+
+    Examples
+    --------
+    >>> from ecgutils.pipelines import PIPELINES
+    >>> b = BeatSet(np.random.default_rng(0).random((80, 187)), np.array([0] * 60 + [1] * 20),
+    ...             np.full(80, "100"), np.arange(80))
+    >>> p = prepare_split(PIPELINES["smote_cnn2d"], b, np.arange(70), np.arange(70, 80), 30)
+    >>> p["stages"]["after the cap"][:2].tolist(), p["train"][0].shape[1:]
+    ([30, 9], (16, 16, 1))
+    """
+    fit_idx, val_idx = validation_split(beats, train_idx, seed=seed)
+    y_fit = beats.y[fit_idx]
+    ratio = min(1.0, max_majority / max(int((y_fit == 0).sum()), 1))
+    out = approach.prepare(*((beats.X[i], beats.y[i]) for i in (fit_idx, val_idx, test_idx)),
+                           seed=seed, majority_ratio=ratio)
+
+    def count(y):
+        return np.bincount(y, minlength=len(beats.classes))
+
+    out["stages"] = {"training split": count(y_fit),
+                     "after the cap": count(y_fit[out["train_index"]]),
+                     "after SMOTE": count(out["train"][1]),
+                     "test split": count(beats.y[np.asarray(test_idx)])}
+    out["X_test"] = out["preprocess"](beats.X[np.asarray(test_idx)])
+    return out
+
+
 def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1,
                   seed: int = 0, scaler=None) -> dict:
-    """Network inputs of a train/test split: a stratified validation share of the
-    training beats held out, every part through one :func:`fit_beat_scaler` scaler.
+    """Network inputs of a train/test split: :func:`validation_split`, every part through
+    one :func:`fit_beat_scaler` scaler.
 
     The scaler is fitted on the remaining training beats only, unless one is given
     (a pretrained network's, for transfer).
@@ -525,11 +604,7 @@ def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1
     >>> [parts[k][0].shape[0] for k in ("train", "val", "test")], parts["test"][0].shape[1:]
     ([24, 6, 10], (187, 1))
     """
-    from sklearn.model_selection import train_test_split
-
-    train_idx = np.asarray(train_idx)
-    tr, va = train_test_split(train_idx, test_size=val_fraction, stratify=beats.y[train_idx],
-                              random_state=seed)
+    tr, va = validation_split(beats, train_idx, val_fraction, seed)
     scaler = scaler or fit_beat_scaler(beats.X[tr])
     out = {name: (scale_beats(scaler, beats.X[idx]), beats.y[idx])
            for name, idx in (("train", tr), ("val", va), ("test", np.asarray(test_idx)))}

@@ -1,9 +1,12 @@
-"""Every approach of the book as a named pipeline, run under any protocol (chapter 08).
+"""Every approach of the book as a named pipeline, run under any protocol.
 
-A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`) and builds
-its model; :func:`run_pipeline` trains one on some records, selects on others and scores
-any number of test sets in AAMI EC57 terms, with its timing, parameter count and model
-file size. :data:`PIPELINES` holds one per chapter:
+A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`), builds
+its model and trains it (:meth:`Pipeline.train`: the one training of the approach, which
+the chapters that train it call with their own protocol); :func:`run_pipeline` is chapter
+08's protocol: it trains one on some records, selects on others and scores any number of
+test sets in AAMI EC57 terms, with its timing, parameter count and model file size.
+:data:`PIPELINES` holds one per chapter (a new approach is one entry and its model
+builder; chapter 08 runs every entry):
 
 ========================  =======  ===========================================================
 name                      chapter  inputs -> model
@@ -13,7 +16,7 @@ name                      chapter  inputs -> model
 ``simple_rnn``            03       the same beats -> SimpleRNN
 ``lstm``                  03       the same beats -> LSTM
 ``spectrogram_cnn``       04       2-s windows at 360 Hz -> 32x32 STFT images -> 2D CNN
-``smote_cnn2d``           05       Kaggle beats -> 16x16 spectrograms, SMOTE -> 2D CNN
+``smote_cnn2d``           05       Kaggle beats standardised, SMOTE, 16x16 spectrograms -> 2D CNN
 ``beat_cnn1d``            06       Kaggle beats, one global scaler -> 1D CNN
 ``interpatient``          07       P-wave window + template channel, relative RR -> two branches
 ``classical``             07       relative RR, shape vs usual beat, rhythm -> random forest
@@ -53,7 +56,8 @@ from . import signal as _signal
 __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
            "build_inputs", "cached_inputs", "check_no_test_records", "fit_and_score",
            "record_marks", "result_metrics", "run_pipeline",
-           "select_validation_records", "summary", "training_failed"]
+           "select_validation_records", "smote", "spectrogram_images", "summary",
+           "training_failed"]
 
 #: The task of every pipeline: integer labels index this tuple.
 CLASSES = ("N", "S", "V")
@@ -156,13 +160,6 @@ def _kaggle_inputs(record, db, root):
     return beats[..., None], labels
 
 
-def _smote_inputs(record, db, root):
-    from .spectrograms import KAGGLE_SPECTROGRAM, beat_spectrograms
-
-    beats, labels = _kaggle(record, db, root)
-    return beat_spectrograms(beats, _kb.FS_KAGGLE, **KAGGLE_SPECTROGRAM)[0][..., None], labels
-
-
 def _spectrogram_inputs(record, db, root):
     """Chapter 04: 2-s z-scored windows centred on R at 360 Hz, 32x32 STFT images."""
     from .spectrograms import beat_spectrograms
@@ -186,43 +183,43 @@ def _classical_inputs(record, db, root):
 
 
 # --------------------------------------------------------------------------- models
-def _image_model(train, seed):
+def _image_model(x, seed, n_classes):
     from .models import build_image_cnn
 
-    return build_image_cnn(train.x.shape[1], len(CLASSES))
+    return build_image_cnn(x.shape[1], n_classes)
 
 
 def _beat_network(kind):
-    def build(train, seed):
+    def build(x, seed, n_classes):
         from .models import build_beat_network
 
-        return build_beat_network(kind, train.x.shape[1:], n_classes=len(CLASSES))
+        return build_beat_network(kind, x.shape[1:], n_classes=n_classes)
     return build
 
 
-def _spectrogram_model(train, seed):
+def _spectrogram_model(x, seed, n_classes):
     from .models import build_spectrogram_cnn
 
-    return build_spectrogram_cnn(train.x.shape[1:], len(CLASSES))
+    return build_spectrogram_cnn(x.shape[1:], n_classes)
 
 
-def _cnn2d_model(train, seed):
+def _cnn2d_model(x, seed, n_classes):
     from .models import build_spectrogram_cnn2d
 
-    return build_spectrogram_cnn2d(train.x.shape[1:], len(CLASSES))
+    return build_spectrogram_cnn2d(x.shape[1:], n_classes)
 
 
-def _cnn1d_model(train, seed):
+def _cnn1d_model(x, seed, n_classes):
     from .models import build_beat_cnn1d
 
-    return build_beat_cnn1d(n_classes=len(CLASSES), input_length=train.x.shape[1])
+    return build_beat_cnn1d(n_classes=n_classes, input_length=x.shape[1])
 
 
-def _interpatient_model(train, seed):
-    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=train.x[1])
+def _interpatient_model(x, seed, n_classes):
+    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=x[1])
 
 
-def _forest(train, seed):
+def _forest(x, seed, n_classes):
     from sklearn.ensemble import RandomForestClassifier
 
     # Saenz-Cogollo & Agelli (2020): a random forest, balanced per tree; fixed settings
@@ -230,20 +227,92 @@ def _forest(train, seed):
                                   class_weight="balanced_subsample")
 
 
-def _fit_beat_scaler(train):
-    scaler = _kb.fit_beat_scaler(train.x[..., 0])
+class _BeatScaling:
+    """Chapter 06's one global scaler (:func:`ecgutils.kaggle_beats.fit_beat_scaler`),
+    fitted on training beats ``(n, 187, 1)``; ``scaler`` is what a saved model carries."""
 
-    def apply(inputs):
-        return Inputs(_kb.scale_beats(scaler, inputs.x[..., 0]), inputs.label, inputs.record)
-    return apply, {"mean": float(scaler.mean_[0]), "scale": float(scaler.scale_[0])}
+    def __init__(self, x):
+        self.scaler = _kb.fit_beat_scaler(x[..., 0])
+
+    def __call__(self, x):
+        return _kb.scale_beats(self.scaler, x[..., 0])
 
 
-def _smote(x, y, seed, target=2500):
-    """Chapter 05: SMOTE raises S and V to ``target`` beats (training beats only)."""
-    flat = x.reshape(len(x), -1)
-    targets = {c: target for c in (1, 2) if (y == c).sum() >= 2}
-    xs, ys, _ = _kb.smote_oversample(flat, y, targets, seed=seed)
-    return xs.reshape(-1, *x.shape[1:]).astype(np.float32), ys
+def _fit_beat_scaler(x):
+    apply = _BeatScaling(x)
+    return apply, {"mean": float(apply.scaler.mean_[0]), "scale": float(apply.scaler.scale_[0])}
+
+
+def _reduce_lr_on_plateau():
+    """Chapter 06's schedule: the learning rate times 0.3 after an epoch without a lower
+    validation loss (down to 1e-5)."""
+    import keras
+
+    return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=1,
+                                              min_lr=1e-5)]
+
+
+class _StandardScaling:
+    """Chapter 05's scaler: each sample of the beat standardised over the training beats
+    (scikit-learn's ``StandardScaler``); beats come out flat, ``(n, length)``."""
+
+    def __init__(self, x):
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler().fit(np.asarray(x).reshape(len(x), -1))
+
+    def __call__(self, x):
+        return self.scaler.transform(np.asarray(x).reshape(len(x), -1))
+
+
+def _fit_standard_scaler(x):
+    apply = _StandardScaling(x)
+    return apply, {"mean": apply.scaler.mean_.round(6).tolist(),
+                   "scale": apply.scaler.scale_.round(6).tolist()}
+
+
+def smote(target: int = 2500, k_neighbors: int = 5) -> Callable:
+    """A ``resample(x, y, seed)`` for :class:`Pipeline`: SMOTE raises every class but
+    the majority (0) to ``target`` training beats (:func:`ecgutils.kaggle_beats.smote_oversample`;
+    a class with fewer than 2 beats is left as it is).
+
+    Examples
+    --------
+    >>> x, y = np.random.default_rng(0).normal(size=(30, 4)), np.array([0] * 24 + [1] * 6)
+    >>> np.bincount(smote(10)(x, y, 0)[1]).tolist()
+    [24, 10]
+    """
+    def resample(x, y, seed):
+        flat = np.asarray(x).reshape(len(x), -1)
+        targets = {c: target for c in np.unique(y) if c != 0 and (y == c).sum() >= 2}
+        xs, ys, _ = _kb.smote_oversample(flat, y, targets, k_neighbors, seed=seed)
+        return xs.reshape(-1, *np.shape(x)[1:]).astype(np.float32), ys
+    return resample
+
+
+def spectrogram_images(**spectrogram_kw) -> Callable:
+    """A ``represent(x)`` for :class:`Pipeline`: beats at 125 Hz (``(n, length)`` or
+    ``(n, length, 1)``) as spectrogram images ``(n, rows, frames, 1)``
+    (:func:`ecgutils.spectrograms.beat_spectrograms`; default: chapter 05's 16x16,
+    ``KAGGLE_SPECTROGRAM``)."""
+    from .spectrograms import KAGGLE_SPECTROGRAM
+
+    spectrogram_kw = {"fs": _kb.FS_KAGGLE, **(spectrogram_kw or KAGGLE_SPECTROGRAM)}
+
+    def represent(x):
+        from .spectrograms import beat_spectrograms
+
+        return beat_spectrograms(np.asarray(x).reshape(len(x), -1), **spectrogram_kw)[0][..., None]
+    return represent
+
+
+def _chapter05_schedule():
+    """Chapter 05's learning rate: times 0.9 every epoch, and a third after two epochs
+    without a lower validation loss (down to 1e-5)."""
+    import keras
+
+    return [keras.callbacks.LearningRateScheduler(lambda e, lr: lr if e == 0 else lr * 0.9),
+            keras.callbacks.ReduceLROnPlateau(factor=1 / 3, patience=2, min_lr=1e-5)]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -252,14 +321,27 @@ class Pipeline:
     """One approach: how records become inputs, the model, and how it trains.
 
     ``inputs(record, db, root) -> (x, labels)`` makes one record's inputs;
-    ``build_model(train_inputs, seed)`` a compiled Keras model (or, for the classical
-    baseline, a scikit-learn estimator). ``preprocess(train_inputs)``, when given, fits
-    a transform on the training beats only and returns ``(transform, constants)``;
-    ``resample(x, y, seed)`` changes the training beats only (SMOTE).
-    ``majority_ratio``: share of the N training beats kept (``subsample_majority``);
-    ``class_weight_power``: the balanced class weights to this power; ``augment``:
-    keyword arguments of :func:`ecgutils.augment.augment_windows`, for a model whose
-    first input is chapter 07's beat windows (augmented afresh in every batch).
+    ``build_model(x_train, seed, n_classes)`` a compiled Keras model (or, for the
+    classical baseline, a scikit-learn estimator). ``preprocess(x_train)``, when given,
+    fits a transform on the training beats only and returns ``(transform, constants)``;
+    ``resample(x, y, seed)`` changes the training beats only (SMOTE), and
+    ``represent(x)``, when given, turns every split's (preprocessed, resampled) beats into
+    what the model reads (spectrograms).
+    ``majority_ratio``: share of the N training beats kept (``subsample_majority``), or
+    with ``rotate_majority`` drawn afresh for every epoch, their loss weighted up to match
+    (:func:`ecgutils.models.rotating_batches`); ``callbacks()``: fresh Keras callbacks
+    for one training (a learning-rate schedule); ``class_weight_power``: the balanced
+    class weights to this power; ``augment``: keyword arguments of
+    :func:`ecgutils.augment.augment_windows`, for a model whose first input is chapter
+    07's beat windows (augmented afresh in every batch).
+
+    The approach (model, batch size, class-weight power, preprocessing, resampling,
+    representation, augmentation, learning-rate schedule) is fixed here; :meth:`train`
+    takes what a protocol chooses (which beats, which classes, the selection score and
+    patience, the epoch cap, how many N beats are kept), with chapter 08's choices as
+    defaults. A chapter that trains an
+    approach calls :meth:`train` with its own protocol, so its numbers and chapter 08's
+    come from one definition.
     """
 
     name: str
@@ -277,6 +359,9 @@ class Pipeline:
     resample: Callable | None = None
     keras: bool = True
     augment: dict | None = None
+    rotate_majority: bool = False
+    callbacks: Callable | None = None
+    represent: Callable | None = None
 
     def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
         """Inputs of all beats of ``records`` (one database), concatenated.
@@ -298,6 +383,212 @@ class Pipeline:
             x = np.concatenate(parts)
         return Inputs(x, np.concatenate(labels), np.concatenate(names))
 
+    def prepare(self, train, val, test=None, *, seed: int = 0,
+                majority_ratio: float | None = None) -> dict:
+        """The model's inputs, from a protocol's beats: N training beats subsampled,
+        the preprocessing fitted on the training beats and applied to every split, the
+        training beats resampled (SMOTE), the representation computed.
+
+        Parameters
+        ----------
+        train, val : tuple ``(x, y)``
+            Inputs (as :meth:`build_inputs` makes them) and integer class indices, 0
+            being the majority class (N), whose training beats are subsampled.
+        test : tuple ``(x, y)`` or ``x``, optional
+        seed : int
+            Seeds the subsampling and the resampling.
+        majority_ratio : float, optional
+            Share of the N training beats kept (or, with ``rotate_majority``, drawn for
+            each epoch); None: this approach's.
+
+        Returns
+        -------
+        dict
+            ``train``, ``val`` (and ``test``): what the model reads; ``train_index``:
+            the training beats kept (indices into ``train``); ``preprocess``: the fitted
+            preprocessing alone; ``transform``: preprocessing and representation, as
+            :meth:`predict` applies them; ``constants``: the preprocessing's numbers;
+            ``majority_ratio``; ``prepare_s``: seconds.
+
+        See Also
+        --------
+        fit : trains on what this returns; train : both.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).normal(size=(40, 187, 1))
+        >>> y = np.array([0] * 30 + [1] * 5 + [2] * 5)
+        >>> p = PIPELINES["smote_cnn2d"].prepare((x, y), (x, y), majority_ratio=0.5)
+        >>> len(p["train_index"]), p["train"][0].shape, np.bincount(p["train"][1]).tolist()
+        (25, (5015, 16, 16, 1), [15, 2500, 2500])
+        """
+        start = time.perf_counter()
+        x, y = train[0], np.asarray(train[1])
+        ratio = self.majority_ratio if majority_ratio is None else majority_ratio
+        keep = np.arange(len(y))
+        if ratio < 1 and not self.rotate_majority:
+            keep = _experiment.subsample_majority(y, ratio, seed, majority=0)
+            x, y = _take(x, keep), y[keep]
+        preprocess, constants = _identity, {}
+        if self.preprocess is not None:
+            preprocess, constants = self.preprocess(x)
+            x = preprocess(x)
+        if self.resample is not None:
+            x, y = self.resample(x, y, seed)
+        represent = self.represent or _identity
+
+        def transform(a):
+            return represent(preprocess(a))
+
+        out = {"train": (represent(x), y), "val": (transform(val[0]), np.asarray(val[1]))}
+        if test is not None:
+            out["test"] = (transform(test[0]), np.asarray(test[1])) if _is_pair(test) \
+                else transform(test)
+        return {**out, "train_index": keep, "preprocess": preprocess, "transform": transform,
+                "constants": constants, "majority_ratio": ratio,
+                "prepare_s": round(time.perf_counter() - start, 2)}
+
+    def fit(self, prepared: dict, *, seed: int = 0, n_classes: int = len(CLASSES),
+            epochs: int | None = None, patience: int | None = None, score=None,
+            batch_size: int | None = None, class_weight_power: float | None = None,
+            label: str | None = None, verbose: bool = True) -> dict:
+        """Train on what :meth:`prepare` returned, select the epoch on its ``val``,
+        predict its ``test`` once.
+
+        Parameters
+        ----------
+        prepared : dict
+            :meth:`prepare`'s.
+        seed : int
+            Seeds the model's initial weights and the shuffling.
+        n_classes : int
+            Outputs of the model (chapter 08: N, S, V).
+        epochs, patience : int, optional
+            The protocol's epoch cap and epochs without a better validation score before
+            stopping; None: this approach's.
+        score : callable ``(y_true, y_pred) -> float`` or ``"val_loss"``
+            What selects the epoch (:func:`ecgutils.experiment.train_and_evaluate`); a
+            forest is scored on ``val`` once. None: accuracy.
+        batch_size, class_weight_power : optional
+            A reader's change to the approach's own (None: the approach's); chapter 08
+            and the chapters leave them to the approach.
+        label : str, optional
+            Named in the line printed per training.
+
+        Returns
+        -------
+        dict
+            :func:`ecgutils.experiment.train_and_evaluate`'s dict (for the forest: the
+            same keys, ``best_epoch`` and ``epochs_run`` None), with ``class_weight``,
+            ``train_y`` (the labels trained on, after subsampling and resampling) and
+            ``prepared``'s ``transform``, ``preprocess``, ``constants`` and
+            ``train_index``.
+
+        See Also
+        --------
+        train : prepare and fit in one call.
+        """
+        from . import config
+
+        config.set_seed(seed)
+        (x, y), val, test = prepared["train"], prepared["val"], prepared.get("test")
+        batch_size = batch_size or self.batch_size
+        power = self.class_weight_power if class_weight_power is None else class_weight_power
+        ratio = prepared["majority_ratio"]
+        model = self.build_model(x, seed, n_classes)
+        label = label or f"{self.name} (seed {seed})"
+        weights = _experiment.class_weights(y, range(n_classes), power)
+        if self.keras:
+            import keras
+
+            keras.utils.set_random_seed(seed)
+            data = (x, y)
+            if self.augment is not None:
+                spec = _ip.BeatSpec()
+                data = _ip.augmented_batches(x, y, weights, batch_size, seed,
+                                             round(spec.before_s * spec.fs), self.augment)
+            elif self.rotate_majority:
+                from .models import rotating_batches
+
+                data = rotating_batches(x, y, batch_size, {0: ratio} if ratio < 1 else None,
+                                        weights, seed=seed)
+            out = _experiment.train_and_evaluate(
+                model, data, val, test, epochs=epochs or self.epochs,
+                batch_size=batch_size, class_weight=weights,
+                patience=self.patience if patience is None else patience, score=score,
+                callbacks=self.callbacks() if self.callbacks else (), label=label,
+                verbose=verbose)
+        else:
+            if score is None:  # train_and_evaluate's default: accuracy
+                def score(y_true, y_pred):
+                    return float(np.mean(np.asarray(y_true) == y_pred))
+            elif not callable(score):
+                raise ValueError(f"{self.name}: a forest is scored on val by a function, "
+                                 f"not {score!r}")
+            start = time.perf_counter()
+            model.fit(x, y)
+            train_s = time.perf_counter() - start
+            best = float(score(val[1], model.predict(val[0])))
+            out = {"model": model, "history": {}, "best_epoch": None, "best_score": best,
+                   "timing": {"train_s": round(train_s, 1), "epochs_run": None}}
+            if verbose:
+                print(f"{label}: fitted in {train_s:.0f} s, best validation score {best:.3f}")
+            if test is not None:
+                start = time.perf_counter()
+                proba = model.predict_proba(test[0] if _is_pair(test) else test)
+                predict_s = time.perf_counter() - start
+                out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
+                if _is_pair(test):
+                    out["y_true"] = np.asarray(test[1])
+                out["timing"].update(predict_s=round(predict_s, 2),
+                                     predict_beats_per_s=round(len(proba) / max(predict_s, 1e-9)))
+        out.update({k: prepared[k] for k in ("transform", "preprocess", "constants",
+                                             "train_index")},
+                   class_weight=weights, train_y=np.asarray(y))
+        return out
+
+    def train(self, train, val, test=None, *, seed: int = 0, majority_ratio: float | None = None,
+              **fit_kw) -> dict:
+        """Train this approach on ``train``, select the epoch on ``val``, predict ``test``
+        once: :meth:`prepare`, then :meth:`fit` (``fit_kw``: its keyword arguments,
+        the protocol's epoch cap, patience, selection score, number of classes).
+
+        Every chapter that trains an approach of :data:`PIPELINES` calls this (or the
+        two steps), with its own protocol; chapter 08's :func:`fit_and_score` too.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).normal(size=(60, 22)).astype("float32")
+        >>> y = np.repeat([0, 1, 2], 20)
+        >>> out = PIPELINES["classical"].train((x, y), (x, y), (x, y), verbose=False)
+        >>> out["y_pred"].shape, out["train_y"].shape
+        ((60,), (60,))
+        """
+        prepared = self.prepare(train, val, test, seed=seed, majority_ratio=majority_ratio)
+        return self.fit(prepared, seed=seed, **fit_kw)
+
+    def predict(self, fitted: dict, x) -> np.ndarray:
+        """Class probabilities of a model :meth:`fit` returned, for inputs ``x`` (its
+        preprocessing and representation applied first)."""
+        x = fitted["transform"](x)
+        if self.keras:
+            return fitted["model"].predict(x, batch_size=1024, verbose=0)
+        return fitted["model"].predict_proba(x)
+
+
+def _identity(x):
+    return x
+
+
+def _is_pair(data) -> bool:
+    """Whether ``data`` is ``(inputs, y)`` (a model with several inputs takes a list)."""
+    return isinstance(data, tuple) and len(data) == 2
+
+
+def _take(x, index):
+    """Rows ``index`` of an input array, or of each array of a list of inputs."""
+    return [a[index] for a in x] if isinstance(x, list) else x[index]
+
 
 PIPELINES = {p.name: p for p in [
     # Epochs: in a first default run each of these still improved its validation (DS1)
@@ -315,10 +606,20 @@ PIPELINES = {p.name: p for p in [
     # chapter 04's batch of 32: with 128, a few epochs are too few steps for this network
     Pipeline("spectrogram_cnn", "04", "2-s spectrograms, CNN", _spectrogram_inputs,
              _spectrogram_model, 360.0, epochs=6, batch_size=32),
-    Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _smote_inputs,
-             _cnn2d_model, 125.0, epochs=8, class_weight_power=0.0, resample=_smote),
+    # chapter 05's recipe: each beat sample standardised, SMOTE on the beats, then the
+    # spectrograms, the learning rate decayed (chapter 08 had SMOTE on the images of
+    # unscaled beats, no schedule)
+    Pipeline("smote_cnn2d", "05", "beat spectrograms, SMOTE, CNN", _kaggle_inputs,
+             _cnn2d_model, 125.0, epochs=8, class_weight_power=0.0,
+             preprocess=_fit_standard_scaler, resample=smote(), represent=spectrogram_images(),
+             callbacks=_chapter05_schedule),
+    # chapter 06's recipe: batch 64, class weights to the power 0.25, a fresh share of the
+    # N beats each epoch, the learning rate cut on a plateau (chapter 08 had batch 128,
+    # power 0.5, one fixed share, no schedule); the share of N is the protocol's
     Pipeline("beat_cnn1d", "06", "Kaggle beats, 1D CNN", _kaggle_inputs, _cnn1d_model,
-             125.0, epochs=12, preprocess=_fit_beat_scaler),
+             125.0, epochs=12, batch_size=64, class_weight_power=0.25,
+             preprocess=_fit_beat_scaler, rotate_majority=True,
+             callbacks=_reduce_lr_on_plateau),
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
              majority_ratio=1.0, augment=_ip.AUGMENT),
@@ -462,62 +763,26 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
         ``parameters`` (Keras weights; for the forest, tree nodes), ``file_bytes``,
         ``train_beats``.
     """
-    from . import config
-
     pipeline = PIPELINES[name]
-    config.set_seed(seed)
     train, val = train.subset(train.y >= 0), val.subset(val.y >= 0)
-    keep = _experiment.subsample_majority(train.y, pipeline.majority_ratio, seed, majority=0) \
-        if pipeline.majority_ratio < 1 else np.arange(len(train))
-    train = train.subset(keep)
     n_val = int((val.y == 0).sum())
     if val_majority_ratio < 1:
         val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
                                                         majority=0))
     score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))
-    transform, constants = (lambda i: i), {}
-    if pipeline.preprocess is not None:
-        transform, constants = pipeline.preprocess(train)
-        train, val = transform(train), transform(val)
-    x, y = train.x, train.y
-    if pipeline.resample is not None:
-        x, y = pipeline.resample(x, y, seed)
-    model = pipeline.build_model(train, seed)
-    out = {"tests": {}, "train_beats": int(len(y))}
-    if pipeline.keras:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        weights = _experiment.class_weights(y, range(len(CLASSES)), pipeline.class_weight_power)
-        data = (x, y)
-        if pipeline.augment is not None:
-            spec = _ip.BeatSpec()
-            data = _ip.augmented_batches(x, y, weights, pipeline.batch_size, seed,
-                                         round(spec.before_s * spec.fs), pipeline.augment)
-        fit = _experiment.train_and_evaluate(
-            model, data, (val.x, val.y), epochs=epochs or pipeline.epochs,
-            batch_size=pipeline.batch_size, class_weight=weights, patience=pipeline.patience,
-            score=score, label=f"{name} (seed {seed})", verbose=verbose)
-        out.update(train_s=fit["timing"]["train_s"], best_epoch=fit["best_epoch"],
-                   epochs_run=fit["timing"]["epochs_run"], val_score=fit["best_score"])
-    else:
-        start = time.perf_counter()
-        model.fit(x, y)
-        out.update(train_s=round(time.perf_counter() - start, 1), best_epoch=None,
-                   epochs_run=None,
-                   val_score=float(score(val.y, model.predict(val.x))))
-        if verbose:
-            print(f"{name} (seed {seed}): fitted in {out['train_s']:.0f} s, validation "
-                  f"S/V F1 {out['val_score']:.3f}")
+    fit = pipeline.train((train.x, train.y), (val.x, val.y), seed=seed, epochs=epochs,
+                         score=score, verbose=verbose)
+    model = fit["model"]
+    out = {"tests": {}, "train_beats": int(len(fit["train_y"])),
+           "train_s": fit["timing"]["train_s"], "best_epoch": fit["best_epoch"],
+           "epochs_run": fit["timing"]["epochs_run"], "val_score": fit["best_score"]}
     out["failed"] = training_failed(out["val_score"])
     if out["failed"] and verbose:
         print(f"{name} (seed {seed}): training failed: best validation S/V F1 "
               f"{out['val_score']} (no validation S or V beat found at any epoch)")
     for test_name, test in tests.items():
-        test = transform(test)
         start = time.perf_counter()
-        proba = (model.predict(test.x, batch_size=1024, verbose=0) if pipeline.keras
-                 else model.predict_proba(test.x))
+        proba = pipeline.predict(fit, test.x)
         seconds = time.perf_counter() - start
         predicted = np.asarray(CLASSES)[_experiment.predicted_classes(proba)]
         out["tests"][test_name] = {
@@ -525,7 +790,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
             "record_average": _ec57.record_average(test.label, predicted, test.record),
             "predicted": predicted, "reference": test.label, "record": test.record,
             "predict_beats_per_s": round(len(test) / max(seconds, 1e-9))}
-    out["parameters"], out["file_bytes"] = _model_size(pipeline, model, constants)
+    out["parameters"], out["file_bytes"] = _model_size(pipeline, model, fit["constants"])
     return out
 
 

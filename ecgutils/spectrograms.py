@@ -11,7 +11,8 @@ Chapter 04's pipeline, one record at a time and vectorised over the beats of a r
     band-pass -> detect R peaks -> label each detection by the reference beat within
     150 ms -> 2-s window centred on R -> z-score -> STFT magnitude (dB, < 45 Hz) -> image
 
-Chapter 05's: :func:`prepare_beat_images` (cap, scaler, SMOTE, spectrograms per split).
+Chapter 05's (cap, scaler, SMOTE, spectrograms per split) is the ``smote_cnn2d`` approach
+of :mod:`ecgutils.pipelines` (its ``prepare``), with :data:`KAGGLE_SPECTROGRAM`.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from . import signal as _signal
 
 __all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset",
            "check_experiment", "classify_segment", "detector_totals",
-           "extract_record_beats", "prepare_beat_images", "protocol_splits",
+           "extract_record_beats", "protocol_splits",
            "resize_images"]
 
 
@@ -393,62 +394,3 @@ def classify_segment(model, preprocessing: dict, x, fs: float):
 
 
 # --------------------------------------------------------------------------- chapter 05
-def prepare_beat_images(X, y, train_idx, test_idx, max_majority: int, smote_target=None,
-                        k_neighbors: int = 5, seed: int = 0, val_fraction: float = 0.1,
-                        n_classes: int | None = None, **spectrogram_kw) -> dict:
-    """Chapter 05's split preparation: validation hold-out, cap, scaler, SMOTE, spectrograms.
-
-    On the training beats only, in this order: a stratified ``val_fraction`` of them is
-    held out for validation; the majority class is cut to at most ``max_majority``
-    beats (:func:`ecgutils.experiment.subsample_majority`); a ``StandardScaler`` is fitted
-    (and applied to every split); SMOTE raises every smaller class to ``smote_target``
-    (:func:`ecgutils.kaggle_beats.smote_oversample`; None: no oversampling). Validation
-    and test beats are never resampled. Then every split goes through
-    :func:`beat_spectrograms` (``spectrogram_kw``) in one call.
-
-    Returns
-    -------
-    dict
-        ``train``, ``val``, ``test``: ``(images (n, rows, frames, 1), y)``; ``X_test``
-        (the scaled test beats); ``stages`` (class counts of the training split, after
-        the cap, after SMOTE, and of the test split); ``smote`` (SMOTE's report or None);
-        ``spectrogram_s``. Counts have ``n_classes`` entries (default: ``y.max() + 1``).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> X, y = rng.normal(size=(400, 187)), np.repeat([0, 0, 0, 1], 100)
-    >>> d = prepare_beat_images(X, y, np.arange(300, 400).tolist() + list(range(250)),
-    ...                         np.arange(250, 300), max_majority=100, smote_target=100,
-    ...                         fs=125, nperseg=32, noverlap=22, nfft=None, max_hz=None,
-    ...                         n_freqs=16, scale="unit", dynamic_range_db=60)
-    >>> d["train"][0].shape, d["stages"]["after SMOTE"].tolist()
-    ((200, 16, 16, 1), [100, 100])
-    """
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    from .experiment import subsample_majority
-    from .kaggle_beats import smote_oversample
-
-    X, y = np.asarray(X), np.asarray(y)
-    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    tr, va = train_test_split(np.asarray(train_idx), test_size=val_fraction,
-                              stratify=y[train_idx], random_state=seed)
-    ratio = min(1.0, max_majority / np.bincount(y[tr]).max())
-    capped = tr[subsample_majority(y[tr], ratio, seed)]
-    scaler = StandardScaler().fit(X[capped])
-    X_tr, y_tr, info = scaler.transform(X[capped]), y[capped], None
-    if smote_target is not None:
-        targets = {c: smote_target for c in np.unique(y_tr)}
-        X_tr, y_tr, info = smote_oversample(X_tr, y_tr, targets, k_neighbors, seed)
-    stages = {"training split": y[tr], "after the cap": y[capped], "after SMOTE": y_tr,
-              "test split": y[test_idx]}
-    scaled = {"train": (X_tr, y_tr), "val": (scaler.transform(X[va]), y[va]),
-              "test": (scaler.transform(X[test_idx]), y[test_idx])}
-    start = time.perf_counter()
-    out = {k: (beat_spectrograms(v, **spectrogram_kw)[0][..., None], labels)
-           for k, (v, labels) in scaled.items()}
-    return {**out, "X_test": scaled["test"][0], "smote": info,
-            "spectrogram_s": round(time.perf_counter() - start, 3),
-            "stages": {k: np.bincount(v, minlength=n_classes) for k, v in stages.items()}}

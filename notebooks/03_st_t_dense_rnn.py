@@ -259,9 +259,13 @@ pd.DataFrame({(p, k): {"records": beats["record"].iloc[i].nunique(), "beats": le
 
 # %%
 MODELS = eu.models.BEAT_NETWORKS    # ("dense", "simple_rnn", "lstm")
+# each network is chapter 08's approach of the same name (eu.pipelines.PIPELINES); this
+# chapter's task and protocol (two classes, no N subsampling, full class weights, its
+# batch size, selection by balanced accuracy) go in as parameters of its train call
+approaches = {k: eu.pipelines.PIPELINES[k] for k in MODELS}
 pd.DataFrame([{"model": m.name, "layers": " → ".join(type(layer).__name__ for layer in m.layers),
                "parameters": m.count_params()}
-              for m in (eu.models.build_beat_network(k, X.shape[1:]) for k in MODELS)])
+              for m in (a.build_model(X, seed, 2) for a in approaches.values())])
 
 # %% [markdown]
 # ## Training
@@ -285,13 +289,11 @@ pd.DataFrame([{"model": m.name, "layers": " → ".join(type(layer).__name__ for 
 runs = {}
 for protocol, sets in index_sets.items():
     tr, va, te = sets["train"], sets["val"], sets["test"]
-    for kind in MODELS:
-        eu.config.set_seed(seed)
-        runs[protocol, kind] = out = eu.experiment.train_and_evaluate(
-            eu.models.build_beat_network(kind, X.shape[1:]), (X[tr], y[tr]), (X[va], y[va]),
-            (X[te], y[te]), epochs=epochs, batch_size=batch_size, patience=4,
-            class_weight=eu.experiment.class_weights(y[tr], [0, 1]),
-            score=balanced_accuracy_score, label=f"{protocol:17s} {kind:10s}")
+    for kind, approach in approaches.items():
+        runs[protocol, kind] = out = approach.train(
+            (X[tr], y[tr]), (X[va], y[va]), (X[te], y[te]), seed=seed, n_classes=2,
+            epochs=epochs, patience=4, score=balanced_accuracy_score, majority_ratio=1.0,
+            batch_size=batch_size, class_weight_power=1.0, label=f"{protocol:17s} {kind:10s}")
         out["metrics"] = stt.binary_metrics(y[te], out["y_score"])
 
 # %% [markdown]

@@ -241,26 +241,29 @@ pd.DataFrame([{"protocol": p, "split": name, "records": len(recs),
 #   every patient-wise study.
 
 # %%
+# the approach (network, batch 32, class weights to the power 0.5) is chapter 08's entry;
+# this chapter's protocol (detected beats, its splits, N beats kept, selection on the
+# validation loss with patience 5) goes in as parameters of the call
+approach = eu.pipelines.PIPELINES["spectrogram_cnn"]
+
+
 def run_protocol(protocol, split, seed):
     """Train on split['train'], early-stop on split['val'], test once on split['test']."""
-    eu.config.set_seed(seed)
     idx = {k: np.flatnonzero(np.isin(beat_record, v)) for k, v in split.items()}
     ratio = min(1.0, max_train_n / max((labels[idx["train"]] == "N").sum(), 1))
-    idx["train"] = idx["train"][eu.experiment.subsample_majority(labels[idx["train"]], ratio, seed)]
     xy = {k: (images[i][..., None], np.searchsorted(CLASSES, labels[i])) for k, i in idx.items()}
-    weights = eu.experiment.class_weights(labels[idx["train"]], CLASSES, power=0.5)
-    r = eu.experiment.train_and_evaluate(
-        eu.models.build_spectrogram_cnn(xy["train"][0].shape[1:], len(CLASSES)), xy["train"],
-        xy["val"], xy["test"], epochs=epochs, batch_size=32, class_weight=weights, patience=5,
-        score="val_loss", label=f"{protocol} (seed {seed})")
+    r = approach.train(xy["train"], xy["val"], xy["test"], seed=seed, n_classes=len(CLASSES),
+                       epochs=epochs, patience=5, score="val_loss", majority_ratio=ratio,
+                       label=f"{protocol} (seed {seed})")
     y_test, y_pred = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
     return {**r, "protocol": protocol, "seed": seed, "split": split, "test_idx": idx["test"],
-            "y_test": y_test, "y_pred": y_pred, "scores": r["y_score"], "class_weight": weights,
+            "y_test": y_test, "y_pred": y_pred, "scores": r["y_score"],
             "metrics": eu.evaluate.classification_metrics(y_test, y_pred, CLASSES, r["y_score"]),
-            "train_counts": {str(c): int((labels[idx["train"]] == c).sum()) for c in CLASSES}}
+            "train_counts": {str(c): int((r["train_y"] == i).sum())
+                             for i, c in enumerate(CLASSES)}}
 
 
-eu.models.build_spectrogram_cnn((image_size, image_size, 1), len(CLASSES)).summary()
+approach.build_model(images[:1, ..., None], seed, len(CLASSES)).summary()
 
 # %% [markdown]
 # ## Training

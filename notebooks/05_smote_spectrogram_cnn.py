@@ -48,7 +48,7 @@ smoke = None            # None: follow ECG_SMOKE; True: a few records, 1 epoch (
 seed = 0
 results_dir = "results"
 epochs = 10
-batch_size = 128
+batch_size = None       # None: the approach's (eu.pipelines.PIPELINES["smote_cnn2d"]: 128)
 max_per_class = 10000   # normal (majority) training beats kept before SMOTE (random undersampling)
 smote_target = 2500     # SMOTE raises every smaller training class to this many beats
 k_neighbors = 5         # SMOTE neighbours (lowered for a class with fewer beats)
@@ -60,6 +60,7 @@ csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.cs
 # ## Setup
 
 # %%
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -73,8 +74,8 @@ from ecgutils.experiment import glue
 SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db", "method")
 positive = ("int", {"minimum": 1})
 chapter = eu.book.setup(globals(), {
-    **dict.fromkeys(("epochs", "batch_size", "max_per_class", "smote_target", "k_neighbors"),
-                    positive),
+    **dict.fromkeys(("epochs", "max_per_class", "smote_target", "k_neighbors"), positive),
+    "batch_size": ("int", {"minimum": 1, "allow_none": True}),
     "spectrogram": ("dict", {"choices": SPECTROGRAM_KEYS}),
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True})},
@@ -91,8 +92,7 @@ records = ["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"]
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)
 CLASSES = np.asarray(ek.KAGGLE_CLASSES)
-tf = eu.models.import_tensorflow()
-import keras
+eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
 
 print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
@@ -144,13 +144,19 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 #    (`eu.kaggle_beats.smote_oversample`).
 # 4. **spectrograms** of every split (next section).
 #
-# `eu.spectrograms.prepare_beat_images` does these steps.
+# The approach's `prepare` (`eu.pipelines.PIPELINES["smote_cnn2d"]`) does these steps.
 
 # %%
-prepare = partial(eu.spectrograms.prepare_beat_images, beats.X, beats.y, max_majority=max_per_class,
-                  k_neighbors=k_neighbors, seed=seed, n_classes=len(CLASSES), **SPECTROGRAM)
+# the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter 08's entry, with
+# this chapter's knobs; its protocol (five classes, its splits, the cap, selection on the
+# validation loss) goes in as parameters of the calls
+approach = replace(eu.pipelines.PIPELINES["smote_cnn2d"],
+                   resample=eu.pipelines.smote(smote_target, k_neighbors),
+                   represent=eu.pipelines.spectrogram_images(**SPECTROGRAM))
+batch_size = batch_size or approach.batch_size
+prepare = partial(ek.prepare_split, beats=beats, max_majority=max_per_class, seed=seed)
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
-prepared = prepare(train_idx, test_idx, smote_target=smote_target)
+prepared = prepare(approach, train_idx=train_idx, test_idx=test_idx)
 distribution = pd.DataFrame(prepared["stages"], index=CLASSES)
 distribution
 
@@ -202,21 +208,16 @@ for j, (c, i) in enumerate(zip(CLASSES, first)):
 # the best epoch and predicts the test beats once.
 
 # %%
-eu.models.build_spectrogram_cnn2d(prepared["train"][0].shape[1:], len(CLASSES)).summary()
+approach.build_model(prepared["train"][0], seed, len(CLASSES)).summary()
 
 
 # %%
 HEADLINE = ("accuracy", "weighted precision", "weighted recall", "weighted F1", "macro F1")
 
 
-def fit(data, label, class_weight=None):
-    keras.utils.set_random_seed(seed)
-    schedule = [keras.callbacks.LearningRateScheduler(lambda e, lr: lr if e == 0 else lr * 0.9),
-                keras.callbacks.ReduceLROnPlateau(factor=1 / 3, patience=2, min_lr=1e-5)]
-    r = eu.experiment.train_and_evaluate(
-        eu.models.build_spectrogram_cnn2d(data["train"][0].shape[1:], len(CLASSES)),
-        data["train"], data["val"], data["test"], epochs=epochs, batch_size=batch_size,
-        class_weight=class_weight, patience=3, score="val_loss", callbacks=schedule, label=label)
+def fit(approach, data, label):
+    r = approach.fit(data, seed=seed, n_classes=len(CLASSES), epochs=epochs, patience=3,
+                     score="val_loss", batch_size=batch_size, label=label)
     r["y_true"], r["y_pred"] = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
     m = r["metrics"] = eu.evaluate.classification_metrics(r["y_true"], r["y_pred"], CLASSES,
                                                           r["y_score"])
@@ -226,8 +227,8 @@ def fit(data, label, class_weight=None):
     return r
 
 
-smote_run = fit(prepared, "SMOTE, beat_random")
-smote_run["timing"].update(spectrogram_s=prepared["spectrogram_s"])
+smote_run = fit(approach, prepared, "SMOTE, beat_random")
+smote_run["timing"].update(prepare_s=prepared["prepare_s"])
 
 # %% tags=["hide-input"]
 eu.plots.plot_training_curves(smote_run["history"]);
@@ -273,10 +274,13 @@ pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precisi
 # trains on the capped beats as they are.
 
 # %%
-plain = prepare(train_idx, test_idx)  # no smote_target: no SMOTE
-weights = eu.experiment.class_weights(CLASSES[plain["train"][1]], CLASSES)
-ablation = {"SMOTE": smote_run, "class weights": fit(plain, "class weights, beat_random", weights),
-            "neither": fit(plain, "neither, beat_random")}
+neither = replace(approach, resample=None)  # the same approach without SMOTE
+plain = prepare(neither, train_idx=train_idx, test_idx=test_idx)
+ablation = {"SMOTE": smote_run,
+            "class weights": fit(replace(neither, class_weight_power=1.0), plain,
+                                 "class weights, beat_random"),
+            "neither": fit(neither, plain, "neither, beat_random")}
+weights = ablation["class weights"]["class_weight"]
 ablation_table = pd.DataFrame.from_dict({name: r["headline"] | {
     f"recall {c}": r["metrics"]["per_class"][c]["recall"] for c in CLASSES} | {k: r["timing"][k]
     for k in ("train_beats", "train_s")} for name, r in ablation.items()}, orient="index")
@@ -310,8 +314,9 @@ ablation_table.round(4)
 # %%
 runs_compared = {"beat_random": smote_run}
 if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
-    runs_compared["ds1ds2"] = fit(prepare(*ek.split_beats(beats, "ds1ds2"),
-                                          smote_target=smote_target), "SMOTE, ds1ds2")
+    ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
+    runs_compared["ds1ds2"] = fit(approach, prepare(approach, train_idx=ds_train, test_idx=ds_test),
+                                  "SMOTE, ds1ds2")
 pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)
 

@@ -56,8 +56,8 @@ results_dir = "results"
 epochs = 14               # beat_random training (early stopping may end it sooner)
 epochs_ds1ds2 = 5         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
-batch_size = 64
-class_weight_power = 0.25  # class weights are the balanced ones to this power (0 none, 1 full)
+batch_size = None         # None: the approach's (eu.pipelines.PIPELINES["beat_cnn1d"]: 64)
+class_weight_power = None  # balanced class weights to this power (0-1); None: the approach's (0.25)
 normal_fraction = 0.33    # share of the N training beats drawn afresh for each epoch (1: all)
 r_peaks = "annotated"     # where beats start: "annotated" R peaks (as in the Kaggle files) or the paper's "threshold"
 csv_dir = None            # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
@@ -83,13 +83,22 @@ from ecgutils.experiment import glue
 at_least_1, share = ("int", {"minimum": 1}), ("float", {"minimum": 0, "maximum": 1})
 chapter = eu.book.setup(globals(), {
     "epochs": at_least_1, "epochs_ds1ds2": at_least_1, "epochs_transfer": at_least_1,
-    "batch_size": at_least_1, "class_weight_power": share, "normal_fraction": share,
+    "batch_size": ("int", {"minimum": 1, "allow_none": True}),
+    "class_weight_power": ("float", {"minimum": 0, "maximum": 1, "allow_none": True}),
+    "normal_fraction": share,
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True}), "ptb_dir": ("str", {"allow_none": True})},
     smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1},
     validate=lambda p: eu.config.require(p["normal_fraction"] > 0, "parameter "
                                          "'normal_fraction' must be a number > 0 and <= 1"))
 CLASSES = list(ek.KAGGLE_CLASSES)
+# the approach (scaler, network, batch, class weights, learning-rate schedule) is chapter
+# 08's entry; this chapter's protocol (five classes, its splits, the share of N beats per
+# epoch, selection on the validation loss) goes in as parameters of its train call
+approach = eu.pipelines.PIPELINES["beat_cnn1d"]
+batch_size = batch_size or approach.batch_size
+if class_weight_power is None:
+    class_weight_power = approach.class_weight_power
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
 st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122", "sele0211",
@@ -202,9 +211,11 @@ axes[0].set_ylabel("normalised amplitude");
 
 # %%
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
-parts = ek.scaled_splits(beats, train_idx, test_idx, seed=seed)
+fit_idx, val_idx = ek.validation_split(beats, train_idx, seed=seed)
+parts = {k: (beats.X[i][..., None], beats.y[i])
+         for k, i in (("train", fit_idx), ("val", val_idx), ("test", test_idx))}
 weights = eu.experiment.class_weights(parts["train"][1], range(len(CLASSES)),
-                                      power=class_weight_power)
+                                      power=class_weight_power)  # as the approach computes them
 print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:",
       {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 
@@ -246,22 +257,20 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
 import keras
 
-keras.utils.set_random_seed(seed)
-model = eu.models.build_beat_cnn1d(n_classes=len(CLASSES))
-model.summary(line_length=90)
+approach.build_model(parts["train"][0], seed, len(CLASSES)).summary(line_length=90)
 
 
 # %%
-def reduce_lr():
-    return keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=1,
-                                             min_lr=1e-5)
+def train_approach(parts, epochs, label):
+    """The approach's training, under this chapter's protocol."""
+    return approach.train(parts["train"], parts["val"], parts["test"], seed=seed,
+                          n_classes=len(CLASSES), epochs=epochs, patience=5, score="val_loss",
+                          majority_ratio=normal_fraction, batch_size=batch_size,
+                          class_weight_power=class_weight_power, label=label)
 
 
-batches = eu.models.rotating_batches(*parts["train"], batch_size, {0: normal_fraction}, weights,
-                                     seed=seed)
-result = eu.experiment.train_and_evaluate(
-    model, batches, parts["val"], parts["test"], epochs=epochs, patience=5, score="val_loss",
-    callbacks=[reduce_lr()], label="beat_random")
+result = train_approach(parts, epochs, "beat_random")
+model, scaler = result["model"], result["preprocess"].scaler
 metrics_random = ek.beat_metrics(result, CLASSES)
 y_true, y_pred = (np.asarray(CLASSES)[result[k]] for k in ("y_true", "y_pred"))
 
@@ -327,7 +336,7 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axe
 # %%
 model_path = eu.experiment.save_model(
     model, Path(results_dir) / "06_beat_1d_cnn.keras",
-    ek.beat_preprocessing(parts["scaler"], CLASSES, r_peaks if csv_dir is None else "kaggle_csv",
+    ek.beat_preprocessing(scaler, CLASSES, r_peaks if csv_dir is None else "kaggle_csv",
                           chapter="06_beat_1d_cnn", seed=seed))
 labels, _ = ek.classify_beats(model_path, beats.X[test_idx])
 print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the trained "
@@ -345,17 +354,12 @@ print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the 
 # %%
 runs = {"beat_random": (metrics_random, result["timing"] | {"preprocess_s": round(build_s, 2)})}
 if csv_dir is None:
-    parts_ds = ek.scaled_splits(beats, *ek.split_beats(beats, "ds1ds2"), seed=seed)
+    ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
+    ds_fit, ds_val = ek.validation_split(beats, ds_train, seed=seed)
+    parts_ds = {k: (beats.X[i][..., None], beats.y[i])
+                for k, i in (("train", ds_fit), ("val", ds_val), ("test", ds_test))}
     print({k: len(parts_ds[k][1]) for k in ("train", "val", "test")})
-    keras.utils.set_random_seed(seed)
-    weights_ds = eu.experiment.class_weights(parts_ds["train"][1], range(len(CLASSES)),
-                                             power=class_weight_power)
-    result_ds = eu.experiment.train_and_evaluate(
-        eu.models.build_beat_cnn1d(n_classes=len(CLASSES)),
-        eu.models.rotating_batches(*parts_ds["train"], batch_size, {0: normal_fraction},
-                                   weights_ds, seed=seed),
-        parts_ds["val"], parts_ds["test"], epochs=epochs_ds1ds2, patience=5, score="val_loss",
-        callbacks=[reduce_lr()], label="ds1ds2")
+    result_ds = train_approach(parts_ds, epochs_ds1ds2, "ds1ds2")
     runs["ds1ds2"] = (ek.beat_metrics(result_ds, CLASSES), result_ds["timing"])
     eu.experiment.glue_all({k: runs["ds1ds2"][0][k] for k in ("accuracy", "macro_f1")}, prefix="ds_")
 else:
@@ -432,13 +436,13 @@ if ptb_dir is not None:
     target, split = ek.load_ptb_beats(ptb_dir), None
     target_protocol = "beat_random"
     t_parts = ek.scaled_splits(target, *ek.split_beats(target, "beat_random", seed=seed),
-                               seed=seed, scaler=parts["scaler"])
+                               seed=seed, scaler=scaler)
 else:
     target = eu.stt.build_st_t_beats(st_records)
     target_protocol = "st_episode_patient"
     split, idx = ek.split_by_record(target, (0.6, 0.2, 0.2), seed=seed, db="qtdb")
     # the MIT-BIH scaler: the pretrained network expects its inputs
-    t_parts = {k: (ek.scale_beats(parts["scaler"], target.X[i]), target.y[i]) for k, i in idx.items()}
+    t_parts = {k: (ek.scale_beats(scaler, target.X[i]), target.y[i]) for k, i in idx.items()}
     display(pd.DataFrame.from_dict({k: {"records": len(split[k]), "beats": len(idx[k]),
                                         "abnormal %": round(100 * target.y[idx[k]].mean(), 1)}
                                     for k in split}, orient="index"))
@@ -460,7 +464,7 @@ for name, pretrained in (("transfer", model), ("scratch", None)):
         eu.models.build_beat_cnn1d_transfer(pretrained),
         eu.models.rotating_batches(*t_parts["train"], batch_size, None, t_weights, seed=seed),
         t_parts["val"], t_parts["test"], epochs=epochs_transfer, patience=3, score="val_loss",
-        callbacks=[reduce_lr()], label=name)
+        callbacks=approach.callbacks(), label=name)
     transfer[name] = (ek.beat_metrics(res, target.classes), res["timing"], res["history"])
 eu.experiment.glue_all({n: m["per_class"]["abnormal"].get("roc_auc", np.nan) for n, (m, *_) in transfer.items()}, prefix="auc_")
 glue("transfer_test", f"{len(split['test'])} test patients" if split else f"{len(t_parts['test'][1]):,} PTB test beats")
