@@ -427,8 +427,7 @@ eu.plots.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_h
 # Single maps are noisy, so we also average Grad-CAM over up to 300 correctly classified
 # test beats per class, and measure where the heat lies (`eu.explain.heat_shares`): the
 # share within ±0.15 s of the R peak (the beat's own QRS), before that, and below 15 Hz.
-# The first row is the heat of an even map, for scale; the mean maps are in
-# {numref}`fig-04-mean-cam`.
+# The first row is the heat of an even map, for scale; the mean maps follow the table.
 
 # %%
 mean_cams, heat = {}, {"even": eu.explain.heat_shares(np.ones((1, *test_images.shape[1:])),
