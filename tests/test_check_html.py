@@ -85,6 +85,9 @@ def test_a_good_site_passes(site):
      "has no number and caption"),
     (lambda h: (h / "notebooks" / "01_a.html").write_text(_page(
         "01_a", extra=GLUE_CELL.format(tag=""))), "a cell that only calls glue is on show"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page(
+        "01_a", extra='<figure id="fig-t"><table></table><figcaption>x</figcaption></figure>')),
+     "figure fig-t holds no image"),
 ])
 def test_each_fault_is_named(site, fault, expected):
     root, html = site

@@ -102,6 +102,10 @@ def check_reading(name: str, main) -> list[str]:
         figure = img.find_parent("figure")
         if figure is None or figure.find(class_="caption-number") is None:
             out.append(f"{name}: figure {img['src']} has no number and caption")
+    for figure in main.find_all("figure"):
+        if figure.find("img") is None:
+            out.append(f"{name}: figure {figure.get('id')} holds no image (a table or text "
+                       f"output caught by a cell's figure caption)")
     for cell in main.select("div.cell"):
         if HIDDEN_TAGS & set(cell.get("class", [])):
             continue
