@@ -368,7 +368,7 @@ eu.plots.plot_per_record(per_record, title=f"DS2 per record, seed {first} (blank
 n_as_s = pd.Series(ds2.record[(ds2.label == "N") & (predictions[first][0] == "S")]).value_counts()
 glue("s_se_232", float(per_record.loc["232", "S Se"]))
 glue("n_as_s_records", ", ".join(n_as_s.index[:3]) if len(n_as_s) else "none")
-glue("n_as_s_share", float(n_as_s.iloc[:3].sum() / max(n_as_s.sum(), 1)))
+glue("n_as_s_share", float(n_as_s.iloc[:3].sum() / max(n_as_s.sum(), 1)));
 
 # %% tags=["hide-input"]
 per_record.style.format("{:.3f}", subset=["S Se", "S +P", "V Se", "V +P", "accuracy"],
