@@ -5,7 +5,9 @@
 # pull requests), readme (the README's chapter table from results/*.json), readme-check
 # (whether README.md's numbers are those of results/: after a run of your own they differ),
 # sync-repository (the Colab cells from _config.yml), lint-workflows, pretrained (re-create
-# the model that ships in ecgutils/pretrained/: trains on MIT-BIH DS1, several minutes).
+# the model that ships in ecgutils/pretrained/: trains on MIT-BIH DS1, several minutes),
+# browser-check (headless Chromium: screenshots of the chapter pages, code cells that
+# scroll sideways).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -22,7 +24,7 @@ ifneq ($(strip $(ECG_DATA_DIR)),)
 export ECG_DATA_DIR := $(abspath $(ECG_DATA_DIR))
 endif
 
-.PHONY: install data book test test-fast smoke-book check-html readme readme-check \
+.PHONY: install data book test test-fast smoke-book check-html browser-check readme readme-check \
         sync-repository pretrained \
         lint-workflows clean
 
@@ -65,6 +67,12 @@ test-fast: $(STAMP)
 # After smoke-book: make check-html HTML=_build/smoke/_build/html
 check-html:
 	$(PY) tools/check_html.py $(HTML)
+
+# The chapter pages as a reader's browser shows them at 1280 px: full-page screenshots in
+# $(BUILD)/screenshots, exit 1 if a code cell scrolls sideways. Needs Chromium
+# (apt-get install chromium). After smoke-book: make browser-check HTML=$(SMOKE)/_build/html
+browser-check:
+	$(PY) tools/browser_check.py $(HTML) --out $(BUILD)/screenshots --width 1280
 
 # Rewrite the README's chapter table from results/*.json (ECG_RESULTS_DIR if set).
 readme:

@@ -19,21 +19,24 @@
 # **Overview.** A popular way into ECG deep learning is to *look* at heartbeats the way a
 # person does: draw each beat as a small picture and train an ordinary image classifier
 # on folders of pictures, one folder per class. The reference project we follow trains a
-# small 2D CNN on 64 × 64 PNG images of beats in six classes (Normal, left and right
-# bundle branch block, premature ventricular contraction, ventricular fibrillation, other
-# arrhythmia); here the fibrillation class is called VFL+VF, since the MIT-BIH episodes
+# small 2D CNN {cite:p}`jun2018ecg` on 64 × 64 PNG images of beats in six classes (Normal,
+# left and right {term}`bundle branch block`, {term}`premature <premature beat>` ventricular
+# contraction, {term}`ventricular fibrillation <ventricular flutter and fibrillation>`,
+# other arrhythmia); here the fibrillation class is called VFL+VF, since the MIT-BIH episodes
 # are ventricular flutter. Its images are not available, so this chapter makes them from the raw
 # PhysioNet records, trains that CNN, and asks the question the reference leaves open
 # (its README says "XX %"): how accurate is it on patients it has never seen? We answer it
-# twice, with a patient-wise split and with the beat-random split much of the literature
-# uses, and the gap between the two is the lesson. The trained model is saved with its
+# twice, with a {term}`patient-wise split` and with the {term}`beat-random <beat-random protocol>`
+# split much of the literature uses, and the gap between the two is the lesson. The trained model is saved with its
 # class names, and a one-line command classifies a new image.
 #
-# **Prerequisites.** Chapter 01 (the data, the annotation symbols, AAMI classes). Basic
-# Keras: `Sequential`, `fit`, `predict`.
+# **Prerequisites.** {doc}`01_data_tour` (the data, the annotation symbols,
+# {term}`AAMI classes`). Basic Keras: `Sequential`, `fit`, `predict`. Terms are defined in
+# the {doc}`../glossary`.
 #
-# **Time to run.** About 4 minutes on a 2-core laptop CPU (image generation, then two
-# trainings of at most 12 epochs, stopped early); a minute or two in smoke mode.
+# **Time to run.** Minutes on a 2-core laptop CPU (image generation, then two trainings of
+# at most 12 epochs, stopped early); the {doc}`../runtimes` page has the time measured in
+# this build.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -64,7 +67,7 @@ records = None        # MIT-BIH records; None: the 44 non-paced records
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import subprocess
 import sys
 import time
@@ -160,11 +163,11 @@ support
 # %% [markdown]
 # The classes are very unequal: there are {glue:text}`normal_per_vf:.0f` Normal beats for
 # every VFL+VF window, and the VFL+VF windows come from only two recordings. The mean shapes
-# (± one standard deviation, each window z-scored) already differ: wide QRS complexes for
+# ({numref}`fig-02-class-shapes`) already differ: wide QRS complexes for
 # LBBB and PVC, a wide terminal S wave for RBBB (in lead MLII), and no repeating beat
 # shape at all for VFL+VF.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-class-shapes", "caption": "The mean window of each of the six classes \u00b1 one standard deviation, each window z-scored."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True, layout="constrained")
 for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"], ["PVC", "Arrhythmia", VF])):
     eu.plots.plot_class_waveforms(eu.signal.zscore(windows), labels, fs, classes=group, ax=ax,
@@ -179,7 +182,7 @@ for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"], ["PVC", "Arrhythmia", VF
 # the height, positive up, a 2-pixel margin), interpolated at 8 points per pixel column,
 # and each column is inked from the lowest to the highest point of the trace inside it,
 # so steep QRS slopes stay connected. The result is a clean dark line on white, with no
-# axes, as uint8 arrays ready to be saved as PNG files.
+# axes, as uint8 arrays ready to be saved as PNG files ({numref}`fig-02-images`).
 
 # %%
 start = time.perf_counter()
@@ -188,7 +191,7 @@ render_all_s = time.perf_counter() - start
 print(f"rendered all {len(all_images):,} windows as {image_size}x{image_size} images in "
       f"{render_all_s:.1f} s ({1e6 * render_all_s / len(all_images):.0f} µs per image)")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-images", "caption": "Random training images of each class, as the network sees them."}}
 fig = eu.plots.plot_image_examples(all_images, labels, CLASSES, seed=seed)
 fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)");
 
@@ -242,7 +245,7 @@ splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf
 #    random for training (and 15/70 of that for validation). This throws away most
 #    Normal beats, which carry little new information, and keeps the training run within
 #    the time budget on a laptop CPU.
-# 2. **Class weights.** Classes still below the cap (VFL+VF, and Arrhythmia in some splits)
+# 2. **{term}`Class weights <class weights>`.** Classes still below the cap (VFL+VF, and Arrhythmia in some splits)
 #    get a larger weight in the loss, `n / (classes × n_class)` ("balanced",
 #    `eu.experiment.class_weights`).
 #
@@ -336,11 +339,14 @@ def per_class_table(out):
 
 # %% [markdown]
 # ## Patient-wise: new patients at test time
+#
+# {numref}`fig-02-patient` shows the training curves, the {term}`confusion matrix` and the
+# per-class {term}`ROC curves <ROC curve>` on the test patients.
 
 # %%
 outputs = {"patient_70_15_15": train_protocol("patient_70_15_15")}
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-patient", "caption": "The image CNN on the patient-wise split: learning curves, confusion matrix and ROC curves of the test patients."}}
 eu.plots.plot_evaluation(outputs["patient_70_15_15"], CLASSES,
                          "patient-wise split: test patients never seen in training");
 
@@ -352,11 +358,13 @@ per_class_table(patient)
 
 # %% [markdown]
 # ## Beat-random: the same network, a leaky split
+#
+# The same plots for the beat-random split are in {numref}`fig-02-random`.
 
 # %%
 outputs["beat_random"] = train_protocol("beat_random")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-random", "caption": "The same network on the beat-random split, where every patient is in training and test."}}
 eu.plots.plot_evaluation(outputs["beat_random"], CLASSES,
                          "beat-random split: every patient in training and test");
 
@@ -459,7 +467,7 @@ cli_ok = proc.returncode == 0
 # %% [markdown]
 # ## Saving the numbers
 
-# %%
+# %% tags=["remove-input"]
 total_s = chapter.elapsed_min() * 60
 params = {k: globals()[k] for k in (
     "smoke", "seed", "epochs", "batch_size", "image_size", "line_width", "before_s", "after_s",
@@ -509,11 +517,42 @@ print(f"wrote {path}; whole notebook so far {total_s / 60:.1f} min")
 # recordings. Chapter 04 classifies beats from their spectrograms, found by the R-peak
 # detector of chapter 01, again patient-wise.
 #
+# ## Exercises
+#
+# ```{exercise} Smaller pictures
+# :label: ex-02-size
+# Draw the beats at 32 × 32 pixels instead of 64 × 64. Predict what happens to the
+# training time and to the patient-wise macro-F1, and whether the gap between the two
+# splits closes.
+# ```
+#
+# ```{solution} ex-02-size
+# :class: dropdown
+# A quarter of the pixels makes each epoch much faster. A QRS complex of about 0.1 s
+# then spans only a few pixel columns of the 0.8-s window, so the bundle-branch-block and
+# PVC shapes lose detail and the patient-wise macro-F1 can fall a little; the gap between
+# the splits does not close, because it comes from unseen patients, not from resolution.
+#
+#     papermill notebooks/02_image_cnn.ipynb out.ipynb -p image_size 32
+# ```
+#
+# ```{exercise} A window without the P wave
+# :label: ex-02-window
+# Cut the window down to 0.1 s before and 0.2 s after the R peak: the QRS and little
+# else. Which classes do you expect to suffer, and which to hold?
+# ```
+#
+# ```{solution} ex-02-window
+# :class: dropdown
+# LBBB, RBBB and PVC are told apart by the width and shape of the QRS, which the short
+# window keeps. The Arrhythmia class holds many atrial premature beats whose QRS is
+# normal; what marks them is an early or abnormal P wave and the timing, which the short
+# window drops: expect its recall to fall. VFL+VF windows shrink too but stay beat-less.
+#
+#     papermill notebooks/02_image_cnn.ipynb out.ipynb -p before_s 0.1 -p after_s 0.2
+# ```
+#
 # ## References
 #
-# - Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. *IEEE Eng Med Biol* 20(3):45–50, 2001.
-# - Nolle FM, Badura FK, Catlett JM, Bowser RW, Sketch MH. CREI-GARD, a new concept in computerized arrhythmia monitoring systems. *Computers in Cardiology* 13:515–518, 1986.
-# - Jun TJ, Nguyen HM, Kang D, Kim D, Kim D, Kim YH. ECG arrhythmia classification using a 2-D convolutional neural network. arXiv:1804.06812, 2018.
-# - de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG morphology and heartbeat interval features. *IEEE Trans Biomed Eng* 51(7):1196–1206, 2004.
-# - Goldberger AL, et al. PhysioBank, PhysioToolkit, and PhysioNet. *Circulation* 101(23):e215–e220, 2000.
-# - Chollet F, et al. Keras: `image_dataset_from_directory`, https://keras.io/api/data_loading/image/
+# This chapter draws on {cite}`moody2001impact,nolle1986creigard,jun2018ecg,dechazal2004automatic,goldberger2000physionet,keras_image_dataset`;
+# every work cited in the book is listed in the {doc}`../references`.

@@ -16,9 +16,10 @@
 # %% [markdown]
 # # 03 · European ST-T: dense, SimpleRNN and LSTM beat classifiers, and ST episodes
 #
-# **Overview.** The European ST-T Database was recorded to study changes of the ST
-# segment and the T wave, the ECG signs of myocardial ischaemia. We use its 33
-# 15-minute excerpts in the QT Database to repeat a common tutorial pipeline, made
+# **Overview.** The {term}`European ST-T Database <European ST-T database>` was recorded to
+# study changes of the {term}`ST segment` and the T wave, the ECG signs of myocardial
+# ischaemia {cite:p}`taddei1992european`. We use its 33 15-minute excerpts in the
+# {term}`QT Database` to repeat a common tutorial pipeline, made
 # correct: read the records with wfdb, denoise them with a db6 wavelet whose threshold
 # is estimated from the data, cut a 200 ms window around each beat's R peak, label
 # beats normal or abnormal with a stable mapping, and train three small networks (the
@@ -30,11 +31,12 @@
 # that says whether a beat lies inside an ST-deviation episode, scored per beat and per
 # episode, patient-wise.
 #
-# **Prerequisites.** Chapter 01 (the data, wavelet denoising); basic Keras (`Sequential`,
-# `fit`). No GPU needed.
+# **Prerequisites.** {doc}`01_data_tour` (the data, {term}`wavelet denoising`); basic Keras
+# (`Sequential`, `fit`). No GPU needed. Terms are defined in the {doc}`../glossary`.
 #
-# **Time to run.** About 2–3 minutes on a 2-core laptop CPU (33 records, 6 networks, the
-# ST classifier); one to two minutes in smoke mode. With `database="edb"` (the full
+# **Time to run.** Minutes on a 2-core laptop CPU (33 records, 6 networks, the ST
+# classifier); the {doc}`../runtimes` page has the time measured in this build. With
+# `database="edb"` (the full
 # database, 90 two-hour records, about 1 GB from PhysioNet: fetched by itself into the
 # default cache, or with `python -m ecgutils fetch edb` when `ECG_DATA_DIR` is set) it
 # takes hours.
@@ -64,7 +66,7 @@ st_folds = 5          # patient-wise cross-validation folds for the ST-episode c
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import time
 import warnings
 
@@ -135,9 +137,9 @@ marks[marks.aux_note != ""]
 # σ·√(2 ln n), with the noise σ estimated from the median absolute deviation of the
 # finest detail coefficients, separately for each lead (`eu.signal.wavelet_denoise`).
 # Then each lead is z-scored over the whole record, so that the networks see the same
-# scale for every patient.
+# scale for every patient ({numref}`fig-03-denoise`).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-denoise", "caption": "Five seconds of the first record, lead 1: the original signal (grey) under the db6-denoised one (top) and the denoised, z-scored one (bottom)."}}
 rec = eu.data.load_record(records[0], database)
 fs = float(rec.fs)
 denoised = eu.signal.wavelet_denoise(rec.p_signal[:, :2], "db6", axis=0)
@@ -175,7 +177,7 @@ axes[1].set_xlabel("time (s)");
 # (`Q`, `?`) are left out, and annotations that are not beats (`+` rhythm, `~` noise,
 # `|` artefact, `s`/`T` episode marks) are never beats. The tutorial numbered its labels
 # by iterating over a Python `set`, whose order can change from one run to the next; a
-# written mapping cannot.
+# written mapping cannot. The mean normal and abnormal beats are in {numref}`fig-03-beats`.
 
 # %%
 start = time.perf_counter()
@@ -191,12 +193,12 @@ print(f"{X.shape[0]:,} beats, window {X.shape[1]} samples x {X.shape[2]} leads, 
       f"preprocessed in {preprocess_s:.1f} s")
 pd.crosstab(beats["symbol"], beats["label"]).T
 
-# %%
+# %% mystnb={"figure": {"name": "fig-03-beats", "caption": "Normal and abnormal beats of lead 1, z-scored: mean \u00b1 one standard deviation."}}
 eu.plots.plot_beats(X[:, :, 0], beats["label"], fs, classes=list(stt.BINARY_CLASSES),
                     before_s=window_s / 2)
 plt.gca().set_title("lead 1, z-scored: mean ± SD");
 
-# %%
+# %% tags=["remove-input"]
 abnormal = beats[beats.label == "abnormal"].value_counts(["record", "symbol"])
 glue("n_beats", len(y)), glue("n_abnormal", int(y.sum())), glue("n_records", len(records))
 glue("abnormal_share", float(y.mean())), glue("all_normal_accuracy", float(1 - y.mean()))
@@ -210,17 +212,21 @@ glue("top_abnormal", ", ".join(f"{n} {s} beats in {r}" for (r, s), n in abnormal
 # measure. We handle the imbalance three ways:
 #
 # - the loss weights each class by the inverse of its frequency in the training set
+#   ({term}`class weights`)
 #   (`eu.experiment.class_weights`), so both classes count equally;
-# - we report **sensitivity** (abnormal beats found) and **specificity** (normal beats
-#   passed), plus ROC-AUC, never accuracy alone;
+# - we report **{term}`sensitivity <Se>`** (abnormal beats found) and
+#   **{term}`specificity`** (normal beats passed), plus {term}`ROC-AUC <ROC curve>`, never
+#   accuracy alone;
 # - the epoch, and the model, are chosen on the validation **balanced accuracy**
 #   ((Se + Sp) / 2), which does not reward the majority.
 #
 # ## Two ways to split, 70/15/15
 #
-# - `patient_70_15_15`: the records (patients) are split 70/15/15 with a seed; a patient's
+# - `patient_70_15_15`: the records (patients) are split 70/15/15 with a seed
+#   ({term}`patient-wise split`); a patient's
 #   beats are all in one split. This is the honest estimate for a new patient.
-# - `beat_random`: the beats are split 70/15/15 at random (stratified by class). Beats of
+# - `beat_random`: the beats are split 70/15/15 at random, stratified by class
+#   ({term}`beat-random protocol`). Beats of
 #   one patient land in training *and* test, so the network can recognise the patient
 #   rather than the beat type. We show it **on purpose**, because many tutorials report
 #   only this number; expect it to look much better.
@@ -297,10 +303,11 @@ for protocol, sets in index_sets.items():
         out["metrics"] = stt.binary_metrics(y[te], out["y_score"])
 
 # %% [markdown]
-# Training curves (loss, and ROC-AUC, on training and validation beats). The training
-# loss is class-weighted, the validation loss is not, so the two are not on one scale.
+# Training curves (loss, and ROC-AUC, on training and validation beats) are in
+# {numref}`fig-03-curves`. The training loss is class-weighted, the validation loss is
+# not, so the two are not on one scale.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-curves", "caption": "Loss and ROC-AUC of each network on training and validation beats, per epoch, for the patient-wise (left) and the beat-random (right) split."}}
 fig, axes = plt.subplots(len(MODELS), 4, figsize=(15, 2.8 * len(MODELS)), layout="constrained",
                          squeeze=False)
 for (protocol, kind), out in runs.items():
@@ -314,7 +321,8 @@ for (protocol, kind), out in runs.items():
 # Sensitivity Se = TP / (TP + FN) is the share of abnormal beats called abnormal;
 # specificity Sp = TN / (TN + FP) the share of normal beats called normal
 # (`stt.binary_metrics`, from scikit-learn's confusion matrix). Test set, threshold 0.5,
-# beside the validation balanced accuracy that chose each model's epoch:
+# beside the validation balanced accuracy that chose each model's epoch (the confusion
+# matrices are in {numref}`fig-03-confusion`):
 
 # %%
 table = pd.DataFrame({
@@ -325,7 +333,7 @@ table = pd.DataFrame({
     for key, out in runs.items() for m in [out["metrics"]]}).T.rename_axis(["protocol", "model"])
 table.astype({k: int for k in ("best epoch", "tp", "fn", "tn", "fp")}).round(3)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-confusion", "caption": "Test confusion matrices of the three networks, patient-wise (top) and beat-random (bottom)."}}
 fig, axes = plt.subplots(2, len(MODELS), figsize=(4.2 * len(MODELS), 7.2), layout="constrained")
 names = np.asarray(stt.BINARY_CLASSES)
 for (protocol, kind), out in runs.items():
@@ -385,7 +393,8 @@ print(f"chosen on validation: {chosen}; saved {model_path}")
 #   abnormal morphology in general; the validation set (a handful of abnormal beats) is
 #   too small to choose epochs or models reliably;
 # - a supraventricular premature beat usually has a normal shape: it is abnormal because
-#   it comes *early*. A 200 ms window around the R peak holds no RR interval, so no model
+#   it comes *early* ({term}`premature <premature beat>`). A 200 ms window around the R
+#   peak holds no {term}`RR interval`, so no model
 #   fed only this window can see it. Real beat classifiers add the RR intervals
 #   (chapters on MIT-BIH do).
 #
@@ -422,10 +431,10 @@ st_eps.set_index("record").head(12)
 # only approximate: where the QRS is wide and its largest deflection comes late, the
 # window before R reaches into the start of the QRS and the ST window lies closer to J.
 # Changes from the patient's own first 30 s, which the classifier below uses, cancel much
-# of this. Here is the ST level of a record with episodes, both leads, the annotated
-# episodes shaded:
+# of this. {numref}`fig-03-st-track` shows the ST level of a record with episodes, both
+# leads, the annotated episodes shaded.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-st-track", "caption": "ST change from the first 30 s in both leads of the record with the most episodes, beat by beat (grey) and as a 15-beat median; annotated ST episodes shaded."}}
 shown = st_eps["record"].value_counts().index[0] if len(st_eps) else records[0]
 b = beats[beats.record == shown]
 fig, axes = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
@@ -457,7 +466,7 @@ axes[0].set_title(f"{shown}: ST change from the first 30 s; annotated ST episode
 # of each record with a running median over 31 beats (about 25 s), thresholds them at
 # 0.5, and turns runs of positive beats lasting at least 30 s into detected episodes.
 #
-# **Episode matching** (`stt.match_episodes`). EC57-style overlap: a reference episode
+# **Episode matching** (`stt.match_episodes`). {term}`EC57`-style overlap: a reference episode
 # (the union of both leads' ST episodes) is detected when detected episodes cover at
 # least half of it, or it covers at least half of a detected episode it overlaps; a
 # detected episode is a true positive under the mirror rule. Episode sensitivity =
@@ -501,7 +510,7 @@ pd.DataFrame({"data": [f"{len(records)} records ({database})", "edb, 90 records 
               "episode Se": [episode_se, 0.852], "episode +P": [episode_ppv, 0.862]},
              index=["this chapter", "Jager et al. 1992 (KLT)"])
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-st-result", "caption": "Left: beats inside ST episodes against the smoothed classifier (all folds). Right: the classifier's smoothed probability on the record of the ST-change figure, reference episodes shaded and detected ones as bars."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), layout="constrained",
                          gridspec_kw={"width_ratios": [1, 2.6]})
 names = np.asarray(ST_CLASSES)
@@ -519,9 +528,10 @@ eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs, reference[s
 # Beat by beat, the smoothed classifier finds {glue:text}`st_se:.3f` of the beats inside
 # ST episodes (Se) and passes {glue:text}`st_sp:.3f` of the others (Sp); without the
 # smoothing, Se {glue:text}`raw_st_se:.3f` and Sp {glue:text}`raw_st_sp:.3f`. As
-# episodes, Se {glue:text}`episode_se:.3f` and +P {glue:text}`episode_ppv:.3f`.
+# episodes, Se {glue:text}`episode_se:.3f` and {term}`+P` {glue:text}`episode_ppv:.3f`
+# ({numref}`fig-03-st-result`).
 #
-# **Beside Jager et al. (1992).** Their Karhunen–Loève-transform detector found ST
+# **Beside {cite:t}`jager1992analysis`.** Their Karhunen–Loève-transform detector found ST
 # episodes with Se 85.2 % and +P 86.2 % on the full database. Our numbers are not
 # comparable head to head, and the difference is mostly the data:
 #
@@ -542,7 +552,7 @@ eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs, reference[s
 #
 # ## Saving the numbers
 
-# %%
+# %% tags=["remove-input"]
 def beat_run(protocol, kind):
     out, sets = runs[protocol, kind], index_sets[protocol]
     extra = ({"splits": splits_patient} if protocol == "patient_70_15_15" else
@@ -592,20 +602,43 @@ print(f"wrote {eu.results.write_results(results_dir, '03_st_t_dense_rnn', params
 # Chapter 04 classifies MIT-BIH beats from their spectrograms with a 2D CNN, again
 # patient-wise, with more data and five AAMI classes.
 #
+# ## Exercises
+#
+# ```{exercise} A wider beat window
+# :label: ex-03-window
+# Widen the beat window from 0.2 s to 0.6 s around the R peak. Which abnormal beats could
+# the networks now tell apart that they could not before, and do you expect the
+# patient-wise sensitivity to follow?
+# ```
+#
+# ```{solution} ex-03-window
+# :class: dropdown
+# A 0.6-s window holds the P wave and the T wave, and at fast rates the end of the
+# previous beat: an early, abnormal P wave of a supraventricular premature beat is now in
+# view, which the 200 ms window cut off. The patient-wise sensitivity need not follow:
+# the test patients still hold few abnormal beats, each moving it a lot, and more inputs
+# give the networks more of each training patient to memorise.
+#
+#     papermill notebooks/03_st_t_dense_rnn.ipynb out.ipynb -p window_s 0.6
+# ```
+#
+# ```{exercise} Fewer folds for the ST classifier
+# :label: ex-03-folds
+# Run the ST-episode classifier with 2 folds instead of 5. Each model then trains on half
+# the patients. Predict the effect on the episode Se and +P.
+# ```
+#
+# ```{solution} ex-03-folds
+# :class: dropdown
+# With 2 folds each model learns from about 16 excerpts instead of about 26, fewer
+# patients' ST levels and fewer episodes, so expect the beat and episode scores to fall,
+# or to vary more between records: the ST change that marks an episode differs in size
+# from patient to patient.
+#
+#     papermill notebooks/03_st_t_dense_rnn.ipynb out.ipynb -p st_folds 2
+# ```
+#
 # ## References
 #
-# - Taddei A, Distante G, Emdin M, et al. The European ST-T database: standard for
-#   evaluating systems for the analysis of ST-T changes in ambulatory electrocardiography.
-#   *European Heart Journal* 13(9):1164–1172, 1992.
-# - Jager F, Mark RG, Moody GB, Divjak S. Analysis of transient ST segment changes during
-#   ambulatory monitoring using the Karhunen-Loève transform. *Computers in Cardiology*
-#   1992:691–694.
-# - Laguna P, Mark RG, Goldberger AL, Moody GB. A database for evaluation of algorithms
-#   for measurement of QT and other waveform intervals in the ECG. *Computers in
-#   Cardiology* 24:673–676, 1997.
-# - ANSI/AAMI EC57: Testing and reporting performance results of cardiac rhythm and ST
-#   segment measurement algorithms.
-# - Donoho DL, Johnstone IM. Ideal spatial adaptation by wavelet shrinkage. *Biometrika*
-#   81(3):425–455, 1994.
-# - Hochreiter S, Schmidhuber J. Long short-term memory. *Neural Computation*
-#   9(8):1735–1780, 1997.
+# This chapter draws on {cite}`taddei1992european,jager1992analysis,laguna1997database,aami2012ec57,donoho1994ideal,hochreiter1997lstm`;
+# every work cited in the book is listed in the {doc}`../references`.

@@ -16,21 +16,24 @@
 # %% [markdown]
 # # 04 · Spectrogram CNN with Grad-CAM, patient-wise
 #
-# **Overview.** We classify MIT-BIH heartbeats into the AAMI classes N, S and V from
-# pictures: each beat becomes a short-time Fourier transform (STFT) image, and a small 2D
+# **Overview.** We classify MIT-BIH heartbeats into the {term}`AAMI classes` N, S and V
+# from pictures: each beat becomes a short-time Fourier transform (STFT) image, a
+# {term}`spectrogram`, and a small 2D
 # convolutional network reads it. The beats are found by our own R-peak detector, not
 # taken from the annotations, so the same pipeline would work on ECG nobody annotated.
-# Evaluation is patient-wise: no record is ever in two splits. Two protocols run every
+# Evaluation is {term}`patient-wise <patient-wise split>`: no record is ever in two splits. Two protocols run every
 # time: a seeded 70/15/15 split of records (the protocol of the reference project we
-# compare against) and the de Chazal et al. (2004) DS1/DS2 inter-patient benchmark.
-# Grad-CAM then shows which parts of the spectrogram drove each decision.
+# compare against) and the {term}`DS1/DS2 <DS1 and DS2>`
+# {term}`inter-patient <inter-patient protocol>` benchmark of {cite:t}`dechazal2004automatic`.
+# {term}`Grad-CAM` then shows which parts of the spectrogram drove each decision.
 #
-# **Prerequisites.** Chapter 01 (the data, the detector and how it is scored); basic Keras
-# (layers, `fit`, class weights); what a spectrogram is.
+# **Prerequisites.** {doc}`01_data_tour` (the data, the detector and how it is scored);
+# basic Keras (layers, `fit`, {term}`class weights`); what a spectrogram is. Terms are
+# defined in the {doc}`../glossary`.
 #
-# **Time to run.** About 12 minutes on an otherwise idle 2-core CPU with the default
-# parameters (preprocessing of all 48 records about 15 s, then two trainings of at most
-# 10 epochs, about 6 and 5 minutes); under a minute in smoke mode.
+# **Time to run.** About ten minutes on an otherwise idle 2-core CPU with the default
+# parameters (preprocessing all 48 records takes seconds, then two trainings of at most
+# 10 epochs); the {doc}`../runtimes` page has the time measured in this build.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -57,7 +60,7 @@ spread_seeds = []       # extra seeds for patient_70_15_15 (new split + training
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import time
 from functools import partial
 from pathlib import Path
@@ -127,13 +130,14 @@ pd.Series(labels).value_counts().reindex(CLASSES, fill_value=0).rename("beats").
 # it has no label and is dropped); a reference beat is *missed* when no detection matched
 # it. Records 102 and 104 have no MLII lead; `pick_lead` falls back to their first lead.
 #
-# On the non-paced records the detector reaches Se {glue:text}`det_se:.4f` and +P
+# On the non-paced records the detector reaches {term}`Se` {glue:text}`det_se:.4f` and {term}`+P`
 # {glue:text}`det_ppv:.4f`, a lower +P than in chapter 01 on the same records. The
 # difference is the ventricular flutter of record 207: {glue:text}`det_in_flutter`
 # detections fall inside its flutter episodes, where the annotators marked flutter waves,
-# not beats, so none can match. Chapter 01 leaves those stretches out, as WFDB's `bxb`
-# does; left out here too, +P would be {glue:text}`det_ppv_wo_flutter:.4f`. For this
-# chapter they are simply dropped: a detection without a matching beat gets no label.
+# not beats, so none can match. Chapter 01 leaves those stretches out, as WFDB's
+# {term}`bxb` does; left out here too, +P would be {glue:text}`det_ppv_wo_flutter:.4f`.
+# For this chapter they are simply dropped: a detection without a matching beat gets no
+# label. {numref}`fig-04-detector` shows the records with the most errors.
 
 # %%
 totals = eu.spectrograms.detector_totals(data["detector"])
@@ -143,7 +147,7 @@ flutter, det = eu.data.detections_in_episodes("207") if "207" in records else 0,
 eu.experiment.glue_all({"se": det.se, "ppv": det.ppv, "in_flutter": flutter, "ppv_wo_flutter": det.matched / (det.detections - flutter)}, prefix="det_")
 totals
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-detector", "caption": "The 15 records with the most detector errors: detections matching no reference beat, and reference beats no detection found."}}
 worst = data["detector"].assign(errors=lambda d: d.unmatched_detections + d.missed_beats
                                ).sort_values("errors", ascending=False)
 ax = worst.head(15)[["unmatched_detections", "missed_beats"]].plot.bar(figsize=(12, 3.5), rot=0)
@@ -158,13 +162,14 @@ worst.head(8)[["lead", "reference", "detections", "unmatched_detections", "misse
 # ## What the network sees
 #
 # One random beat of each class, its 2-s window and its spectrogram (drawn with
-# `librosa.display.specshow`), then the mean spectrogram of each class. In the window,
+# `librosa.display.specshow` {cite:p}`mcfee2015librosa`), then the mean spectrogram of
+# each class ({numref}`fig-04-spectrograms`). In the window,
 # the neighbouring beats appear left and right: an S beat comes early, so its
 # predecessor sits closer to the centre. The spectrogram keeps that timing on its time
 # axis, and the QRS energy shows as a bright column reaching up to 20–40 Hz; V beats are
 # wide and slow, so their energy stays lower.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-spectrograms", "caption": "One random beat of each class (N, S, V): its 2-s window, its spectrogram, and the mean spectrogram of the class."}}
 rng = np.random.default_rng(seed)
 times_from_r = data["times_s"] - 1.0  # the window starts 1 s before R
 fig, axes = eu.plots.plt.subplots(3, 3, figsize=(13, 9), layout="constrained")
@@ -232,9 +237,9 @@ pd.DataFrame([{"protocol": p, "split": name, "records": len(recs),
 #   Each training set keeps all its S and V beats and a seeded random `max_train_n` =
 #   15,000 of its N beats (`eu.experiment.subsample_majority`), so an epoch takes well
 #   under a minute. Validation and test sets keep every beat: the metrics are on the real
-#   class mix. In a trial run that kept only 8,000 N beats, noticeably more of the test
-#   patients' N beats were called V: the network needs the variety of N beats more than
-#   it needs the time saved.
+#   class mix. With only 8,000 N beats kept, noticeably more of the test patients' N
+#   beats are called V: the network needs the variety of N beats more than it needs the
+#   time saved.
 # - **Class weights** are the square root of the "balanced" weights of that training
 #   set (`eu.experiment.class_weights(..., power=0.5)`). Full balanced weights on top of
 #   the subsampling push too many N beats into S, and S precision is the weak spot of
@@ -267,6 +272,8 @@ approach.build_model(images[:1, ..., None], seed, len(CLASSES)).summary()
 
 # %% [markdown]
 # ## Training
+#
+# The learning curves of both protocols follow the table of training beats and weights.
 
 # %%
 runs = {p: run_protocol(p, splits[p], seed) for p in protocols}
@@ -274,7 +281,7 @@ pd.DataFrame.from_dict({p: r["train_counts"] | {f"weight {c}": r["class_weight"]
                                                 for i, c in enumerate(CLASSES)}
                         for p, r in runs.items()}, orient="index")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Learning curves of each protocol (patient_70_15_15, then ds1ds2): loss and accuracy on training and on the held-out validation records."}}
 for p, r in runs.items():
     eu.plots.plot_training_curves(r["history"]).suptitle(
         f"{p}: training curves (validation = held-out records)", fontsize=10)
@@ -287,6 +294,8 @@ for p, r in runs.items():
 # ## Test results
 #
 # Each protocol's test records were used once, after training; nothing was tuned on them.
+# The figures after the tables show each protocol's {term}`ROC <ROC curve>` and
+# precision-recall curves and {term}`confusion matrices <confusion matrix>`.
 
 # %%
 for p, r in runs.items():
@@ -297,7 +306,7 @@ for p, r in runs.items():
                                             "average_precision", "support"]].astype(
         {"support": int}).style.format(precision=3).set_caption(p))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test results of each protocol (patient_70_15_15, then ds1ds2): ROC and precision-recall curves, and confusion matrices."}}
 for p, r in runs.items():
     fig, axes = eu.plots.plt.subplots(1, 4, figsize=(18, 4.2), layout="constrained")
     eu.plots.plot_roc_curves(r["y_test"], r["scores"], CLASSES, ax=axes[0], title=f"{p}: ROC")
@@ -336,7 +345,7 @@ if "patient_70_15_15" in runs:
     ).set_index("").round(3), pd.Series(bar, name="bar met").to_frame())
 
 # %% [markdown]
-# ### Against de Chazal et al. 2004 (`ds1ds2`)
+# ### Against de Chazal et al. (2004) (`ds1ds2`)
 #
 # The inter-patient benchmark, in AAMI terms: sensitivity Se (recall) and positive
 # predictivity +P (precision) for S and V. de Chazal's linear discriminant on hand-made
@@ -359,10 +368,10 @@ if "ds1ds2" in runs:
 # V beats ({glue:text}`ds2_v_se_vs` de Chazal's 77.7 %) with a positive predictivity of
 # {glue:text}`ds2_v_ppv:.1f` % ({glue:text}`ds2_v_ppv_vs` their 81.9 %). For S it found
 # {glue:text}`ds2_s_se:.1f` % of the S beats ({glue:text}`ds2_s_se_vs` their 75.9 %) at
-# a +P of {glue:text}`ds2_s_ppv:.1f` % ({glue:text}`ds2_s_ppv_vs` their 38.5 %). In the
-# runs we made, S sensitivity stayed far below de Chazal's: a linear model with explicit
-# RR-interval features, from both leads, still beats this spectrogram CNN, which sees one
-# lead, on S beats of unseen patients. The second lead of most records is V1, where P
+# a +P of {glue:text}`ds2_s_ppv:.1f` % ({glue:text}`ds2_s_ppv_vs` their 38.5 %). S beats
+# are where a linear model with explicit {term}`RR-interval <RR interval>` features, from
+# both leads, has the advantage over this spectrogram CNN, which sees one lead, on S beats
+# of unseen patients. The second lead of most records is V1, where P
 # waves show best, and an early beat with an abnormal P wave is what makes an S beat.
 # The two protocols differ a lot: the 70/15/15 split trains on 31 patients and tests on
 # 7, DS1/DS2 trains on 18 (with 4 more for validation) and tests on 22 others. de Chazal
@@ -377,9 +386,9 @@ if "ds1ds2" in runs:
 # depend on which patients they are. Each seed in `spread_seeds` draws a new split and
 # trains a new network (e.g. `-p spread_seeds "[1, 2]"`, about 6 minutes per seed on
 # two cores). The default run leaves it out (`spread_seeds = []`) to stay short, so the
-# table below holds seed 0 only. In separate runs with other seeds, V recall swung from
-# above the .90 bar to well below it, and S precision moved as much: read the
-# single-split numbers above with that in mind.
+# table below holds seed 0 only. With other seeds, V recall can swing from above the .90
+# bar to well below it, and S precision as much: read the single-split numbers above with
+# that in mind.
 
 # %%
 seed_runs = {seed: runs["patient_70_15_15"]} if "patient_70_15_15" in runs else {}
@@ -394,14 +403,14 @@ spread.rename_axis("seed").round(3)
 # %% [markdown]
 # ## Grad-CAM: where does the network look?
 #
-# Grad-CAM (Selvaraju et al. 2017) weights the 128 feature maps of the last convolution
+# Grad-CAM {cite:p}`selvaraju2017gradcam` weights the 128 feature maps of the last convolution
 # (`conv3`, 8x8 at this input size) by the average gradient of the predicted class's
 # score, keeps the positive part and stretches it over the image. Below, for the
 # `patient_70_15_15` model, the top rows are correctly classified test beats of each
-# class and the bottom rows wrong ones (true -> predicted). The time axis runs from 1 s
-# before to 1 s after the detected R peak.
+# class and the bottom rows wrong ones (true -> predicted), in {numref}`fig-04-gradcam`.
+# The time axis runs from 1 s before to 1 s after the detected R peak.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-gradcam", "caption": "Grad-CAM of the patient_70_15_15 model on test beats: correctly classified beats of each class (top) and misclassified ones (bottom, true -> predicted)."}}
 main = runs.get("patient_70_15_15") or next(iter(runs.values()))
 test_images = images[main["test_idx"]]
 ok = main["y_test"] == main["y_pred"]
@@ -421,7 +430,7 @@ eu.plots.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_h
 # Single maps are noisy, so we also average Grad-CAM over up to 300 correctly classified
 # test beats per class, and measure where the heat lies (`eu.explain.heat_shares`): the
 # share within ±0.15 s of the R peak (the beat's own QRS), before that, and below 15 Hz.
-# The first row is the heat of an even map, for scale.
+# The first row is the heat of an even map, for scale; the mean maps follow the table.
 
 # %%
 mean_cams, heat = {}, {"even": eu.explain.heat_shares(np.ones((1, *test_images.shape[1:])),
@@ -439,7 +448,7 @@ for (row, col), share in heat.unstack().swaplevel().items():  # e.g. heat_correc
     glue(f"heat_{row}_{col.split()[0]}", 100 * share)
 heat.dropna().round(3)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-mean-cam", "caption": "Mean spectrogram and mean Grad-CAM of up to 300 correctly classified test beats of each class."}}
 if mean_cams:
     eu.plots.plot_grad_cam(
         np.stack([test_images[main["y_test"] == c].mean(0) for c in mean_cams]),
@@ -514,7 +523,7 @@ pd.DataFrame({"R peak (s)": (600 + peaks / rec.fs).round(2), "predicted": CLASSE
 # %% [markdown]
 # ## Saving the numbers
 
-# %%
+# %% tags=["remove-input"]
 notebook_s = chapter.elapsed_min() * 60
 extra = {"patient_70_15_15": {"reference_project": REFERENCE, "bar": bar,
                               "seed_spread": spread.reset_index(names="seed").to_dict("records")},
@@ -563,11 +572,41 @@ print(f"wrote {path}; whole notebook so far {notebook_s / 60:.1f} min")
 #
 # Chapter 05 keeps the spectrogram CNN and attacks the class imbalance with SMOTE.
 #
+# ## Exercises
+#
+# ```{exercise} Fewer normal beats in training
+# :label: ex-04-max-n
+# Keep only 5,000 N beats in each training set instead of 15,000. Training gets faster.
+# Predict what happens to V precision and to S precision on the test patients.
+# ```
+#
+# ```{solution} ex-04-max-n
+# :class: dropdown
+# With fewer N beats the network sees less of the variety of normal beats, and the class
+# weights, computed on the subsampled set, favour N less: more of the test patients'
+# unusual N beats are called S or V, so expect the precision (+P) of S and V to fall while
+# their recall holds or rises.
+#
+#     papermill notebooks/04_spectrogram_cnn.ipynb out.ipynb -p max_train_n 5000
+# ```
+#
+# ```{exercise} How much do seven test patients vary?
+# :label: ex-04-seeds
+# Add two seeds to the spread table. Before you run: will V recall on the 70/15/15 split
+# stay within a few points of seed 0's?
+# ```
+#
+# ```{solution} ex-04-seeds
+# :class: dropdown
+# Each seed draws six or seven other test patients, and V beats are concentrated in a
+# few of them, so V recall can move by tens of points between seeds, and S precision
+# with it; the spread table then shows how little one split settles. Each seed costs one
+# more training.
+#
+#     papermill notebooks/04_spectrogram_cnn.ipynb out.ipynb -p spread_seeds "[1, 2]"
+# ```
+#
 # ## References
 #
-# - Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. *IEEE Eng Med Biol* 20(3):45–50, 2001.
-# - de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG morphology and heartbeat interval features. *IEEE Trans Biomed Eng* 51(7):1196–1206, 2004.
-# - Selvaraju RR, Cogswell M, Das A, Vedantam R, Parikh D, Batra D. Grad-CAM: visual explanations from deep networks via gradient-based localization. *ICCV* 2017.
-# - Pan J, Tompkins WJ. A real-time QRS detection algorithm. *IEEE Trans Biomed Eng* 32(3):230–236, 1985.
-# - McFee B et al. librosa: audio and music signal analysis in Python. *Proc. SciPy* 2015.
-# - ANSI/AAMI EC57: Testing and reporting performance results of cardiac rhythm and ST segment measurement algorithms.
+# This chapter draws on {cite}`moody2001impact,dechazal2004automatic,selvaraju2017gradcam,pan1985realtime,mcfee2015librosa,aami2012ec57`;
+# every work cited in the book is listed in the {doc}`../references`.

@@ -16,21 +16,20 @@
 # %% [markdown]
 # # 05 · SMOTE and spectrograms: a 2D CNN on Kaggle-format beats
 #
-# **Overview.** A popular recipe for the Kaggle heartbeat data: standardise the beats,
-# balance the classes with SMOTE, turn every beat into a small spectrogram and classify
-# the images with a 2D CNN. A reference implementation reported accuracy .9186 (weighted
+# **Overview.** A popular recipe for the Kaggle heartbeat data {cite:p}`fazeli2018kaggle`:
+# standardise the beats, balance the classes with {term}`SMOTE`, turn every beat into a
+# small {term}`spectrogram` and classify the images with a 2D CNN. A reference implementation reported accuracy .9186 (weighted
 # precision .9618, recall .9186, F1 .9338). We rebuild the data from MIT-BIH, with each
 # beat's patient kept, run the recipe, and ask two questions the recipe skips: does
-# SMOTE help compared with class weights or with nothing, and what is left of the score
-# on new patients?
+# SMOTE help compared with {term}`class weights` or with nothing, and what is left of the
+# score on new patients ({term}`inter-patient protocol`)?
 #
-# **Prerequisites.** Chapter 04 (what a spectrogram is, a 2D CNN on spectrogram images,
-# patient-wise evaluation); basic Keras and scikit-learn.
+# **Prerequisites.** {doc}`04_spectrogram_cnn` (what a spectrogram is, a 2D CNN on
+# spectrogram images, patient-wise evaluation); basic Keras and scikit-learn. Terms are
+# defined in the {doc}`../glossary`.
 #
-# **Time to run.** About 8 minutes on 2 CPU cores (four trainings of up to 10 epochs on
-# a capped training set; 509 s measured). The shared machines' speed varies from day to
-# day: an earlier version of this chapter took 251 s on one day and 737 s on another.
-# Under 2 minutes in smoke mode.
+# **Time to run.** Minutes on 2 CPU cores (four trainings of up to 10 epochs on a capped
+# training set); the {doc}`../runtimes` page has the time measured in this build.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -59,7 +58,7 @@ csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.cs
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 from dataclasses import replace
 from functools import partial
 
@@ -100,7 +99,7 @@ print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 # ## The beats
 #
 # `eu.kaggle_beats.load_kaggle_beats` rebuilds the Kaggle-format beats from the MIT-BIH
-# records (Kachuee's recipe: 125 Hz, 10-s windows normalised to [0, 1], 1.2 times the
+# records (the recipe of {cite:t}`kachuee2018ecg`: 125 Hz, 10-s windows normalised to [0, 1], 1.2 times the
 # median RR from each R peak, zero-padded to 187 samples), or reads your own Kaggle CSVs
 # with `csv_dir`. This chapter keeps the paper's literal peak finder (local maxima ≥ 0.9,
 # `r_peaks = "threshold"`), which finds only a little over half of the annotated beats:
@@ -124,7 +123,8 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 # %% [markdown]
 # ## Preparing one split
 #
-# `beat_random` is the Kaggle protocol: a stratified, seeded 80/20 split of beats. The
+# `beat_random` is the Kaggle protocol ({term}`beat-random protocol`): a stratified, seeded
+# 80/20 split of beats. The
 # same patients are on both sides of it, on purpose, to compare with published numbers;
 # `ds1ds2` at the end tests on new patients. 10 % of the training beats are held out for
 # validation. Then, in this order and on the training beats only:
@@ -135,16 +135,18 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 #    beats in every epoch would not fit in ten minutes. The test split keeps its natural
 #    class mix.
 # 2. **StandardScaler**: fitted on the training beats, applied to every split.
-# 3. **SMOTE** (imbalanced-learn): each smaller class is raised to `smote_target`
+# 3. **SMOTE** {cite:p}`chawla2002smote` (imbalanced-learn {cite:p}`lemaitre2017imbalanced`):
+#    each smaller class is raised to `smote_target`
 #    beats by interpolating between a beat and one of its `k_neighbors` nearest
 #    same-class neighbours. Validation and test beats are never oversampled: synthetic
 #    beats there would grade the model on its own inventions. A class with no more
 #    beats than `k_neighbors` is oversampled with fewer neighbours (the lowered value is
-#    printed), and one with a single beat is refused with a clear error
-#    (`eu.kaggle_beats.smote_oversample`).
+#    printed), and one with a single beat is left as it is: there is no neighbour to
+#    interpolate towards (`eu.kaggle_beats.smote_oversample`).
 # 4. **spectrograms** of every split (next section).
 #
-# The approach's `prepare` (`eu.pipelines.PIPELINES["smote_cnn2d"]`) does these steps.
+# The approach's `prepare` (`eu.pipelines.PIPELINES["smote_cnn2d"]`) does these steps;
+# {numref}`fig-05-smote` shows the class counts at each stage.
 
 # %%
 # the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter 08's entry, with
@@ -160,7 +162,7 @@ prepared = prepare(approach, train_idx=train_idx, test_idx=test_idx)
 distribution = pd.DataFrame(prepared["stages"], index=CLASSES)
 distribution
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-smote", "caption": "Beats of each class in the training split before and after the cap and SMOTE (logarithmic axis)."}}
 stages = distribution.melt(var_name="stage", value_name="beats", ignore_index=False)
 eu.plots.plt.figure(figsize=(9, 3.5), layout="constrained")
 ax = sns.barplot(stages.reset_index(names="class"), x="class", y="beats", hue="stage")
@@ -174,19 +176,21 @@ ax.set(yscale="log", title="class distribution before and after SMOTE (training 
 # 32-sample Hann windows (0.26 s) moved 10 samples at a time give 16 frames, of which the
 # lowest 16 frequency bins (0–58 Hz) are kept. The magnitude goes to dB, is clipped
 # 60 dB below each spectrogram's maximum and scaled to [0, 1]. A 16 × 16 image is small
-# on purpose: the 2D CNN then trains fast enough on two cores.
+# on purpose: the 2D CNN then trains fast enough on two cores. {numref}`fig-05-spectrograms`
+# shows one beat of each class and its spectrogram.
 #
 # **librosa or scipy?** `spectrogram = {"method": "mel"}` computes the images with
-# `librosa.feature.melspectrogram` over the whole stack instead (16 mel bands over the
+# `librosa.feature.melspectrogram` {cite:p}`mcfee2015librosa` over the whole stack instead (16 mel bands over the
 # same frames; below 1 kHz librosa's mel scale is linear, so at ECG frequencies the mel
 # bands are evenly spaced triangles that smooth neighbouring bins). The benchmark
 # `benchmarks/spectrogram_librosa_vs_scipy.py` converts all threshold-peak beats of
-# MIT-BIH (61,372 beats) both ways, to the same 16 × 16 shape. In the run we made on the
-# shared 2-core machine (median of 5 repeats each), scipy took 0.47 s and librosa's mel
-# bank 1.3 times as long (librosa's STFT alone, 2.1 times): scipy stays the default in
-# this hot path, and either way the spectrograms cost seconds against minutes of training.
+# MIT-BIH (61,372 beats) both ways, to the same 16 × 16 shape. On a 2-core machine
+# (median of 5 repeats each) scipy takes about half a second and librosa's mel bank
+# about 1.3 times as long (librosa's STFT alone, about twice as long): scipy stays the
+# default in this hot path, and either way the spectrograms cost seconds against minutes
+# of training.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-spectrograms", "caption": "The first test beat of each class, standardised (top), and its 16 \u00d7 16 spectrogram (bottom)."}}
 fig, axes = eu.plots.plt.subplots(2, 5, figsize=(15, 5.5), layout="constrained")
 first = [np.argmax(prepared["test"][1] == j) for j in range(len(CLASSES))]  # 1st beat per class
 images, freqs, times = eu.spectrograms.beat_spectrograms(prepared["X_test"][first], **SPECTROGRAM)
@@ -202,10 +206,10 @@ for j, (c, i) in enumerate(zip(CLASSES, first)):
 # Dropout), global average pooling, a dense layer and a softmax over the five classes
 # (`eu.models.build_spectrogram_cnn2d`). BatchNorm's moving averages use momentum 0.9, so
 # that they settle within the few dozen steps of an epoch. The optimiser is AdamW (Adam
-# with decoupled weight decay). The learning rate follows a schedule, 0.9× per epoch,
+# with decoupled weight decay {cite:p}`loshchilov2019adamw`). The learning rate follows a schedule, 0.9× per epoch,
 # and ReduceLROnPlateau cuts it by 3 when the validation loss stalls;
 # `eu.experiment.train_and_evaluate` stops on the validation loss (patience 3), keeps
-# the best epoch and predicts the test beats once.
+# the best epoch and predicts the test beats once ({numref}`fig-05-curves`).
 
 # %%
 approach.build_model(prepared["train"][0], seed, len(CLASSES)).summary()
@@ -230,7 +234,7 @@ def fit(approach, data, label):
 smote_run = fit(approach, prepared, "SMOTE, beat_random")
 smote_run["timing"].update(prepare_s=prepared["prepare_s"])
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-curves", "caption": "Learning curves of the SMOTE model on the beat_random split."}}
 eu.plots.plot_training_curves(smote_run["history"]);
 
 # %% [markdown]
@@ -244,7 +248,7 @@ glue("vs_reference", "above" if accuracy > REFERENCE["accuracy"] else "below")
 pd.DataFrame({"this chapter (SMOTE)": smote_run["headline"], "reference": REFERENCE}).T[
     list(REFERENCE)].round(4)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-confusion", "caption": "Confusion matrix of the SMOTE model on the beat_random test split: counts (left) and shares of each true class (right)."}}
 fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 for ax, normalize in zip(axes, (None, "true")):
     eu.plots.plot_confusion_matrix(smote_run["y_true"], smote_run["y_pred"], CLASSES, normalize, ax)
@@ -256,10 +260,10 @@ for ax, normalize in zip(axes, (None, "true")):
 # ({glue:text}`kept_share:.0%` of all beats, {glue:text}`kept_share_v:.0%` of the V beats),
 # a mix with even more N beats, the class that is easiest to get right. So
 # {glue:text}`acc_smote:.4f` against .9186 is no head-to-head result; it only shows that
-# the recipe works as described.
+# the recipe works as described. {numref}`fig-05-confusion` shows where the errors go.
 #
 # Per-class accuracy is the share of each class's test beats that the model gets right
-# (the recall, or sensitivity Se), next to precision (+P) and F1.
+# (the recall, or sensitivity {term}`Se`), next to precision ({term}`+P`) and {term}`F1`.
 
 # %%
 pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precision", "f1"]].rename(
@@ -308,8 +312,8 @@ ablation_table.round(4)
 # ## New patients: `ds1ds2`
 #
 # The same recipe (cap, scaler, SMOTE, spectrograms, network) trained on the DS1
-# records and tested on the DS2 records (de Chazal et al. 2004): no patient on both
-# sides.
+# records and tested on the {term}`DS2 <DS1 and DS2>` records
+# {cite:p}`dechazal2004automatic`: no patient on both sides.
 
 # %%
 runs_compared = {"beat_random": smote_run}
@@ -347,7 +351,7 @@ eu.experiment.glue_all(eu.evaluate.class_errors(ds2["y_true"], ds2["y_pred"], "V
 #
 # ## Saving the numbers
 
-# %%
+# %% tags=["remove-input"]
 params = {k: globals()[k] for k in ("smoke", "seed", "epochs", "batch_size", "max_per_class",
                                     "smote_target", "k_neighbors", "spectrogram", "r_peaks",
                                     "csv_dir")}
@@ -380,16 +384,42 @@ print(f"wrote {eu.results.write_results(results_dir, '05_smote_spectrogram_cnn',
 # Chapter 06 classifies the raw 187-sample beats with a 1D CNN, without the detour
 # through images, and reuses the network on another database.
 #
+# ## Exercises
+#
+# ```{exercise} Less SMOTE
+# :label: ex-05-smote
+# Let SMOTE raise every smaller class to 500 beats instead of 2,500. Predict the
+# recall and the precision of S, V and F on the `beat_random` test split.
+# ```
+#
+# ```{solution} ex-05-smote
+# :class: dropdown
+# With fewer synthetic beats the rare classes weigh less in training: their recall tends
+# to fall and their precision to rise, the trade-off the ablation shows between SMOTE,
+# class weights and neither. Accuracy, which N dominates, hardly moves.
+#
+#     papermill notebooks/05_smote_spectrogram_cnn.ipynb out.ipynb -p smote_target 500
+# ```
+#
+# ```{exercise} Every annotated beat
+# :label: ex-05-peaks
+# Start the beats at the annotated R peaks instead of the threshold peaks. How many more
+# beats, and how many more V beats, will the chapter keep, and what happens to the run
+# time?
+# ```
+#
+# ```{solution} ex-05-peaks
+# :class: dropdown
+# Nearly every annotated beat is kept, and most of the V beats the threshold finder lost
+# (they are often smaller or inverted in MLII) come back, so the test split holds a
+# larger share of S, V and Q beats. There are many more beats to turn into spectrograms
+# and to train on, so the run takes several times longer, and the accuracy can fall
+# because the harder classes are now a larger share of the test beats.
+#
+#     papermill notebooks/05_smote_spectrogram_cnn.ipynb out.ipynb -p r_peaks annotated
+# ```
+#
 # ## References
 #
-# - Chawla NV, Bowyer KW, Hall LO, Kegelmeyer WP. SMOTE: synthetic minority
-#   over-sampling technique. *JAIR* 16:321–357, 2002.
-# - Lemaître G, Nogueira F, Aridas CK. Imbalanced-learn: a Python toolbox to tackle the
-#   curse of imbalanced datasets in machine learning. *JMLR* 18(17):1–5, 2017.
-# - Kachuee M, Fazeli S, Sarrafzadeh M. ECG heartbeat classification: a deep transferable
-#   representation. *IEEE ICHI* 2018. arXiv:1805.00794.
-# - Loshchilov I, Hutter F. Decoupled weight decay regularization (AdamW). *ICLR* 2019.
-# - McFee B et al. librosa: audio and music signal analysis in Python. *Proc. SciPy* 2015.
-# - de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG
-#   morphology and heartbeat interval features. *IEEE Trans Biomed Eng* 51(7):1196–1206, 2004.
-# - Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. *IEEE Eng Med Biol* 20(3):45–50, 2001.
+# This chapter draws on {cite}`chawla2002smote,lemaitre2017imbalanced,kachuee2018ecg,fazeli2018kaggle,loshchilov2019adamw,mcfee2015librosa,dechazal2004automatic,moody2001impact`;
+# every work cited in the book is listed in the {doc}`../references`.

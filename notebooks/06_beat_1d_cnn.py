@@ -16,26 +16,28 @@
 # %% [markdown]
 # # 06 · A 1D CNN on Kaggle-format heartbeats
 #
-# **Overview.** The Kaggle "ECG Heartbeat Categorization" files are the most used ECG
-# data set in deep-learning tutorials: one heartbeat per row, 187 samples at 125 Hz, a
-# label N, S, V, F or Q. Kachuee et al. (2018) derived them from MIT-BIH, and a plain 1D
+# **Overview.** The Kaggle "ECG Heartbeat Categorization" files {cite:p}`fazeli2018kaggle`
+# are the most used ECG data set in deep-learning tutorials: one heartbeat per row, 187
+# samples at 125 Hz, a label N, S, V, F or Q ({term}`AAMI classes`).
+# {cite:t}`kachuee2018ecg` derived them from MIT-BIH, and a plain 1D
 # CNN is reported at 98.5 % accuracy on them. The files cannot be downloaded here and
 # they throw away which patient each beat came from, so this chapter **rebuilds** them
 # from the raw records with Kachuee's recipe, keeping each beat's record. We then
 #
 # 1. explore the beats (the usual EDA of the Kaggle notebooks);
 # 2. train a 1D CNN on a stratified random split of beats, as those notebooks do;
-# 3. train the same network on the inter-patient split of de Chazal et al. (2004) and
+# 3. train the same network on the {term}`inter-patient <inter-patient protocol>` split of
+#    {cite:t}`dechazal2004automatic` and
 #    see how much of the score was the patients leaking across the split;
 # 4. reuse the network (transfer learning) for a new task on another database.
 #
-# **Prerequisites.** Chapter 01 (the data, AAMI classes); chapter 05 (the same
-# Kaggle-format beats as spectrograms, the `beat_random` and `ds1ds2` protocols); Keras
-# basics (functional models, `fit`, callbacks).
+# **Prerequisites.** {doc}`01_data_tour` (the data, AAMI classes);
+# {doc}`05_smote_spectrogram_cnn` (the same Kaggle-format beats as spectrograms, the
+# `beat_random` and `ds1ds2` protocols); Keras basics (functional models, `fit`,
+# callbacks). Terms are defined in the {doc}`../glossary`.
 #
-# **Time to run.** About 9 minutes on 2 CPU cores (three trainings; 517 s measured on an
-# otherwise idle machine, more when the shared machine is slow); under 2 minutes in
-# smoke mode. If you have the real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the
+# **Time to run.** Minutes on 2 CPU cores (three trainings); the {doc}`../runtimes` page
+# has the time measured in this build. If you have the real Kaggle CSVs, pass `csv_dir` (and `ptb_dir` for the
 # PTB files) and the same code runs on them.
 
 # %% tags=["remove-cell"]
@@ -66,7 +68,7 @@ ptb_dir = None            # folder with ptbdb_normal.csv / ptbdb_abnormal.csv, i
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import tempfile
 import time
 import warnings
@@ -189,10 +191,10 @@ pd.DataFrame({"beats": counts, "%": (100 * counts / counts.sum()).round(2)})
 # %% [markdown]
 # Four of five beats are normal, and F is a fraction of a percent: accuracy alone will
 # flatter any model, so we report per-class and macro scores too. The mean ± one standard
-# deviation per class shows what the network has to tell apart; every beat starts at its
+# deviation per class ({numref}`fig-06-classes`) shows what the network has to tell apart; every beat starts at its
 # R peak, and the zero padding shows as the tail that falls to 0.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-classes", "caption": "Kaggle-format beats of each class: mean \u00b1 one standard deviation, from the R peak on."}}
 fig, axes = plt.subplots(1, 5, figsize=(16, 3.4), sharey=True, layout="constrained")
 for ax, c in zip(axes, CLASSES):
     eu.plots.plot_beats(beats.X, np.asarray(CLASSES)[beats.y], ek.FS_KAGGLE, classes=[c], ax=ax)
@@ -202,12 +204,13 @@ axes[0].set_ylabel("normalised amplitude");
 # %% [markdown]
 # ## Protocol 1: a random split of beats (as on Kaggle)
 #
-# The Kaggle split is a stratified random 80/20 split of **beats**. Each patient
+# The Kaggle split is a stratified random 80/20 split of **beats**
+# ({term}`beat-random protocol`). Each patient
 # contributes thousands of near-identical beats, so the same patients sit on both sides:
 # the network is tested on people it has already seen. We do it on purpose, to reproduce
 # the published numbers, and measure the leak in the next section. 10 % of the training
 # beats are held out for validation (early stopping and learning-rate decisions); the
-# test beats are used once, at the end (`eu.kaggle_beats.scaled_splits`).
+# test beats are used once, at the end (`eu.kaggle_beats.validation_split`).
 
 # %%
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
@@ -221,8 +224,9 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 
 # %% [markdown]
 # Fully balanced class weights (`class_weight_power = 1`) multiply the loss of an F beat
-# by about 100 relative to an N beat; in our trials that raised minority recall but cost
-# several points of accuracy, because the network then calls many normal beats F or S.
+# by about 100 relative to an N beat; that raises minority recall but costs several
+# points of accuracy, because the network then calls many normal beats F or S (an
+# exercise below tries it).
 # A fourth root keeps the order (rare classes count more) with a gentler push.
 #
 # **One scaler for all samples.** The beats are standardised with one mean and one
@@ -232,8 +236,8 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 # by a tiny deviation: the few long beats that reach it get values of up to 33
 # deviations there, whatever their shape. One mean and deviation keep each beat's
 # shape, and where its padding starts, which tells the network the median RR interval
-# of its window. In our trials this raised validation accuracy for both network widths
-# we tried. Raw, unscaled beats did about as well: standardising is part of the recipe
+# of its window ({term}`RR interval`). It gives a higher validation accuracy than a
+# per-sample scaler; raw, unscaled beats do about as well: standardising is part of the recipe
 # this chapter follows, and this way of doing it costs nothing.
 #
 # ### The network
@@ -241,8 +245,8 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 # Four blocks of Conv1D → MaxPool → BatchNorm → LeakyReLU (32, 64, 128 and 256 filters;
 # pooling by 3, then 2, 2 and 2), Dropout, a dense layer and a softmax over the five
 # classes; Adam and sparse categorical cross-entropy (`eu.models.build_beat_cnn1d`).
-# A fourth block raised validation accuracy over three in our trials; the shorter
-# epochs below pay for it.
+# A fourth block gives a higher validation accuracy than three; the shorter epochs below
+# pay for it.
 #
 # **Shorter epochs.** Four in five training beats are normal and most of them are
 # near-copies of each other. Each epoch therefore holds every S, V, F and Q beat and a
@@ -274,27 +278,29 @@ model, scaler = result["model"], result["preprocess"].scaler
 metrics_random = ek.beat_metrics(result, CLASSES)
 y_true, y_pred = (np.asarray(CLASSES)[result[k]] for k in ("y_true", "y_pred"))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-curves", "caption": "Learning curves of the 1D CNN on the beat_random split."}}
 eu.plots.plot_training_curves(result["history"]);
 
 # %% [markdown]
-# The training loss lies above the validation loss because it is weighted (class
+# The training loss in {numref}`fig-06-curves` lies above the validation loss because it
+# is weighted (class
 # weights, and N beats three times) and computed with Dropout on; the validation loss
 # is neither. The steps down in the training loss follow the learning-rate cuts.
 #
 # ### How good is it?
 #
 # Accuracy, macro and support-weighted scores (the ones the Kaggle reference reports)
-# and F1 per class (`eu.kaggle_beats.scores_table`), then the confusion matrices:
+# and {term}`F1` per class (`eu.kaggle_beats.scores_table`), then the
+# {term}`confusion matrices <confusion matrix>` ({numref}`fig-06-confusion`):
 
-# %%
+# %% tags=["hide-input"]
 glue("train_min", result["timing"]["train_s"] / 60), glue("epochs_run", result["timing"]["epochs_run"])
 eu.experiment.glue_all({k: metrics_random[k] for k in ("accuracy", "macro_f1")}, prefix="random_")
 eu.experiment.glue_all({c: m["recall"] for c, m in metrics_random["per_class"].items()}, prefix="random_recall_")
 eu.experiment.glue_all(metrics_random["per_class"]["V"], prefix="random_v_")
 ek.scores_table({"beat_random": metrics_random}).round(4)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-confusion", "caption": "Confusion matrix on the beat_random test split: counts (left) and shares of each true class (right)."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, ax=axes[0])
 eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axes[1]);
@@ -308,18 +314,15 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axe
 # {glue:text}`random_recall_S:.1%` of the S beats and {glue:text}`random_recall_F:.1%`
 # of the F beats. In the default run that is far above the reference implementation that
 # chapter 05 starts from (accuracy 0.9186, weighted F1 0.9338) and at the 98.5 % reported
-# for plain 1D CNNs on the Kaggle files. Repeated default runs on the same machine
-# differed in the fourth decimal of the accuracy; other CPUs and library versions round
+# for plain 1D CNNs on the Kaggle files. Runs with the same seed on one machine agree to
+# about the fourth decimal of the accuracy; other CPUs and library versions round
 # differently, so expect the third decimal to move.
 #
-# What got it there, measured on the validation beats in trial runs: one scaler for
-# all samples instead of one per sample, a fourth convolution block, and shorter epochs
-# (a third of the N beats each), which bought the epochs. Before those changes, eight
-# trial runs of a three-block network (more filters, up to 20 epochs, other batch sizes,
-# dropout and pooling; up to 12 minutes of training) all stayed below the accuracy of
-# the default run.
+# What gets it there, on the validation beats: one scaler for all samples instead of one
+# per sample, a fourth convolution block, and shorter epochs (a third of the N beats
+# each), which buy the extra epochs.
 #
-# About a hundred S beats are still called N in every configuration we tried. An atrial
+# Some S beats are still called N, whatever the settings. An atrial
 # premature beat conducted normally looks like a normal beat from its R peak onwards;
 # what marks it is an early P wave and a short RR interval *before* the R peak. The
 # Kaggle format cuts both away.
@@ -346,7 +349,8 @@ print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the 
 # ## Protocol 2: new patients (DS1 → DS2)
 #
 # The honest question is how the network does on a patient it has never seen. de Chazal
-# et al. (2004) split the non-paced MIT-BIH records into DS1 (training) and DS2 (test),
+# et al. (2004) split the non-paced MIT-BIH records into
+# {term}`DS1 (training) and DS2 (test) <DS1 and DS2>`,
 # 22 records each (record 202 in DS2 comes from the same man as 201 in DS1, the one
 # subject the two sets share). Same network, same preprocessing; validation beats come from DS1
 # only, so DS2 is untouched until the test.
@@ -368,7 +372,7 @@ else:
 # %%
 ek.scores_table({name: m for name, (m, _) in runs.items()}).round(4)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-ds2", "caption": "Confusion matrices of the same network on beat_random (left) and on DS2, new patients (right)."}}
 if "ds1ds2" in runs:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     for ax, (title, res) in zip(axes, (("beat_random", result), ("ds1ds2 (new patients)", result_ds))):
@@ -381,7 +385,7 @@ if "ds1ds2" in runs:
 # {glue:text}`ds_macro_f1:.3f`. Under `beat_random` the test beats come from the same 48
 # people as the training beats, often from the same minute: recognising *this patient's*
 # ectopic beat is easy once you have seen a hundred of its twins. Under `ds1ds2` every
-# test patient is new.
+# test patient is new ({numref}`fig-06-ds2`).
 #
 # For S beats, shapes differ more between people than between a person's S and normal
 # beats: a conducted atrial premature beat has a normal QRS, and what marks it is its
@@ -424,7 +428,7 @@ if "ds1ds2" in runs:
 #
 # Without PTB we transfer to a task that exists in our data: the 33 European ST-T
 # excerpts of the QT Database (15 min, 250 Hz, leads such as V4, CM5 or D3, not MLII).
-# Their annotations mark ST-segment and T-wave episodes (`(ST1+` … `ST1+)`), the changes
+# Their annotations mark {term}`ST-segment <ST segment>` and T-wave episodes (`(ST1+` … `ST1+)`), the changes
 # ischaemia causes. The same recipe cuts Kachuee-format beats from the first lead; a beat
 # is *abnormal* when it lies in an ST or T episode of that lead, *normal* otherwise. The
 # split is by patient: records go whole into training, validation or test, with records
@@ -453,7 +457,7 @@ print(f"{len(target):,} {'PTB' if ptb_dir else 'ST-T'} beats")
 # starts from the MIT-BIH weights (`transfer`: its convolution blocks frozen, the dense
 # layer and a new two-class softmax trained), the other from random weights (`scratch`;
 # both built by `eu.models.build_beat_cnn1d_transfer`). Both see the beats through the MIT-BIH scaler,
-# as the pretrained network expects.
+# as the pretrained network expects. Their validation curves are in {numref}`fig-06-transfer`.
 
 # %%
 t_weights = eu.experiment.class_weights(t_parts["train"][1], range(2), power=1.0)
@@ -470,7 +474,7 @@ eu.experiment.glue_all({n: m["per_class"]["abnormal"].get("roc_auc", np.nan) for
 glue("transfer_test", f"{len(split['test'])} test patients" if split else f"{len(t_parts['test'][1]):,} PTB test beats")
 ek.scores_table({name: m for name, (m, *_) in transfer.items()}, per_class="roc_auc").round(4)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-transfer", "caption": "Validation loss and accuracy per epoch of the network started from the MIT-BIH weights (transfer) and from random weights (scratch)."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 for name, (*_, hist) in transfer.items():
     for ax, key in zip(axes, ("val_loss", "val_accuracy")):
@@ -495,7 +499,7 @@ axes[0].legend(fontsize=8);
 #
 # ## Saving the numbers
 
-# %%
+# %% tags=["remove-input"]
 params = chapter.parameters  # as run (smoke: 1 epoch)
 data_note = "Kaggle CSVs" if csv_dir else f"rebuilt from {len(set(beats.record))} MIT-BIH records"
 task = "PTB normal vs abnormal" if ptb_dir else "European ST-T excerpts (qtdb sele*): beat in an ST/T episode of lead 1 or not"
@@ -536,14 +540,42 @@ print(f"wrote {path}")
 # each patient's own rhythm, a beat window that keeps the P wave, and selection on
 # held-out training patients only.
 #
+# ## Exercises
+#
+# ```{exercise} Fully balanced class weights
+# :label: ex-06-weights
+# Use the fully balanced class weights (`class_weight_power` 1 instead of `0.25`). Predict
+# what happens to the recall of F and S, to their precision, and to the accuracy on
+# `beat_random`.
+# ```
+#
+# ```{solution} ex-06-weights
+# :class: dropdown
+# An F beat then weighs about a hundred N beats in the loss. The network calls more beats
+# F and S: their recall rises, their precision falls, and because N beats are the great
+# majority, the normal beats now called F or S cost several points of accuracy.
+#
+#     papermill notebooks/06_beat_1d_cnn.ipynb out.ipynb -p class_weight_power 1
+# ```
+#
+# ```{exercise} Every normal beat in every epoch
+# :label: ex-06-normal
+# Train with all N beats in each epoch (`normal_fraction` 1) instead of a fresh third.
+# Predict the time per epoch and whether the network reaches a better accuracy within
+# the same number of epochs.
+# ```
+#
+# ```{solution} ex-06-normal
+# :class: dropdown
+# N beats are four in five training beats, so an epoch takes about twice as long. Within
+# the same number of epochs the rare classes come round less often relative to N, and
+# most N beats are near-copies of each other: expect no better accuracy for the extra
+# time, and possibly a lower recall of the rare classes.
+#
+#     papermill notebooks/06_beat_1d_cnn.ipynb out.ipynb -p normal_fraction 1.0
+# ```
+#
 # ## References
 #
-# - Kachuee M, Fazeli S, Sarrafzadeh M. ECG heartbeat classification: a deep transferable
-#   representation. *IEEE ICHI* 2018, 443–444. arXiv:1805.00794.
-# - Fazeli S. ECG Heartbeat Categorization Dataset. Kaggle, 2018.
-# - Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. *IEEE Eng Med Biol* 20(3):45–50, 2001.
-# - de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG
-#   morphology and heartbeat interval features. *IEEE Trans Biomed Eng* 51(7):1196–1206, 2004.
-# - Taddei A, et al. The European ST-T database. *European Heart Journal* 13:1164–1172, 1992.
-# - Laguna P, et al. A database for evaluation of algorithms for measurement of QT and
-#   other waveform intervals in the ECG. *Computers in Cardiology* 24:673–676, 1997.
+# This chapter draws on {cite}`kachuee2018ecg,fazeli2018kaggle,moody2001impact,dechazal2004automatic,taddei1992european,laguna1997database`;
+# every work cited in the book is listed in the {doc}`../references`.

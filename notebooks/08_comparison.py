@@ -18,14 +18,15 @@
 #
 # **Overview.** Chapters 02–07 each built a classifier their own way, scored it their
 # own way, and most of them on beats of patients they had trained on. This chapter puts
-# all of them on the **same task** (N, S and V beats of MIT-BIH, AAMI classes) under the
-# **same protocols**:
+# all of them on the **same task** (N, S and V beats of MIT-BIH, {term}`AAMI classes`)
+# under the **same protocols**:
 #
-# 1. **DS1 → DS2** (de Chazal et al. 2004): train on DS1, choose the epoch on held-out
+# 1. **{term}`DS1 → DS2 <DS1 and DS2>`** {cite:p}`dechazal2004automatic`: train on DS1, choose the epoch on held-out
 #    DS1 records, predict the 22 DS2 patients once;
 # 2. **other databases**: the same models on the QT Database records that come from
 #    five other databases (chapter 07);
-# 3. **beat-random**: a stratified random split of all beats of the 44 non-paced
+# 3. **{term}`beat-random <beat-random protocol>`**: a stratified random split of all beats
+#    of the 44 non-paced
 #    records, so that every patient is in training and test. Shown on purpose, beside
 #    DS1 → DS2 for each approach: the gap is how much that protocol flatters a model.
 #
@@ -33,13 +34,15 @@
 # labelled inputs, and a model. The chapter only calls them; any reader can run any
 # approach on any split in one call.
 #
-# **Prerequisites.** Chapters 02–07 (what each approach is); chapter 07 (the DS1/DS2
-# protocol, AAMI EC57 gross statistics).
+# **Prerequisites.** Chapters {doc}`02 <02_image_cnn>`–{doc}`07 <07_new_patients>` (what
+# each approach is); {doc}`07_new_patients` (the DS1/DS2 protocol, AAMI {term}`EC57`
+# {term}`gross statistics`). Terms are defined in the {doc}`../glossary`.
 #
 # **Time to run.** The default, one seed, trains each approach twice (DS1 and
-# beat-random) with N beats subsampled and at most a few epochs: about 20 minutes on
-# 2 CPU cores (this run: {glue:text}`total_min:.0f` minutes). Smoke mode (five DS1, three DS2 and three external
-# records, one epoch): about two minutes.
+# beat-random) with N beats subsampled and at most a few epochs: tens of minutes on
+# 2 CPU cores (this run: {glue:text}`total_min:.0f` minutes; the {doc}`../runtimes` page
+# has every chapter's). Smoke mode runs on five DS1, three DS2 and three external
+# records, for one epoch.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -65,7 +68,7 @@ beat_random_test = 0.2    # share of the beats in the beat-random test split
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 
@@ -110,9 +113,10 @@ eu.data.ensure_records("qtdb")
 # - **the classes**: N, S, V, with `e` and `j` counted as N (de Chazal's mapping, as in
 #   chapter 07). F and Q beats are not trained on (a fusion beat's shape lies between N
 #   and V by definition; Q beats are paced or unclassifiable); they stay in the test sets, Q is not
-#   counted, and an F beat called S or V counts against +P (`eu.ec57`);
-# - **the training**: the layer of `eu.experiment`, N training beats subsampled
-#   (`subsample_majority`), class weights (`class_weights`) to the pipeline's power, the
+#   counted, and an F beat called S or V counts against {term}`+P` (`eu.ec57`);
+# - **the training**: each approach's own recipe from the registry (`Pipeline.train`,
+#   as its chapter trains it), N training beats subsampled (`subsample_majority`; chapter
+#   06's 1D CNN draws a fresh share every epoch), {term}`class weights` (`class_weights`) to the pipeline's power, the
 #   epoch kept the one with the best mean F1 of S and V on the validation beats (N
 #   beats subsampled there too, since they are predicted after every epoch, each kept
 #   one counting for those dropped);
@@ -260,29 +264,30 @@ trust.style.format(lambda v: "–" if v is None or v != v else
 # %% [markdown]
 # ## One figure: every metric under every protocol
 #
-# The beat-random bar is what chapters 02–06 reported first; the DS2 bar is what the
-# approach does for a new patient; the other-databases bar, for a patient recorded
-# elsewhere.
+# In {numref}`fig-08-metrics` the beat-random bar is what chapters 02–06 reported first;
+# the DS2 bar is what the approach does for a new patient; the other-databases bar, for a
+# patient recorded elsewhere.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-08-metrics", "caption": "Se, +P and F1 of S and V, and accuracy, of every approach on DS2, on the other databases and on the beat-random split (mean over the seeds; failed trainings left out)."}}
 eu.plots.plot_comparison(kept, metrics, []);
 
 # %% [markdown]
 # ## The inflation in one picture
 #
 # Per approach, S F1 and V F1 on new patients (DS2) and with the patients in training
-# (beat-random): the length of each line is what a beat-random split hides.
+# (beat-random), in {numref}`fig-08-inflation`: the length of each line is what a
+# beat-random split hides.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-08-inflation", "caption": "S F1 and V F1 of each approach on DS2 (new patients) and on the beat-random split; each line's length is the inflation."}}
 eu.plots.plot_inflation(kept);
 
 # %% [markdown]
-# And what each approach costs, for its DS1 training (log scales):
+# And what each approach costs, for its DS1 training ({numref}`fig-08-costs`, log scales).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-08-costs", "caption": "What each approach costs for its DS1 training: training time, prediction speed, parameters and file size (log scales)."}}
 eu.plots.plot_comparison(table, [], costs, cost_rows="DS2");
 
-# %%
+# %% tags=["remove-input"]
 ds2_mean = mean.loc["DS2"]
 random_mean = mean.loc["beat-random"]  # failed trainings are not in `mean`: no gap for them
 gap = random_mean["S F1"] - ds2_mean["S F1"]
@@ -322,7 +327,9 @@ glue("n_approaches", len(approaches)), glue("n_seeds", len(seed_list));
 # %% [markdown]
 # ## Beside the published results
 #
-# Pure inter-patient results on DS2 from the papers chapter 07 cites (their counting
+# Pure inter-patient results on DS2 from the papers chapter 07 cites
+# {cite:p}`dechazal2004automatic,saenzcogollo2020investigating,niu2020interpatient,zhang2021interpatient`
+# (their counting
 # rules differ in details, so a point or two means little), with this run's
 # approaches:
 
@@ -336,9 +343,9 @@ published[eu.interpatient.PUBLISHED_DS2.columns].style.format("{:.3f}", na_rep="
 # ## Results file
 #
 # One run per approach, protocol and seed, with the EC57 gross statistics (per class:
-# +P as precision, Se as recall) and the costs:
+# +P as precision, {term}`Se` as recall) and the costs:
 
-# %%
+# %% tags=["remove-input"]
 protocol_of = {"DS2": "ds1ds2", "other databases": "external_qtdb", "beat-random": "beat_random"}
 
 
@@ -387,23 +394,40 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 # on any split: try another validation fraction, another external database, or a new
 # pipeline added to `eu.pipelines.PIPELINES`.
 #
+# ## Exercises
+#
+# ```{exercise} Three seeds
+# :label: ex-08-seeds
+# Run three seeds per approach and protocol. Before you look: which will spread more over
+# the seeds, S F1 or V F1 on DS2, and could the order of the approaches change?
+# ```
+#
+# ```{solution} ex-08-seeds
+# :class: dropdown
+# S F1 spreads more: DS1 holds few S beats, in a handful of records, and each seed holds
+# out other validation records and starts from other weights, while most of DS2's S
+# beats sit in one record. Approaches whose S F1 lie close together can swap places. The
+# run takes about three times as long.
+#
+#     papermill notebooks/08_comparison.ipynb out.ipynb -p seeds 3
+# ```
+#
+# ```{exercise} A larger beat-random test split
+# :label: ex-08-split
+# Raise the beat-random test share from a fifth to a half, for chapter 07's two
+# approaches only. Does the inflation (beat-random S F1 minus DS2 S F1) shrink?
+# ```
+#
+# ```{solution} ex-08-split
+# :class: dropdown
+# Hardly: the training set keeps as many beats as the DS1 training records hold, and
+# beats of every patient are still on both sides of the split. The inflation comes from
+# whose beats are trained on, not from how many are tested, so the gap stays.
+#
+#     papermill notebooks/08_comparison.ipynb out.ipynb -p beat_random_test 0.5 -p approaches "['interpatient', 'classical']"
+# ```
+#
 # ## References
 #
-# - de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG
-#   morphology and heartbeat interval features. IEEE Trans Biomed Eng 51(7):1196–1206
-#   (2004).
-# - Kachuee M, Fazeli S, Sarrafzadeh M. ECG heartbeat classification: a deep
-#   transferable representation. IEEE ICHI 443–444 (2018).
-# - Luz EJS, Schwartz WR, Cámara-Chávez G, Menotti D. ECG-based heartbeat classification
-#   for arrhythmia detection: a survey. Computer Methods and Programs in Biomedicine
-#   127:144–164 (2016).
-# - Saenz-Cogollo JF, Agelli M. Investigating feature selection and random forests for
-#   inter-patient heartbeat classification. Algorithms 13(4):75 (2020).
-# - Niu J, Tang Y, Sun Z, Zhang W. Inter-patient ECG classification with symbolic
-#   representations and multi-perspective convolutional neural networks. IEEE J Biomed
-#   Health Inform 24(5):1321–1332 (2020).
-# - ANSI/AAMI EC57:2012. Testing and reporting performance results of cardiac rhythm
-#   and ST segment measurement algorithms.
-# - Laguna P, Mark RG, Goldberger AL, Moody GB. A database for evaluation of algorithms
-#   for measurement of QT and other waveform intervals in the ECG. Computers in
-#   Cardiology 24:673–676 (1997).
+# This chapter draws on {cite}`dechazal2004automatic,kachuee2018ecg,luz2016survey,saenzcogollo2020investigating,niu2020interpatient,zhang2021interpatient,aami2012ec57,laguna1997database`;
+# every work cited in the book is listed in the {doc}`../references`.

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 09 · Annotate your own recording
 #
-# **Overview.** Chapter 07's model labels every beat of a WFDB record. Recordings people
+# **Overview.** Chapter 07's model labels every beat of a {term}`WFDB` record. Recordings people
 # have come as an EDF file from a Holter or a CSV export from a wearable, at their own
 # sampling rate, in their own units, with leads named their own way. This page takes one
 # QT Database record, writes it as a WFDB record, an EDF file and a CSV file (as a
@@ -30,12 +30,13 @@
 # Holter-style report (an HTML page and a text summary). Then the same thing from Python,
 # `eu.annotate_signal(signal, sampling_rate, model)`, and what the model cannot do.
 #
-# **Prerequisites.** Chapter 07 (the model, what its inputs are, how it does on new
-# patients); its saved model file `results/07_new_patients.keras`, which a run of
-# chapter 07 writes (any other chapter-07 model file can be given as `model`).
+# **Prerequisites.** {doc}`07_new_patients` (the model, what its inputs are, how it does on
+# new patients); its saved model file `results/07_new_patients.keras`, which a run of
+# chapter 07 writes (any other chapter-07 model file can be given as `model`). Terms are
+# defined in the {doc}`../glossary`.
 #
 # **Time to run.** Under a minute on 2 CPU cores (the record's first 10 minutes; smoke
-# mode, the first 3).
+# mode, the first 3); the {doc}`../runtimes` page has the time measured in this build.
 
 # %% tags=["remove-cell"]
 # In Colab, install ecgutils from the book's repository. Colab's own TensorFlow is kept:
@@ -59,7 +60,7 @@ model = None              # a chapter-07 model file; None: results_dir/07_new_pa
 # %% [markdown]
 # ## Setup
 
-# %%
+# %% tags=["hide-input"]
 import contextlib
 import io
 import os
@@ -95,12 +96,12 @@ print(f"record {record} ({eu.interpatient.qtdb_source(record)}), model {model.na
 # %% [markdown]
 # ## One recording, three formats
 #
-# The QT Database record stands in for your recording. We keep its first minutes and
+# The {term}`QT Database` record stands in for your recording. We keep its first minutes and
 # write them three ways, into a scratch folder:
 #
 # - **WFDB**, as PhysioNet gives it, with the database's own beat labels beside it (to
 #   score the model at the end);
-# - **EDF**, written by wfdb's own converter (`wfdb.io.convert.edf.wfdb_to_edf`), as a
+# - **EDF** {cite:p}`kemp2003edfplus`, written by wfdb's own converter (`wfdb.io.convert.edf.wfdb_to_edf`), as a
 #   Holter exporter would;
 # - **CSV**, as a wearable's app might export it: a time column and the two leads in
 #   microvolts, with no word about units or sampling rate.
@@ -150,8 +151,8 @@ if proc.returncode:
 
 # %% [markdown]
 # The command said which lead it used and why it warned: the QT Database names its leads
-# only "signal 0" and "signal 1", so nothing tells the reader that a lead is MLII, the
-# lead the model was trained on. The warning says how to choose (`--lead`, or `--column`
+# only "signal 0" and "signal 1", so nothing tells the reader that a {term}`lead` is MLII,
+# the lead the model was trained on. The warning says how to choose (`--lead`, or `--column`
 # in a CSV file). It took {glue:text}`command_s:.0f` s for the three files, the start of
 # Python and TensorFlow included.
 #
@@ -185,7 +186,7 @@ glue("formats_agree", "the same" if formats_agree else "NOT the same");
 # `NAME_report.html` is one self-contained page (its figures are embedded, it fetches
 # nothing) and `NAME_report.txt` the same numbers as text. It shows what a Holter
 # summary shows first: beat counts, heart rate over time, the ectopic burden per hour,
-# couplets and runs of S and V beats with their times, the worst minute as a labelled
+# {term}`couplets <couplet>` and {term}`runs <run>` of S and V beats with their times, the worst minute as a labelled
 # strip, and the share of the recording that was readable. Here is the text of the
 # EDF file's report:
 
@@ -195,22 +196,24 @@ print(f"HTML report: {(work / f'{record}_edf_report.html').stat().st_size / 1e3:
       f"figures inside")
 
 # %% [markdown]
-# and its three figures, drawn by the same functions:
+# and its three figures, drawn by the same functions: the heart rate
+# ({numref}`fig-09-rate`), the ectopic burden ({numref}`fig-09-burden`) and the worst minute
+# ({numref}`fig-09-strip`).
 
-# %%
+# %% mystnb={"figure": {"name": "fig-09-rate", "caption": "Heart rate per minute of the EDF recording, from its beat table."}}
 edf = eu.recordings.read_recording(work / f"{record}_edf.edf")
 summary = eu.holter.holter_summary(tables["EDF"], edf.fs, edf.seconds)
 eu.holter.plot_heart_rate(summary["trend"]);
 
-# %%
+# %% mystnb={"figure": {"name": "fig-09-burden", "caption": "S and V beats per hour of the EDF recording (the ectopic burden)."}}
 eu.holter.plot_burden(summary["burden"]);
 
-# %%
+# %% mystnb={"figure": {"name": "fig-09-strip", "caption": "The worst minute of the EDF recording, each beat with the model's label."}}
 eu.holter.plot_strip(edf.signal, edf.fs, tables["EDF"], summary["worst_minute_s"]);
 
 # %% [markdown]
 # The figures come from the beat table alone: heart rate per minute is 60 over the median
-# RR interval that ends in it; a couplet is two consecutive S (or V) beats and a run
+# {term}`RR interval` that ends in it; a couplet is two consecutive S (or V) beats and a run
 # three or more (`eu.runs.beat_runs`). Stretches that are missing, flat or noise
 # (`eu.quality.ecg_quality`: NaN samples, no spread, or no peaked QRS complexes in a
 # 5-s window) are not classified: their beats are `Q` in the table, left out of the
@@ -237,9 +240,9 @@ beats.groupby("label").agg(beats=("sample", "size"), p_N=("p_N", "mean"), p_S=("
 # ## How right is it here?
 #
 # This record comes with the QT Database's beat labels, so we can score the model as
-# chapter 07 did, with the second command, `ecgutils score` (EC57 beat matching within
-# 150 ms, AAMI classes). EC57 leaves each record's first 5 minutes out as a learning
-# period; an excerpt this short is scored whole (`--learning-s 0`, here `learning_s=0`):
+# chapter 07 did, with the second command, `ecgutils score` ({term}`EC57` beat matching
+# within 150 ms, {term}`AAMI classes`). EC57 leaves each record's first 5 minutes out as a
+# {term}`learning period`; an excerpt this short is scored whole (`--learning-s 0`, here `learning_s=0`):
 
 # %%
 stats, _ = eu.annotate.score_records([work / record], "atr", "cls", learning_s=0)
@@ -248,7 +251,7 @@ glue("qrs_se", 100 * stats["qrs"]["se"]), glue("qrs_ppv", 100 * stats["qrs"]["pp
 glue("accuracy", 100 * stats["accuracy"]);
 
 # %% [markdown]
-# The detector found {glue:text}`qrs_se:.1f` % of the labelled beats
+# The detector found {glue:text}`qrs_se:.1f` % of the labelled beats ({term}`Se`)
 # ({glue:text}`qrs_ppv:.1f` % of its beats were real ones), and the beats it found were
 # labelled right {glue:text}`accuracy:.1f` % of the time. One record says little: the
 # model's figures on new patients, with their spread, are chapter 07's (DS2 and the
@@ -312,12 +315,41 @@ print(f"wrote {path}")
 # this page), run chapter 07 once for a model, then
 # `ecgutils annotate your.edf --model results/07_new_patients.keras --out labels`.
 #
+# ## Exercises
+#
+# ```{exercise} A patient the model has seen
+# :label: ex-09-seen
+# Give the chapter `sel100`, the QT Database excerpt of MIT-BIH record 100. Record 100
+# is in DS1, which trained the model. What do you expect the chapter to do?
+# ```
+#
+# ```{solution} ex-09-seen
+# :class: dropdown
+# It stops before any work, with an error that names the parameter `record` and says why:
+# an MIT-BIH excerpt is no new patient for a model trained on MIT-BIH, and its score
+# would flatter the model, as the beat-random splits of earlier chapters do. Pick a
+# record from another database instead.
+#
+#     papermill notebooks/09_own_recording.ipynb out.ipynb -p record sel100
+# ```
+#
+# ```{exercise} A normal heart
+# :label: ex-09-normal
+# Run the chapter on `sel16265`, from the MIT-BIH Normal Sinus Rhythm Database. Predict the
+# report's ectopic counts and what any S or V label in it means.
+# ```
+#
+# ```{solution} ex-09-normal
+# :class: dropdown
+# The subjects of that database have no significant arrhythmias, so nearly every beat is
+# N: the S and V counts should be small, and most S or V labels are false alarms (a
+# beat after a slightly longer pause, a noisy stretch). The score table shows them as
+# false positives, and S or V +P is low or undefined.
+#
+#     papermill notebooks/09_own_recording.ipynb out.ipynb -p record sel16265
+# ```
+#
 # ## References
 #
-# - Laguna P, Mark RG, Goldberger AL, Moody GB. A database for evaluation of algorithms
-#   for measurement of QT and other waveform intervals in the ECG. Computers in
-#   Cardiology 24:673–676 (1997).
-# - Kemp B, Olivan J. European data format 'plus' (EDF+), an EDF alike standard format
-#   for the exchange of physiological data. Clin Neurophysiol 114(9):1755–1761 (2003).
-# - ANSI/AAMI EC57:2012. Testing and reporting performance results of cardiac rhythm
-#   and ST segment measurement algorithms.
+# This chapter draws on {cite}`laguna1997database,kemp2003edfplus,aami2012ec57`; every work
+# cited in the book is listed in the {doc}`../references`.

@@ -9,11 +9,21 @@ from conftest import ROOT
 REPO = "https://github.com/ecg-book/ecg-book"
 
 
-def _page(name, figures=3, extra=""):
-    imgs = "".join(f'<img src="../_images/f{i}.png">' for i in range(figures))
+GLUE_CELL = ('<div class="cell {tag}"><div class="cell_input"><pre>glue("se", se)\n'
+             'glue("ppv", ppv)  # for the prose</pre></div></div>')
+
+
+def _page(name, figures=3, extra="", exercises=2, term=True, caption=True):
+    number = '<span class="caption-number">Fig. 1 </span>' if caption else ""
+    imgs = "".join(f'<figure><img src="../_images/f{i}.png"><figcaption><p>{number}'
+                   f'A caption.</p></figcaption></figure>' for i in range(figures))
     colab = f"https://colab.research.google.com/github/ecg-book/ecg-book/blob/main/notebooks/{name}.ipynb"
+    link = '<a href="../glossary.html#term-Se">Se</a>' if term else ""
     return (f'<html><body><a href="{colab}">Colab</a><a href="{REPO}">repo</a>'
-            f'<a href="../index.html#top">home</a><main><h1 id="t">{name}</h1>{imgs}'
+            f'<a href="../index.html#top">home</a><main><h1 id="t">{name}</h1>{imgs}{link}'
+            f'<div class="cell"><div class="cell_input"><pre>plot(x)</pre></div></div>'
+            + GLUE_CELL.format(tag="tag_remove-input") +
+            '<div class="exercise">Change a parameter.</div>' * exercises +
             f'<div class="cell_output"><div class="output stream">fine</div></div>{extra}'
             f'</main></body></html>')
 
@@ -34,6 +44,7 @@ def site(tmp_path):
     (html / "index.html").write_text('<html><body><p id="top">home</p>'
                                      '<a href="notebooks/01_a.html">one</a></body></html>')
     (html / "intro.html").write_text("<html></html>")
+    (html / "glossary.html").write_text('<html><dt id="term-Se">Se</dt></html>')
     for name in ("01_a", "02_b"):
         (root / "notebooks" / f"{name}.py").write_text("")
         (html / "notebooks" / f"{name}.html").write_text(_page(name))
@@ -66,12 +77,36 @@ def test_a_good_site_passes(site):
      "gone.html: no such file"),
     (lambda h: (h / "intro.html").write_text('<a href="https://github.com/other/repo">x</a>'),
      "outside https://github.com/ecg-book/ecg-book"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page("01_a", term=False)),
+     "01_a: no link to the glossary"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page("01_a", exercises=1)),
+     "01_a: 1 exercises, fewer than 2"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page("01_a", caption=False)),
+     "has no number and caption"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page(
+        "01_a", extra=GLUE_CELL.format(tag=""))), "a cell that only calls glue is on show"),
+    (lambda h: (h / "notebooks" / "01_a.html").write_text(_page(
+        "01_a", extra='<figure id="fig-t"><table></table><figcaption>x</figcaption></figure>')),
+     "figure fig-t holds no image"),
 ])
 def test_each_fault_is_named(site, fault, expected):
     root, html = site
     fault(html)
     problems = check_html.check(html, root=root)
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("code, expected", [
+    ('glue("a", 1)\n# why\neu.experiment.glue("b", x.mean())', True),
+    ('glue("se", a), glue("ppv", b)', True),
+    ('eu.experiment.glue_all(d, prefix="n_")', True),
+    ('x = glue("a", 1)', False),            # binds a value the cell goes on to use
+    ('glue("a", 1)\nplt.plot(x)', False),
+    ('# only a comment', False),
+    ('glue("a", (1', False),                # not Python: left alone
+])
+def test_glue_only_cells_are_recognised(code, expected):
+    assert check_html.glue_only(code) is expected
 
 
 def test_command_line_exit_status(site, capsys):

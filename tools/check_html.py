@@ -1,6 +1,8 @@
 """Check a built book: every page of the table of contents is there, every chapter page shows
 its figures and no error output, the Colab and repository buttons follow ``_config.yml``,
-and every internal link (pages, images, anchors) resolves.
+and every internal link (pages, images, anchors) resolves. Every chapter page also reads
+as a book: it links the glossary, has exercises, numbers and captions every figure, and
+shows no cell whose code only glues numbers for the prose.
 
     python tools/check_html.py _build/html            # exit 1 and list the problems
     python tools/check_html.py _build/smoke/_build/html
@@ -8,6 +10,7 @@ and every internal link (pages, images, anchors) resolves.
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 from pathlib import Path
@@ -23,6 +26,10 @@ MIN_FIGURES = 3
 NOISE = ("Traceback (most recent call last)", "oneDNN", "without encryption", "absl::")
 #: Output classes myst-nb gives stderr and errors.
 ERROR_CLASSES = {"stderr", "traceback", "error"}
+#: Every chapter page has at least this many exercises (sphinx-exercise).
+MIN_EXERCISES = 2
+#: Cell tags under which the code is not on show.
+HIDDEN_TAGS = {"tag_hide-input", "tag_hide-cell", "tag_remove-input", "tag_remove-cell"}
 
 
 def chapters(root: Path = ROOT) -> list[str]:
@@ -58,6 +65,55 @@ def _ids(path: Path, cache: dict) -> set[str]:
         cache[path] = {t["id"] for t in soup.find_all(id=True)} | \
                       {t["name"] for t in soup.find_all("a", attrs={"name": True})}
     return cache[path]
+
+
+def glue_only(code: str) -> bool:
+    """Whether ``code`` does nothing but call ``glue`` (or ``glue_all``): bookkeeping that
+    hands numbers to the prose, which a reader need not see."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+
+    def is_glue(node):
+        if isinstance(node, ast.Tuple):
+            return bool(node.elts) and all(is_glue(e) for e in node.elts)
+        if not isinstance(node, ast.Call):
+            return False
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        return name in ("glue", "glue_all")
+
+    return bool(body) and all(isinstance(s, ast.Expr) and is_glue(s.value) for s in body)
+
+
+def check_reading(name: str, main) -> list[str]:
+    """What a reader of chapter ``name`` misses: glossary links, exercises, figure numbers
+    and captions; and bookkeeping cells on show."""
+    out = []
+    if not main.select('a[href*="glossary.html#term-"]'):
+        out.append(f"{name}: no link to the glossary")
+    exercises = main.select("div.exercise")
+    if len(exercises) < MIN_EXERCISES:
+        out.append(f"{name}: {len(exercises)} exercises, fewer than {MIN_EXERCISES}")
+    for img in main.find_all("img"):
+        if "_images/" not in img.get("src", ""):
+            continue
+        figure = img.find_parent("figure")
+        if figure is None or figure.find(class_="caption-number") is None:
+            out.append(f"{name}: figure {img['src']} has no number and caption")
+    for figure in main.find_all("figure"):
+        if figure.find("img") is None:
+            out.append(f"{name}: figure {figure.get('id')} holds no image (a table or text "
+                       f"output caught by a cell's figure caption)")
+    for cell in main.select("div.cell"):
+        if HIDDEN_TAGS & set(cell.get("class", [])):
+            continue
+        code = cell.select_one("div.cell_input pre")
+        if code is not None and glue_only(code.get_text()):
+            out.append(f"{name}: a cell that only calls glue is on show: "
+                       f"{code.get_text().strip()[:80]!r} (tag it remove-input)")
+    return out
 
 
 def check_links(html: Path, page: Path, soup: BeautifulSoup, ids: dict, repo: str = "",
@@ -121,6 +177,7 @@ def check(html: Path, root: Path = ROOT, min_figures: int = MIN_FIGURES) -> list
             if bad:
                 problems.append(f"{name}: a {sorted(bad)[0]} output: "
                                 f"{div.get_text(' ', strip=True)[:200]!r}")
+        problems += check_reading(name, main)
         text = main.get_text(" ")
         for noise in NOISE:
             if noise in text:

@@ -1,0 +1,54 @@
+"""Code cells must not scroll sideways on the page. ``make browser-check`` measured what a
+code cell of the built book holds at 1280 px (sphinx-book-theme 1.3, both sidebars
+shown): 77 characters. Lines longer than that scroll. Cells whose code is removed from the
+page (``remove-cell``, ``remove-input``) do not count; hidden ones (``hide-input``) do,
+since a reader can open them.
+
+The chapters' code was written to about 100 characters, so this is a ratchet: no chapter
+may gain long lines, and each count below must fall to 0 as the chapters are rewrapped
+(lower the number with the rewrap)."""
+import re
+
+import pytest
+
+from conftest import ROOT
+
+#: Characters a code cell shows at 1280 px (tools/browser_check.py, `fits`).
+MAX_CHARS = 77
+#: Lines longer than MAX_CHARS in each chapter's shown code today: may only go down.
+LONG_LINES_NOW = {"01_data_tour": 29, "02_image_cnn": 65, "03_st_t_dense_rnn": 79,
+                  "04_spectrogram_cnn": 87, "05_smote_spectrogram_cnn": 55,
+                  "06_beat_1d_cnn": 65, "07_new_patients": 120, "08_comparison": 25,
+                  "09_own_recording": 42}
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def long_lines(path, limit=MAX_CHARS):
+    """``(line number, line)`` of each code line the page shows that is over ``limit``."""
+    found, number = [], 0
+    for cell in re.split(r"^(?=# %%)", path.read_text(), flags=re.M):
+        head, _, body = cell.partition("\n")
+        shown = head.startswith("# %%") and "[markdown]" not in head and not re.search(
+            r"remove-(cell|input)", head)
+        if shown:
+            found += [(number + 2 + i, line) for i, line in enumerate(body.splitlines())
+                      if len(line) > limit]
+        number += cell.count("\n")
+    return found
+
+
+def test_long_lines_are_found(tmp_path):
+    nb = tmp_path / "99_demo.py"
+    nb.write_text('# %% [markdown]\n# ' + "x" * 90 + '\n\n# %%\nshort = 1\nlong = "'
+                  + "y" * 80 + '"\n\n# %% tags=["remove-input"]\nhidden = "' + "z" * 80 + '"\n')
+    assert [n for n, _ in long_lines(nb)] == [6]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_chapter_gains_lines_that_scroll(path):
+    found = long_lines(path)
+    allowed = LONG_LINES_NOW.get(path.stem, 0)
+    assert len(found) <= allowed, (
+        f"{path.name}: {len(found)} code lines over {MAX_CHARS} characters (at most "
+        f"{allowed}); they scroll sideways at 1280 px: "
+        + "; ".join(f"line {n}" for n, _ in found[:10]))
