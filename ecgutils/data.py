@@ -38,6 +38,7 @@ __all__ = ["aami_class", "AAMI_CLASSES", "AAMI_MAP", "BEAT_SYMBOLS", "beat_table
            "class_indices", "class_makeup", "detections_in_episodes", "record_hours",
            "symbols_at",
            "data_dir", "database_dir", "DATABASES", "downloads_allowed", "DS1", "DS2",
+           "SMOKE_DS1", "SMOKE_DS2",
            "ensure_records", "fetch_database", "intersect_episodes", "list_records",
            "load_annotations", "load_record", "local_checksums", "merge_intervals",
            "PACED_RECORDS", "pick_lead", "rhythm_episodes", "samples_in_episodes",
@@ -84,6 +85,10 @@ DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 
 DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 "
        "233 234").split()
 DS1, DS2 = tuple(DS1), tuple(DS2)
+#: The records of the smoke profile of chapters 07 and 08 (the same in both, so that
+#: their numbers for one seed can be compared): every fifth DS1 record, and DS2's 100,
+#: 202 and 222 with 232, the record that holds most of DS2's S beats.
+SMOKE_DS1, SMOKE_DS2 = DS1[::5], DS2[::8] + ("232",)
 
 
 class ChecksumError(ValueError):

@@ -33,7 +33,8 @@ with warnings.catch_warnings():
 __all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
            "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
            "build_interpatient_model", "forest_features",
-           "on_time_beats", "record_inputs", "record_beats", "train_headline"]
+           "build_forest", "fit_headline", "local_templates", "on_time_beats",
+           "record_inputs", "record_beats", "synthetic_beats", "train_headline"]
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,11 @@ class BeatSpec:
     running_beats: int = 250               # window of the causal running mean
     leads: tuple = ("MLII", "II", "ML2")   # lead preference; else the record's first lead
     template_channel: bool = True          # 2nd channel: beat minus the record's median beat
-    # The usual beat: the median of the "on_time" beats (a premature majority is not the
-    # patient's usual beat), or of "all" beats, or "local": the median of the on-time
-    # beats of the few minutes around each beat (the usual beat changes along a record:
-    # heart rate, ST level, electrode contact).
-    template_beats: str = "on_time"
+    # The usual beat: "local", the median of the on-time beats of the few minutes around
+    # each beat (the usual beat changes along a record: heart rate, ST level, electrode
+    # contact); "on_time", the median of the record's on-time beats (a premature
+    # majority is not the patient's usual beat); or "all", of all its beats.
+    template_beats: str = "local"
     classes: tuple = ("N", "S", "V")
     # Only intervals relative to the patient's rhythm: seconds would tie "early" to one
     # heart rate (a bradycardic patient's premature beats are slow in absolute terms).
@@ -559,7 +560,7 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
 
     See Also
     --------
-    select_records, train_classifier, ecgutils.pretrained.train_pretrained
+    select_records, fit_headline, train_classifier, ecgutils.pretrained.train_pretrained
 
     Examples
     --------
@@ -574,10 +575,24 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
     >>> fit["head"] in HEADS, fit["spec"].operating_point[0], len(fit["validation_records"]) > 0
     (True, 'V', True)
     """
-    from dataclasses import replace
-
     split = select_records(ds1, val_fraction, seed=seed)
     train, val = (ds1.subset(ds1.records_mask(split[k])) for k in ("train", "val"))
+    fit = fit_headline(train, val, spec, seed, epochs, batch_size, class_weight_power,
+                       augment, target_v_se, verbose)
+    return {**fit, "train_records": split["train"], "validation_records": split["val"]}
+
+
+def fit_headline(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), seed: int = 0,
+                 epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
+                 augment: dict | None = AUGMENT, target_v_se: float = 0.95,
+                 verbose: bool = True) -> dict:
+    """:func:`train_headline` on given training and validation beats (any protocol:
+    chapter 08 runs it on its record splits and on a beat-random split).
+
+    Returns :func:`train_headline`'s dict without the record lists.
+    """
+    from dataclasses import replace
+
     candidates = {
         head: train_classifier(train, val, spec, seed=seed, epochs=epochs,
                                batch_size=batch_size, class_weight_power=class_weight_power,
@@ -593,8 +608,7 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
             "head": head, "history": fit["history"], "best_epoch": fit["best_epoch"],
             "best_score": fit["best_score"],
             "scores": {h: c["best_score"] for h, c in candidates.items()},
-            "operating_point": op, "train_records": split["train"],
-            "validation_records": split["val"],
+            "operating_point": op,
             "timing": {"train_s": round(sum(c["timing"]["train_s"]
                                             for c in candidates.values()), 1)}}
 
@@ -770,6 +784,25 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
     return np.concatenate([beats.rr[:, rhythm], morphology, context], axis=1)
 
 
+#: Trees of chapter 07's forest (and chapter 08's "classical" row).
+FOREST_TREES = 200
+
+
+def build_forest(seed: int = 0, trees: int = FOREST_TREES):
+    """Chapter 07's random forest, unfitted: ``trees`` trees, at least 10 beats a leaf,
+    classes balanced per tree (after Saenz-Cogollo & Agelli 2020), all cores.
+
+    Examples
+    --------
+    >>> build_forest(3).get_params()["n_estimators"], build_forest(3, 20).random_state
+    (200, 3)
+    """
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(int(trees), min_samples_leaf=10, n_jobs=-1,
+                                  random_state=seed, class_weight="balanced_subsample")
+
+
 class BeatForest:
     """A fitted scikit-learn forest on :func:`forest_features`, used like the Keras model.
 
@@ -793,10 +826,15 @@ class BeatForest:
     """
 
     def __init__(self, forest, spec: BeatSpec = BeatSpec()):
-        unknown = sorted(set(forest.classes_) - set(spec.classes))
+        # classes as labels ("N", "S", "V") or as indices into spec.classes (a forest
+        # trained through eu.pipelines.PIPELINES["classical"])
+        classes = [spec.classes[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(
+            spec.classes) else c for c in forest.classes_]
+        unknown = sorted(set(map(str, classes)) - set(spec.classes))
         if unknown:
             raise ValueError(f"the forest knows classes {unknown} that spec.classes lacks")
-        self.forest, self.spec = forest, spec
+        self.forest, self.spec, self.columns = forest, spec, [spec.classes.index(c)
+                                                              for c in classes]
 
     def predict(self, inputs, batch_size=None, verbose=0):
         """Class probabilities of the beats of one record, shape ``(n, len(spec.classes))``."""
@@ -805,7 +843,7 @@ class BeatForest:
         beats = BeatSet(windows, rr, np.full(n, ""), np.full(n, "record"), np.arange(n))
         proba = self.forest.predict_proba(forest_features(beats, self.spec))
         out = np.zeros((n, len(self.spec.classes)), np.float32)
-        out[:, [self.spec.classes.index(c) for c in self.forest.classes_]] = proba
+        out[:, self.columns] = proba
         return out
 
 

@@ -220,11 +220,69 @@ def _interpatient_model(x, seed, n_classes):
 
 
 def _forest(x, seed, n_classes):
-    from sklearn.ensemble import RandomForestClassifier
+    return _ip.build_forest(seed)
 
-    # Saenz-Cogollo & Agelli (2020): a random forest, balanced per tree; fixed settings
-    return RandomForestClassifier(100, min_samples_leaf=10, n_jobs=2, random_state=seed,
-                                  class_weight="balanced_subsample")
+
+def _beat_set(x, y) -> "_ip.BeatSet":
+    """Chapter 07's beat container for inputs ``[windows, rr]`` and class indices."""
+    n = len(y)
+    return _ip.BeatSet(x[0], x[1], np.asarray(CLASSES)[np.asarray(y)], np.full(n, ""),
+                       np.arange(n))
+
+
+def _train_interpatient(train, val, test=None, *, seed=0, epochs=None, verbose=True,
+                        batch_size=None, class_weight_power=None, augment=_ip.AUGMENT,
+                        target_v_se=0.95, spec=None, **_protocol):
+    """Chapter 07's headline training (:func:`ecgutils.interpatient.fit_headline`): two
+    heads, the better one on ``val``, its V operating point chosen on ``val`` (in
+    ``spec``; the labels here are the most probable class, as chapter 07's rows)."""
+    fit = _ip.fit_headline(_beat_set(*train), _beat_set(*val), spec or _ip.BeatSpec(), seed,
+                           epochs or 8, batch_size or 256,
+                           0.5 if class_weight_power is None else class_weight_power,
+                           augment, target_v_se, verbose)
+    out = {"model": fit["model"], "history": fit["history"], "best_epoch": fit["best_epoch"],
+           "best_score": fit["best_score"], "spec": fit["spec"], "head": fit["head"],
+           "operating_point": fit["operating_point"],
+           "timing": {**fit["timing"], "epochs_run": len(fit["history"]["val_selection"])},
+           "transform": _identity, "preprocess": _identity,
+           "constants": {}, "train_index": np.arange(len(train[1])),
+           "train_y": np.asarray(train[1])}
+    if test is not None:
+        proba = fit["model"].predict(test[0] if _is_pair(test) else test, batch_size=2048,
+                                     verbose=0)
+        out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
+    return out
+
+
+def _train_classical(train, val, test=None, *, seed=0, verbose=True, trees=None,
+                     **_protocol):
+    """Chapter 07's forest (:func:`ecgutils.interpatient.build_forest`) on the training
+    *and* validation beats: a forest selects nothing, so it learns from all of them
+    (its validation score is then in-sample, kept only to flag a failed training)."""
+    x = np.concatenate([train[0], val[0]])
+    y = np.concatenate([train[1], val[1]])
+    model = _ip.build_forest(seed, trees or _ip.FOREST_TREES)
+    start = time.perf_counter()
+    model.fit(x, y)
+    train_s = time.perf_counter() - start
+    val_pred = model.predict(val[0])
+    best = float(np.mean([f1 for f1 in (_class_f1(val[1], val_pred, c) for c in (1, 2))]))
+    if verbose:
+        print(f"classical (seed {seed}): {model.n_estimators} trees fitted in {train_s:.0f} s")
+    out = {"model": model, "history": {}, "best_epoch": None, "best_score": best,
+           "timing": {"train_s": round(train_s, 1), "epochs_run": None},
+           "transform": _identity, "preprocess": _identity, "constants": {},
+           "train_index": np.arange(len(y)), "train_y": y}
+    if test is not None:
+        proba = model.predict_proba(test[0] if _is_pair(test) else test)
+        out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
+    return out
+
+
+def _class_f1(y_true, y_pred, c) -> float:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    tp = np.sum((y_true == c) & (y_pred == c))
+    return float(2 * tp / max(np.sum(y_true == c) + np.sum(y_pred == c), 1))
 
 
 class _BeatScaling:
@@ -333,7 +391,11 @@ class Pipeline:
     for one training (a learning-rate schedule); ``class_weight_power``: the balanced
     class weights to this power; ``augment``: keyword arguments of
     :func:`ecgutils.augment.augment_windows`, for a model whose first input is chapter
-    07's beat windows (augmented afresh in every batch).
+    07's beat windows (augmented afresh in every batch). ``trainer(train, val, test, *,
+    seed, **protocol)``, when given, is the approach's whole training (chapter 07's two
+    models: its selection of a head and an operating point, or a forest that selects
+    nothing): :meth:`train` hands it the beats as they are, and the validation beats
+    whole.
 
     The approach (model, batch size, class-weight power, preprocessing, resampling,
     representation, augmentation, learning-rate schedule) is fixed here; :meth:`train`
@@ -362,6 +424,7 @@ class Pipeline:
     rotate_majority: bool = False
     callbacks: Callable | None = None
     represent: Callable | None = None
+    trainer: Callable | None = None
 
     def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
         """Inputs of all beats of ``records`` (one database), concatenated.
@@ -564,6 +627,8 @@ class Pipeline:
         >>> out["y_pred"].shape, out["train_y"].shape
         ((60,), (60,))
         """
+        if self.trainer is not None:
+            return self.trainer(train, val, test, seed=seed, **fit_kw)
         prepared = self.prepare(train, val, test, seed=seed, majority_ratio=majority_ratio)
         return self.fit(prepared, seed=seed, **fit_kw)
 
@@ -620,11 +685,13 @@ PIPELINES = {p.name: p for p in [
              125.0, epochs=12, batch_size=64, class_weight_power=0.25,
              preprocess=_fit_beat_scaler, rotate_majority=True,
              callbacks=_reduce_lr_on_plateau),
+    # chapter 07's two models, trained as chapter 07 trains them (ecgutils.interpatient)
     Pipeline("interpatient", "07", "P wave, template and relative RR, two-branch CNN",
              _interpatient_inputs, _interpatient_model, 128.0, epochs=8, batch_size=256,
-             majority_ratio=1.0, augment=_ip.AUGMENT),
+             majority_ratio=1.0, augment=_ip.AUGMENT, trainer=_train_interpatient),
     Pipeline("classical", "07", "relative RR, beat shape and rhythm context, random forest",
-             _classical_inputs, _forest, 128.0, majority_ratio=1.0, keras=False),
+             _classical_inputs, _forest, 128.0, majority_ratio=1.0, keras=False,
+             trainer=_train_classical),
 ]}
 
 
@@ -766,7 +833,7 @@ def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int 
     pipeline = PIPELINES[name]
     train, val = train.subset(train.y >= 0), val.subset(val.y >= 0)
     n_val = int((val.y == 0).sum())
-    if val_majority_ratio < 1:
+    if val_majority_ratio < 1 and pipeline.trainer is None:
         val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
                                                         majority=0))
     score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))

@@ -86,7 +86,7 @@ chapter = eu.book.setup(globals(), {
     smoke={"seeds": 1, "epochs": 1})
 ds1, ds2 = list(eu.data.DS1), list(eu.data.DS2)
 if smoke:
-    ds1, ds2 = ds1[::5], ds2[::8]
+    ds1, ds2 = list(eu.data.SMOKE_DS1), list(eu.data.SMOKE_DS2)
 seed_list = list(range(seed, seed + seeds))
 eu.data.ensure_records("mitdb", ds1 + ds2)  # downloads (checksummed) only what is missing
 eu.data.ensure_records("qtdb")

@@ -70,3 +70,31 @@ def test_chapter_wrote_smoke_results(smoke_build, name):
     obj = eu.results.read_results(path)
     assert obj["notebook"] == name and obj["parameters"]["smoke"] is True
     readme.headline(name, obj)  # the README's headline for this chapter finds its numbers
+
+
+@requires_data
+@pytest.mark.slow
+def test_chapters_07_and_08_give_equal_numbers_for_the_same_seed(smoke_build):
+    """Chapter 07's two models and chapter 08's rows for them are one definition
+    (``eu.pipelines.PIPELINES["interpatient"|"classical"]``): in the smoke profile both
+    chapters train them on the same records with the same seed, so their DS2 counts agree."""
+    import ecgutils as eu
+
+    proc, _, results = smoke_build
+    assert proc.returncode == 0, "the build failed (see the test above)"
+    ch07, ch08 = (eu.results.read_results(results / f"{n}.json")
+                  for n in ("07_new_patients", "08_comparison"))
+
+    def ec57_of(obj, model, seed):
+        for run in obj["runs"]:
+            if run["protocol"] == "ds1ds2" and run["model"] == model and run.get("seed") == seed:
+                return run["metrics"]["ec57"]
+        raise AssertionError(f"no ds1ds2 run of {model} (seed {seed}) in {obj['notebook']}")
+
+    seed = ch07["parameters"]["seed"]
+    assert ch08["parameters"]["seed"] == seed
+    for ours, theirs in (("interpatient_cnn", "interpatient"), ("random_forest", "classical")):
+        a, b = ec57_of(ch07, ours, seed), ec57_of(ch08, theirs, seed)
+        for c in ("N", "S", "V"):
+            assert (a[c]["tp"], a[c]["fp"], a[c]["fn"]) == (b[c]["tp"], b[c]["fp"], b[c]["fn"]), \
+                (ours, c, a[c], b[c])

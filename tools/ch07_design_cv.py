@@ -43,6 +43,27 @@ to DS2. A scratch check on the same folds (forest with 100 trees, min_samples_le
 the forest's 22 features gave S F1 .406, V F1 .811; small Keras MLPs on the same
 features .27-.37 (+P .18-.39): the network's weak point on DS1 is S +P, not Se.
 
+Issue 23, second round (2026-12-06, 2 cores shared; three fold draws each, S F1 (Se/+P) |
+V F1; "chapter 07" is the chapter's inputs before this round, on-time template):
+
+- chapter 07: .344 (.387/.309) | .884; folds 1: .463 | .804; folds 2: .558 | .807.
+  Mean: S F1 .455, V F1 .832;
+- local template (the usual beat of the ~290 beats around each beat, ip.local_templates,
+  from the beats not early against the long intervals): .340 | .889; folds 1: .452 |
+  .853; folds 2: .576 | .814. Mean: S F1 .456, V F1 .852. Adopted (BeatSpec's default):
+  S unchanged, V up in all three draws. The reason DS1 cannot test: a record whose
+  rate and ST level drift (an exercise test of the MIT-BIH ST Change Database) has no
+  one usual beat, and a record-wide template calls half its beats V;
+- local template, synthetic rhythms (eu.rhythms: six synthetic records of 600 beats
+  from DS1 records with at least 20 S beats, S runs early against a drifting sinus
+  rhythm, atrial fibrillation): .263 (.518/.176) | .840; folds 1: .544 | .867; folds 2:
+  .562 | .910. Mean: S F1 .456, V F1 .872. Not adopted: S F1 no better and its +P
+  swings from .18 to .57 with the folds; in single trainings on the seed's own
+  validation records (the chapter's selection) its validation score was lower than
+  without (.653/.660/.791 against .730/.693/.786, seeds 0-2). This round was not blind
+  to DS2 or the other databases: single trainings of both variants were scored there
+  while the code was written (docs/decisions.md).
+
 Scored once, after the choice (chapter 07's default run, 2026-12-06, 2 cores, 8.6 min):
 DS2 CNN S F1 .521 +- .153 over seeds 0-2 (.510 / .375 / .680), V F1 .890 +- .006
 (before: .394 / .927); the forest .768 / .923. The 67 other-database QT records, pooled
