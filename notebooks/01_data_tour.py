@@ -45,7 +45,7 @@ if "google.colab" in sys.modules:
 smoke = None          # None: follow ECG_SMOKE; True: a few records only (CI)
 seed = 0
 results_dir = "results"
-records = None        # MIT-BIH records to score the detector on; None: all 48
+records = None        # MIT-BIH records to score detection on; None: all 48
 
 # %% [markdown]
 # ## Setup
@@ -60,11 +60,13 @@ import pandas as pd
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-# Parameters checked (a bad one stops here, named), results folder, seed, data: one call.
+# Parameters checked (a bad one stops here, named), results folder, seed,
+# data: one call.
 chapter = eu.book.setup(
     globals(), {"records": ("list", {"item": "str", "allow_none": True})},
     smoke={"records": ["100", "106", "119", "207", "208"]},
-    data={"mitdb": "records", "qtdb": None, "cudb": ["cu01"]})  # cudb: cu01, shown below
+    # cudb: cu01, shown below
+    data={"mitdb": "records", "qtdb": None, "cudb": ["cu01"]})
 records = records or eu.data.list_records("mitdb")
 
 # %% [markdown]
@@ -77,10 +79,13 @@ records = records or eu.data.list_records("mitdb")
 # %%
 import wfdb
 
-heads = {(db, r): wfdb.rdheader(f"{eu.data.database_dir(db)}/{r}") for db in ("mitdb", "qtdb", "cudb")
+heads = {(db, r): wfdb.rdheader(f"{eu.data.database_dir(db)}/{r}")
+         for db in ("mitdb", "qtdb", "cudb")
          for r in (["cu01"] if db == "cudb" else eu.data.list_records(db))}
-overview = pd.DataFrame([{"db": db, "record": r, "leads": ", ".join(h.sig_name), "fs (Hz)": h.fs,
-                          "minutes": h.sig_len / h.fs / 60} for (db, r), h in heads.items()])
+overview = pd.DataFrame([{"db": db, "record": r,
+                          "leads": ", ".join(h.sig_name), "fs (Hz)": h.fs,
+                          "minutes": h.sig_len / h.fs / 60}
+                         for (db, r), h in heads.items()])
 overview.groupby("db", sort=False).agg(**{
     "records": ("record", "size"), "leads": ("leads", lambda s: s.mode()[0]),
     "fs (Hz)": ("fs (Hz)", "first"), "minutes each": ("minutes", "median"),
@@ -92,7 +97,8 @@ overview.groupby("db", sort=False).agg(**{
 # records 102 and 104 have no MLII at all. So `eu.data.pick_lead` chooses leads by name.
 
 # %%
-overview[(overview.db == "mitdb") & ~overview.leads.str.startswith("MLII")].round(1)
+overview[(overview.db == "mitdb")
+         & ~overview.leads.str.startswith("MLII")].round(1)
 
 # %% [markdown]
 # ## Strips with annotations
@@ -103,7 +109,8 @@ overview[(overview.db == "mitdb") & ~overview.leads.str.startswith("MLII")].roun
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-01-strips", "caption": "Ten seconds of MIT-BIH records 100, 208 and 119, with the reference annotation symbol above each beat."}}
 fig, axes = plt.subplots(3, 1, figsize=(12, 8), layout="constrained")
-for ax, (record, start_s) in zip(axes, [("100", 0), ("208", 60), ("119", 30)]):
+for ax, (record, start_s) in zip(axes,
+                                 [("100", 0), ("208", 60), ("119", 30)]):
     eu.plots.plot_record_strip(record, "mitdb", start_s, ax=ax)
 
 # %% [markdown]
@@ -116,12 +123,14 @@ for ax, (record, start_s) in zip(axes, [("100", 0), ("208", 60), ("119", 30)]):
 # instead of beats.)
 
 # %% mystnb={"figure": {"name": "fig-01-other-databases", "caption": "A European ST-T excerpt of the QT Database (sele0104, top) and the start of the ventricular-fibrillation episode of Creighton record cu01 (bottom; dashed line)."}}
-vf_start, vf_end = eu.data.vf_episodes(eu.data.load_annotations("cu01", "cudb"))[0] / 250
+vf_start, vf_end = eu.data.vf_episodes(
+    eu.data.load_annotations("cu01", "cudb"))[0] / 250
 fig, axes = plt.subplots(2, 1, figsize=(12, 5.5), layout="constrained")
 eu.plots.plot_record_strip("sele0104", "qtdb", 0, ax=axes[0])
 eu.plots.plot_record_strip("cu01", "cudb", round(vf_start) - 5, ax=axes[1])
 axes[1].axvline(vf_start, color="tab:red", ls="--")
-print(f"cu01: ventricular fibrillation from {vf_start:.0f} s to {vf_end:.0f} s (dashed line)")
+print(f"cu01: ventricular fibrillation from {vf_start:.0f} s "
+      f"to {vf_end:.0f} s (dashed line)")
 
 # %% [markdown]
 # ## Beats and AAMI classes
@@ -158,15 +167,18 @@ print(f"cu01: ventricular fibrillation from {vf_start:.0f} s to {vf_end:.0f} s (
 
 # %%
 beats = eu.data.beat_table("mitdb", records)
-eu.experiment.glue_all(eu.data.class_makeup(beats, "N", "NLRej"), prefix="n_")  # n_all, n_class, n_N...
+eu.experiment.glue_all(eu.data.class_makeup(beats, "N", "NLRej"),
+                       prefix="n_")  # n_all, n_class, n_N...
 beats.head()
 
 # %%
-counts = pd.crosstab(beats.record, beats.aami).reindex(columns=[*eu.data.AAMI_CLASSES], fill_value=0)
+counts = pd.crosstab(beats.record, beats.aami).reindex(
+    columns=[*eu.data.AAMI_CLASSES], fill_value=0)
 counts.style.background_gradient(cmap="Blues")
 
 # %%
-beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("beats").to_frame().T
+(beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False)
+ .rename("beats").to_frame().T)
 
 # %% [markdown]
 # The {term}`inter-patient <inter-patient protocol>` benchmark of {cite:t}`dechazal2004automatic`
@@ -182,9 +194,12 @@ beats.groupby(["aami", "symbol"]).size().sort_values(ascending=False).rename("be
 # on random beat splits ({term}`beat-random protocol`).
 
 # %% mystnb={"figure": {"name": "fig-01-class-counts", "caption": "Beats of each AAMI class in DS1, DS2 and the four paced records. The count axis is logarithmic: each step is ten times more."}}
-split_of = {**dict.fromkeys(eu.data.DS1, "DS1"), **dict.fromkeys(eu.data.DS2, "DS2")}
-split = beats.record.map(split_of).fillna("paced")  # the four paced records are in neither
-eu.plots.plot_class_counts(beats.aami, [*eu.data.AAMI_CLASSES], by=split, log=True);
+split_of = {**dict.fromkeys(eu.data.DS1, "DS1"),
+            **dict.fromkeys(eu.data.DS2, "DS2")}
+# the four paced records are in neither
+split = beats.record.map(split_of).fillna("paced")
+eu.plots.plot_class_counts(beats.aami, [*eu.data.AAMI_CLASSES], by=split,
+                           log=True);
 
 # %% [markdown]
 # What the classes look like ({numref}`fig-01-class-shapes`): the mean beat of each class
@@ -195,9 +210,12 @@ eu.plots.plot_class_counts(beats.aami, [*eu.data.AAMI_CLASSES], by=split, log=Tr
 # beat does not show).
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-01-class-shapes", "caption": "The mean beat of each AAMI class \u00b1 one standard deviation: chosen lead, band-passed, 0.25 s before to 0.45 s after the R peak."}}
-# the beat windows chapter 02 draws as images: chosen lead, band-passed, around each R peak
-windows, meta, _ = eu.images.collect_windows(records, eu.data.AAMI_MAP, before_s=0.25, after_s=0.45)
-eu.plots.plot_class_waveforms(windows, meta["label"], 360, classes=list(eu.data.AAMI_CLASSES),
+# the beat windows chapter 02 draws as images: chosen lead, band-passed,
+# around each R peak
+windows, meta, _ = eu.images.collect_windows(records, eu.data.AAMI_MAP,
+                                             before_s=0.25, after_s=0.45)
+eu.plots.plot_class_waveforms(windows, meta["label"], 360,
+                              classes=list(eu.data.AAMI_CLASSES),
                               before_s=0.25);
 
 # %% [markdown]
@@ -211,10 +229,12 @@ eu.plots.plot_class_waveforms(windows, meta["label"], 360, classes=list(eu.data.
 # shows both on a noisy stretch.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-01-filters", "caption": "Six seconds of record 105 (noisy): raw, after the 0.5\u201340 Hz band-pass, and after db6 wavelet denoising."}}
-eu.plots.plot_signal_versions(eu.data.pick_lead(eu.data.load_record("105"))[0], 360, {
-    "raw (record 105: noisy)": lambda s: s,
-    "band-pass 0.5–40 Hz": lambda s: eu.signal.bandpass_filter(s, 360),
-    "db6 wavelet denoised": eu.signal.wavelet_denoise}, start_s=340, duration_s=6);
+eu.plots.plot_signal_versions(
+    eu.data.pick_lead(eu.data.load_record("105"))[0], 360, {
+        "raw (record 105: noisy)": lambda s: s,
+        "band-pass 0.5–40 Hz": lambda s: eu.signal.bandpass_filter(s, 360),
+        "db6 wavelet denoised": eu.signal.wavelet_denoise},
+    start_s=340, duration_s=6);
 
 # %% [markdown]
 # ## Finding the beats without the annotations
@@ -242,20 +262,26 @@ for r in records:
     x, lead = eu.data.pick_lead(eu.data.load_record(r, "mitdb"))
     detections[r] = eu.signal.detect_r_peaks(x, 360)
     ref = beats.loc[beats.record == r, "sample"].to_numpy()
-    vf = eu.data.vf_episodes(eu.data.load_annotations(r))  # not scored, as in WFDB bxb
-    rows.append({"record": r, "lead": lead, "paced": r in eu.data.PACED_RECORDS, "beats": len(ref),
-                 **eu.signal.score_detections(ref, detections[r], 360, exclude=vf)})
+    # not scored, as in WFDB bxb
+    vf = eu.data.vf_episodes(eu.data.load_annotations(r))
+    rows.append({"record": r, "lead": lead,
+                 "paced": r in eu.data.PACED_RECORDS, "beats": len(ref),
+                 **eu.signal.score_detections(ref, detections[r], 360,
+                                              exclude=vf)})
 detector_s = glue("detector_s", time.perf_counter() - start)
 scores = pd.DataFrame(rows).set_index("record")
-scores.style.format(precision=4).highlight_between(subset=["se", "ppv"], right=0.99, color="#fdd")
+scores.style.format(precision=4).highlight_between(subset=["se", "ppv"],
+                                                   right=0.99, color="#fdd")
 
 # %%
-overall = scores.assign(records=1).groupby(np.where(scores.paced, "paced", "non-paced"))[
+overall = scores.assign(records=1).groupby(
+    np.where(scores.paced, "paced", "non-paced"))[
     ["records", "beats", "tp", "fp", "fn"]].sum()
 overall.loc["all"] = overall.sum()
 tp, fp, fn = overall.tp, overall.fp, overall.fn
 overall = overall.assign(se=tp / (tp + fn), ppv=tp / (tp + fp)).round(4)
-glue("se", overall.loc["non-paced", "se"]), glue("ppv", overall.loc["non-paced", "ppv"])
+(glue("se", overall.loc["non-paced", "se"]),
+ glue("ppv", overall.loc["non-paced", "ppv"]))
 overall
 
 # %% [markdown]
@@ -268,9 +294,11 @@ overall
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-01-worst", "caption": "The worst stretch of the record where the detector misses most beats: reference annotations above, detections in green."}}
 worst = scores[~scores.paced].se.idxmin()
 reference = beats.loc[beats.record == worst, "sample"].to_numpy()
-missed = reference[eu.signal.match_beats(reference, detections[worst], 360)[0] < 0]
+missed = reference[
+    eu.signal.match_beats(reference, detections[worst], 360)[0] < 0]
 start_s = max(0, missed[len(missed) // 2] / 360 - 5) if len(missed) else 0
-eu.plots.plot_record_strip(worst, "mitdb", start_s, detected=detections[worst]);
+eu.plots.plot_record_strip(worst, "mitdb", start_s,
+                           detected=detections[worst]);
 
 # %% [markdown]
 # ## Saving the numbers

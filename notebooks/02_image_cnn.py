@@ -50,17 +50,20 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None          # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+# None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+smoke = None
 seed = 0
 results_dir = "results"
 epochs = 12           # reference: 12 epochs of Adam
 batch_size = 32
 image_size = 64       # pixels, square images
 line_width = 1        # pixels
-before_s = 0.3        # window before the R peak (s); the window spans before_s + after_s
+# the window spans before_s + after_s
+before_s = 0.3        # window before the R peak (s)
 after_s = 0.5         # window after the R peak (s)
-vf_step_s = 0.25      # stride of the sliding windows inside flutter/fibrillation episodes (s)
-cap_per_class = 1500  # most training images per class (validation: 15/70 of it)
+# stride of the sliding windows inside flutter/fibrillation episodes (s)
+vf_step_s = 0.25
+cap_per_class = 1500  # most training images per class (validation: 15/70)
 patience = 3          # early stopping on validation loss
 records = None        # MIT-BIH records; None: the 44 non-paced records
 
@@ -86,19 +89,27 @@ positive, seconds = ("int", {"minimum": 1}), ("float", {"minimum": 0})
 chapter = eu.book.setup(globals(), {
     "epochs": positive, "batch_size": positive, "image_size": positive,
     "line_width": positive, "cap_per_class": positive, "patience": positive,
-    "before_s": seconds, "after_s": seconds, "vf_step_s": ("float", {"minimum": 0.01}),
+    "before_s": seconds, "after_s": seconds,
+    "vf_step_s": ("float", {"minimum": 0.01}),
     "records": ("list", {"item": "str", "allow_none": True})},
     smoke={"epochs": 1, "cap_per_class": lambda n: min(n, 150),
-           "records": ["109", "118", "119", "207", "208", "212", "214", "231"]},
-    validate=lambda p: eu.config.require(p["before_s"] + p["after_s"] >= 0.1, (
-        f"the window before_s + after_s = {p['before_s'] + p['after_s']} s is too short to "
-        f"hold a beat; use at least 0.1 s")))
-# the VFL+VF windows come from MIT-BIH 207 and this one Creighton record, on every machine
-eu.data.ensure_records("mitdb", records), eu.data.ensure_records("cudb", ["cu01"])
-records = records or [r for r in eu.data.list_records("mitdb") if r not in eu.data.PACED_RECORDS]
+           "records": ["109", "118", "119", "207", "208", "212", "214",
+                       "231"]},
+    validate=lambda p: eu.config.require(
+        p["before_s"] + p["after_s"] >= 0.1, (
+            f"the window before_s + after_s = "
+            f"{p['before_s'] + p['after_s']} s is too short to "
+            f"hold a beat; use at least 0.1 s")))
+# the VFL+VF windows come from MIT-BIH 207 and this one Creighton record,
+# on every machine
+(eu.data.ensure_records("mitdb", records),
+ eu.data.ensure_records("cudb", ["cu01"]))
+records = records or [r for r in eu.data.list_records("mitdb")
+                      if r not in eu.data.PACED_RECORDS]
 cudb_records, image_root = ["cu01"], Path(results_dir) / "02_images"
-print(f"smoke: {smoke} | {len(records)} MIT-BIH records + cudb {cudb_records} | "
-      f"{epochs} epochs | images {image_size}x{image_size} under {image_root}")
+print(f"smoke: {smoke} | {len(records)} MIT-BIH records "
+      f"+ cudb {cudb_records} | {epochs} epochs | "
+      f"images {image_size}x{image_size} under {image_root}")
 
 # %% [markdown]
 # ## Six classes from the annotations
@@ -135,8 +146,10 @@ print(f"smoke: {smoke} | {len(records)} MIT-BIH records + cudb {cudb_records} | 
 # of samples, as a beat window.
 
 # %%
-VF = eu.images.VF_CLASS  # "VFL+VF": flutter (207) and fibrillation (cu01) windows
-CLASSES = ["Arrhythmia", "LBBB", "Normal", "PVC", "RBBB", VF]  # folder order (alphabetical)
+# "VFL+VF": flutter (207) and fibrillation (cu01) windows
+VF = eu.images.VF_CLASS
+# folder order (alphabetical)
+CLASSES = ["Arrhythmia", "LBBB", "Normal", "PVC", "RBBB", VF]
 SYMBOL_CLASS = {"N": "Normal", "L": "LBBB", "R": "RBBB", "V": "PVC",
                 **dict.fromkeys("AaJSEFej", "Arrhythmia")}
 fs = 360.0
@@ -155,9 +168,11 @@ for (db, rec), spans in vf_spans.items():
           f" ({(spans[:, 1] - spans[:, 0]).sum() / fs:.0f} s in all)")
 
 # %%
-support = pd.crosstab(meta["symbol"], meta["label"]).reindex(columns=CLASSES, fill_value=0)
+support = pd.crosstab(meta["symbol"], meta["label"]).reindex(columns=CLASSES,
+                                                             fill_value=0)
 support.loc["total"] = support.sum()
-glue("normal_per_vf", support.loc["total", "Normal"] / max(support.loc["total", VF], 1))
+glue("normal_per_vf",
+     support.loc["total", "Normal"] / max(support.loc["total", VF], 1))
 support
 
 # %% [markdown]
@@ -168,9 +183,12 @@ support
 # shape at all for VFL+VF.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-class-shapes", "caption": "The mean window of each of the six classes \u00b1 one standard deviation, each window z-scored."}}
-fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True, layout="constrained")
-for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"], ["PVC", "Arrhythmia", VF])):
-    eu.plots.plot_class_waveforms(eu.signal.zscore(windows), labels, fs, classes=group, ax=ax,
+fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True,
+                         layout="constrained")
+for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"],
+                            ["PVC", "Arrhythmia", VF])):
+    eu.plots.plot_class_waveforms(eu.signal.zscore(windows), labels, fs,
+                                  classes=group, ax=ax,
                                   before_s=before_s)
 
 # %% [markdown]
@@ -186,14 +204,17 @@ for ax, group in zip(axes, (["Normal", "LBBB", "RBBB"], ["PVC", "Arrhythmia", VF
 
 # %%
 start = time.perf_counter()
-all_images = eu.images.render_beat_images(windows, size=image_size, line_width=line_width)
+all_images = eu.images.render_beat_images(windows, size=image_size,
+                                          line_width=line_width)
 render_all_s = time.perf_counter() - start
-print(f"rendered all {len(all_images):,} windows as {image_size}x{image_size} images in "
-      f"{render_all_s:.1f} s ({1e6 * render_all_s / len(all_images):.0f} µs per image)")
+print(f"rendered all {len(all_images):,} windows as "
+      f"{image_size}x{image_size} images in {render_all_s:.1f} s "
+      f"({1e6 * render_all_s / len(all_images):.0f} µs per image)")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-images", "caption": "Random training images of each class, as the network sees them."}}
 fig = eu.plots.plot_image_examples(all_images, labels, CLASSES, seed=seed)
-fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)");
+fig.suptitle(f"random images of each class "
+             f"({image_size}×{image_size} pixels)");
 
 # %% [markdown]
 # ## Two ways to split
@@ -225,14 +246,18 @@ fig.suptitle(f"random images of each class ({image_size}×{image_size} pixels)")
 
 # %%
 is_vf = labels == VF
-beat_counts = pd.crosstab(meta.loc[~is_vf, "record"], meta.loc[~is_vf, "label"])
+beat_counts = pd.crosstab(meta.loc[~is_vf, "record"],
+                          meta.loc[~is_vf, "label"])
 record_split, split_seed, missing = eu.splits.split_records_covering(
-    beat_counts, (0.7, 0.15, 0.15), seed=seed, min_count=1 if smoke else 20, strict=not smoke)
+    beat_counts, (0.7, 0.15, 0.15), seed=seed, min_count=1 if smoke else 20,
+    strict=not smoke)
 eu.splits.check_disjoint(record_split)
-print(f"record split from seed {split_seed}" + (f"; classes missing: {missing}" if missing else ""))
+print(f"record split from seed {split_seed}"
+      + (f"; classes missing: {missing}" if missing else ""))
 for name, recs in record_split.items():
     print(f"  {name:5s} ({len(recs):2d} records): {' '.join(recs)}")
-splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf_spans, fs,
+splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split,
+                                                          vf_spans, fs,
                                                           before_s, after_s),
           "beat_random": eu.splits.split_beat_random(labels, seed=seed)}
 
@@ -256,14 +281,17 @@ splits = {"patient_70_15_15": eu.images.split_patientwise(meta, record_split, vf
 
 # %%
 SPLITS = ["train", "val", "test"]
-caps = {"train": cap_per_class, "val": max(1, round(cap_per_class * 0.15 / 0.7)), "test": None}
-selected = {p: eu.images.cap_per_class(labels, s, caps, seed) for p, s in splits.items()}
+caps = {"train": cap_per_class,
+        "val": max(1, round(cap_per_class * 0.15 / 0.7)), "test": None}
+selected = {p: eu.images.cap_per_class(labels, s, caps, seed)
+            for p, s in splits.items()}
 counts = {}
 for protocol, chosen in selected.items():
     idx = np.concatenate(list(chosen.values()))
     for what, keep in (("available", slice(None)), ("used", idx)):
         counts[protocol, what] = pd.crosstab(
-            labels[keep], splits[protocol][keep], rownames=["class"], colnames=["split"]
+            labels[keep], splits[protocol][keep], rownames=["class"],
+            colnames=["split"]
         ).reindex(index=CLASSES, columns=SPLITS, fill_value=0)
 counts = pd.concat(counts, axis=1)
 counts
@@ -284,10 +312,12 @@ file_names = (meta["db"] + "_" + meta["record"] + "_"
               + meta["sample"].map("{:07d}".format)).to_numpy()
 for protocol, chosen in selected.items():
     idx = np.concatenate(list(chosen.values()))
-    eu.images.write_image_folders(image_root / protocol, all_images[idx], labels[idx],
-                                  splits[protocol][idx], file_names[idx], class_names=CLASSES)
+    eu.images.write_image_folders(image_root / protocol, all_images[idx],
+                                  labels[idx], splits[protocol][idx],
+                                  file_names[idx], class_names=CLASSES)
 write_s = time.perf_counter() - start
-n_written = sum(len(np.concatenate(list(chosen.values()))) for chosen in selected.values())
+n_written = sum(len(np.concatenate(list(chosen.values())))
+                for chosen in selected.values())
 print(f"wrote {n_written:,} PNG files in {write_s:.1f} s")
 
 # %% [markdown]
@@ -311,29 +341,38 @@ eu.models.build_image_cnn(image_size, len(CLASSES)).summary()
 
 
 def train_protocol(protocol):
-    """Train the image CNN on one protocol's folders; score it once on its test split."""
+    ("Train the image CNN on one protocol's folders; "
+     "score it once on its test split.")
     eu.config.set_seed(seed)
-    weights = eu.experiment.class_weights(labels[selected[protocol]["train"]], CLASSES)
+    weights = eu.experiment.class_weights(
+        labels[selected[protocol]["train"]], CLASSES)
     data = {split: eu.images.image_folder_dataset(
-        image_root / protocol / split, CLASSES, image_size, batch_size, shuffle=split == "train",
-        seed=seed, class_weight=weights if split == "train" else None) for split in SPLITS}
+        image_root / protocol / split, CLASSES, image_size, batch_size,
+        shuffle=split == "train", seed=seed,
+        class_weight=weights if split == "train" else None)
+        for split in SPLITS}
     out = eu.experiment.train_and_evaluate(
-        eu.models.build_image_cnn(image_size, len(CLASSES)), data["train"][0],
-        data["val"][0].cache(), test=data["test"][0], epochs=epochs, patience=patience,
-        score="val_loss", label=protocol)
+        eu.models.build_image_cnn(image_size, len(CLASSES)),
+        data["train"][0], data["val"][0].cache(), test=data["test"][0],
+        epochs=epochs, patience=patience, score="val_loss", label=protocol)
     out["y_true"] = y_true = data["test"][1]
     m = eu.evaluate.classification_metrics(
-        np.take(CLASSES, y_true), np.take(CLASSES, out["y_pred"]), CLASSES, out["y_score"])
-    m.update(loss=round(log_loss(y_true, out["y_score"], labels=range(len(CLASSES))), 4),
-             best_epoch=out["best_epoch"], epochs_run=out["timing"]["epochs_run"],
+        np.take(CLASSES, y_true), np.take(CLASSES, out["y_pred"]), CLASSES,
+        out["y_score"])
+    m.update(loss=round(log_loss(y_true, out["y_score"],
+                                 labels=range(len(CLASSES))), 4),
+             best_epoch=out["best_epoch"],
+             epochs_run=out["timing"]["epochs_run"],
              val_loss_best=round(out["best_score"], 4))
-    out.update(metrics=m, class_weight={CLASSES[i]: w for i, w in weights.items()})
+    out.update(metrics=m,
+               class_weight={CLASSES[i]: w for i, w in weights.items()})
     return out
 
 
 def per_class_table(out):
     table = pd.DataFrame(out["metrics"]["per_class"]).T.reindex(
-        columns=["precision", "recall", "f1", "roc_auc", "support"]).astype(float)
+        columns=["precision", "recall", "f1", "roc_auc", "support"]
+    ).astype(float)
     return table.round(3).astype({"support": int})
 
 
@@ -347,13 +386,17 @@ def per_class_table(out):
 outputs = {"patient_70_15_15": train_protocol("patient_70_15_15")}
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-patient", "caption": "The image CNN on the patient-wise split: learning curves, confusion matrix and ROC curves of the test patients."}}
-eu.plots.plot_evaluation(outputs["patient_70_15_15"], CLASSES,
-                         "patient-wise split: test patients never seen in training");
+eu.plots.plot_evaluation(
+    outputs["patient_70_15_15"], CLASSES,
+    "patient-wise split: test patients never seen in training");
 
 # %%
 patient = outputs["patient_70_15_15"]
-test_hours = glue("test_hours", eu.data.record_hours(record_split["test"]))  # where false alarms fall
-eu.experiment.glue_all(eu.evaluate.class_errors(np.take(CLASSES, patient["y_true"]), np.take(CLASSES, patient["y_pred"]), VF, hours=test_hours), prefix="vf_")
+# where false alarms fall
+test_hours = glue("test_hours", eu.data.record_hours(record_split["test"]))
+eu.experiment.glue_all(eu.evaluate.class_errors(
+    np.take(CLASSES, patient["y_true"]), np.take(CLASSES, patient["y_pred"]),
+    VF, hours=test_hours), prefix="vf_")
 per_class_table(patient)
 
 # %% [markdown]
@@ -365,8 +408,9 @@ per_class_table(patient)
 outputs["beat_random"] = train_protocol("beat_random")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-random", "caption": "The same network on the beat-random split, where every patient is in training and test."}}
-eu.plots.plot_evaluation(outputs["beat_random"], CLASSES,
-                         "beat-random split: every patient in training and test");
+eu.plots.plot_evaluation(
+    outputs["beat_random"], CLASSES,
+    "beat-random split: every patient in training and test");
 
 # %%
 per_class_table(outputs["beat_random"])
@@ -375,13 +419,17 @@ per_class_table(outputs["beat_random"])
 # ## The difference
 
 # %%
+# the prose quotes what the table shows
 comparison = pd.DataFrame.from_dict({p: {
-    "test accuracy": o["metrics"]["accuracy"], "macro-F1": o["metrics"]["macro_f1"],
+    "test accuracy": o["metrics"]["accuracy"],
+    "macro-F1": o["metrics"]["macro_f1"],
     "test loss": o["metrics"]["loss"], "best epoch": o["best_epoch"],
-    "epochs run": o["timing"]["epochs_run"], "test images": o["metrics"]["n"]}
-    for p, o in outputs.items()}, orient="index").round(3)  # the prose quotes what the table shows
+    "epochs run": o["timing"]["epochs_run"],
+    "test images": o["metrics"]["n"]}
+    for p, o in outputs.items()}, orient="index").round(3)
 for p, short in (("patient_70_15_15", "patient"), ("beat_random", "random")):
-    for col, key in (("test accuracy", "acc"), ("macro-F1", "f1"), ("best epoch", "best_epoch")):
+    for col, key in (("test accuracy", "acc"), ("macro-F1", "f1"),
+                     ("best epoch", "best_epoch")):
         glue(f"{key}_{short}", comparison.loc[p, col])
 glue("epochs_run_patient", comparison.loc["patient_70_15_15", "epochs run"])
 comparison
@@ -426,28 +474,36 @@ comparison
 
 # %%
 model_path = Path(results_dir) / "02_image_cnn.keras"
-rendering = {"fs": fs, "before_s": before_s, "after_s": after_s, "band_hz": [0.5, 40.0],
-             "line_width": line_width, "lead": "MLII where present (eu.data.pick_lead)",
-             "anchor": f"annotated R peak; {VF}: every vf_step_s inside the episode",
+rendering = {"fs": fs, "before_s": before_s, "after_s": after_s,
+             "band_hz": [0.5, 40.0], "line_width": line_width,
+             "lead": "MLII where present (eu.data.pick_lead)",
+             "anchor": f"annotated R peak; {VF}: "
+                       f"every vf_step_s inside the episode",
              "vf_step_s": vf_step_s}
-eu.images.save_image_model(outputs["patient_70_15_15"]["model"], model_path, CLASSES,
-                           image_size, preprocessing=rendering)
+eu.images.save_image_model(outputs["patient_70_15_15"]["model"], model_path,
+                           CLASSES, image_size, preprocessing=rendering)
 reloaded, model_meta = eu.images.load_image_model(model_path)
-print(f"saved {model_path} ({model_path.stat().st_size / 1e6:.1f} MB); classes: "
-      f"{model_meta['class_names']}; rendering: {model_meta['rendering']}")
+print(f"saved {model_path} ({model_path.stat().st_size / 1e6:.1f} MB); "
+      f"classes: {model_meta['class_names']}; "
+      f"rendering: {model_meta['rendering']}")
 
-candidates = np.flatnonzero((splits["patient_70_15_15"] == "test") & ~is_vf & (labels != "Normal"))
+candidates = np.flatnonzero((splits["patient_70_15_15"] == "test") & ~is_vf
+                            & (labels != "Normal"))
 pick = int(np.random.default_rng(seed).choice(
-    candidates if len(candidates) else np.flatnonzero(splits["patient_70_15_15"] == "test")))
+    candidates if len(candidates)
+    else np.flatnonzero(splits["patient_70_15_15"] == "test")))
 new_png = Path(results_dir) / "02_new_beat.png"
 Image.fromarray(all_images[pick]).save(new_png)
 array, notes = eu.images.load_image_file(new_png, model_meta["image_size"])
 probs = reloaded.predict(array[None], verbose=0)[0]
-same = np.allclose(probs, outputs["patient_70_15_15"]["model"].predict(array[None], verbose=0)[0],
+same = np.allclose(probs, outputs["patient_70_15_15"]["model"].predict(
+                       array[None], verbose=0)[0],
                    atol=1e-6)
-print(f"{new_png}: record {meta['record'][pick]}, annotated {meta['symbol'][pick]!r} "
+print(f"{new_png}: record {meta['record'][pick]}, "
+      f"annotated {meta['symbol'][pick]!r} "
       f"({labels[pick]}) -> predicted {CLASSES[int(probs.argmax())]} "
-      f"(confidence {probs.max():.3f}); reloaded model agrees with the trained one: {same}")
+      f"(confidence {probs.max():.3f}); "
+      f"reloaded model agrees with the trained one: {same}")
 
 # %% [markdown]
 # The same, from the command line. `python -m ecgutils.predict_image` prints the class
@@ -456,10 +512,11 @@ print(f"{new_png}: record {meta['record'][pick]}, annotated {meta['symbol'][pick
 # damaged or non-image file gives a one-line error and a non-zero exit status.
 
 # %%
-cli = [sys.executable, "-m", "ecgutils.predict_image", str(new_png), "--model",
-       str(model_path), "--top", "3"]
+cli = [sys.executable, "-m", "ecgutils.predict_image", str(new_png),
+       "--model", str(model_path), "--top", "3"]
 proc = subprocess.run(cli, capture_output=True, text=True)
-print("$ python -m ecgutils.predict_image", new_png, "--model", model_path, "--top 3")
+print("$ python -m ecgutils.predict_image", new_png, "--model", model_path,
+      "--top 3")
 print(proc.stdout.strip() or proc.stderr.strip())
 print(f"exit status {proc.returncode}")
 cli_ok = proc.returncode == 0

@@ -56,12 +56,16 @@ if "google.colab" in sys.modules:
 smoke = None          # None: follow ECG_SMOKE; True: 8 records, 1 epoch (CI)
 seed = 0
 results_dir = "results"
-database = "qtdb"     # "qtdb": the 33 European ST-T excerpts; "edb": the full database (90 records)
+# "qtdb": the 33 European ST-T excerpts;
+# "edb": the full database (90 records)
+database = "qtdb"
 records = None        # None: every European ST-T record of `database`
-epochs = 20           # at most; the epoch with the best validation balanced accuracy is kept
+# at most; the epoch with the best validation balanced accuracy is kept
+epochs = 20
 batch_size = 256
-window_s = 0.2        # beat window, centred on the R peak (the tutorial's 200 ms)
-st_folds = 5          # patient-wise cross-validation folds for the ST-episode classifier
+window_s = 0.2        # beat window, centred on the R peak (tutorial: 200 ms)
+# patient-wise cross-validation folds for the ST-episode classifier
+st_folds = 5
 
 # %% [markdown]
 # ## Setup
@@ -75,34 +79,41 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import GroupKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import (GroupKFold, cross_val_predict,
+                                     train_test_split)
 from threadpoolctl import threadpool_limits
 
 import ecgutils as eu
 import ecgutils.stt as stt
 from ecgutils.experiment import glue
 
-SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203", "sele0411",
-                          "sele0509", "sele0606", "sele0609"],
-                 "edb": ["e0103", "e0104", "e0105", "e0106", "e0107", "e0108"]}
+SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203",
+                          "sele0411", "sele0509", "sele0606", "sele0609"],
+                 "edb": ["e0103", "e0104", "e0105", "e0106", "e0107",
+                         "e0108"]}
 chapter = eu.book.setup(globals(), {
     "database": ("str", {"choices": ("qtdb", "edb")}),
     "records": ("list", {"item": "str", "allow_none": True}),
     "epochs": ("int", {"minimum": 1}), "batch_size": ("int", {"minimum": 1}),
     "window_s": ("float", {"minimum": 0.04, "maximum": 2}),
-    "st_folds": ("int", {"minimum": 2})},      # cross-validation needs 2 folds
-    smoke={"epochs": 1, "records": SMOKE_RECORDS.get(str(database))}, records_db=database)
-eu.data.ensure_records(database, records)   # downloads (checksummed) only what is missing
+    "st_folds": ("int", {"minimum": 2})},  # cross-validation needs 2 folds
+    smoke={"epochs": 1, "records": SMOKE_RECORDS.get(str(database))},
+    records_db=database)
+# downloads (checksummed) only what is missing
+eu.data.ensure_records(database, records)
 available = stt.european_st_records(database)
 records = available if records is None else records
 not_st = sorted(set(records) - set(available))
 if not_st:
-    raise ValueError(f"parameter 'records': {not_st} are not European ST-T records of "
-                     f"'{database}'")
-# a validation set without abnormal beats still scores (its specificity); say nothing of it
-warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-print(f"data root: {eu.data.data_dir()}  |  database: {database}  |  {len(records)} records  "
-      f"|  smoke mode: {smoke}  |  epochs <= {epochs}")
+    raise ValueError(f"parameter 'records': {not_st} are not European "
+                     f"ST-T records of '{database}'")
+# a validation set without abnormal beats still scores (its specificity);
+# say nothing of it
+warnings.filterwarnings("ignore",
+                        message="y_pred contains classes not in y_true")
+print(f"data root: {eu.data.data_dir()}  |  database: {database}  |  "
+      f"{len(records)} records  |  smoke mode: {smoke}  |  "
+      f"epochs <= {epochs}")
 
 # %% [markdown]
 # ## Reading the records with wfdb
@@ -119,8 +130,10 @@ stt.record_table(records, database).head(10)
 
 # %%
 ann = eu.data.load_annotations(records[0], database)
-marks = pd.DataFrame({"sample": ann.sample, "symbol": ann.symbol, "aux_note": ann.aux_note})
-print(f"{records[0]}: symbols {pd.Series(ann.symbol).value_counts().to_dict()}")
+marks = pd.DataFrame({"sample": ann.sample, "symbol": ann.symbol,
+                      "aux_note": ann.aux_note})
+print(f"{records[0]}: symbols "
+      f"{pd.Series(ann.symbol).value_counts().to_dict()}")
 marks[marks.aux_note != ""]
 
 # %% [markdown]
@@ -145,14 +158,18 @@ fs = float(rec.fs)
 denoised = eu.signal.wavelet_denoise(rec.p_signal[:, :2], "db6", axis=0)
 view = slice(int(60 * fs), int(65 * fs))
 t = np.arange(view.start, view.stop) / fs
-fig, axes = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True, layout="constrained")
+fig, axes = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True,
+                         layout="constrained")
 for ax, clean, what in ((axes[0], denoised, "db6 denoised (mV)"),
-                        (axes[1], eu.signal.zscore(denoised, axis=0), "denoised, z-scored (SD)")):
-    ax.plot(t, rec.p_signal[view, 0], color="0.6", lw=1.2, label="original (mV)")
-    ax.plot(t, clean[view, 0], color="k" if ax is axes[0] else "tab:blue", lw=0.8, label=what)
+                        (axes[1], eu.signal.zscore(denoised, axis=0),
+                         "denoised, z-scored (SD)")):
+    ax.plot(t, rec.p_signal[view, 0], color="0.6", lw=1.2,
+            label="original (mV)")
+    ax.plot(t, clean[view, 0], color="k" if ax is axes[0] else "tab:blue",
+            lw=0.8, label=what)
     ax.legend(loc="upper right", fontsize=8)
-axes[0].set_title(f"{records[0]}, lead {rec.sig_name[0]}: original, denoised, normalised",
-                  loc="left")
+axes[0].set_title(f"{records[0]}, lead {rec.sig_name[0]}: "
+                  f"original, denoised, normalised", loc="left")
 axes[1].set_xlabel("time (s)");
 
 # %% [markdown]
@@ -181,21 +198,23 @@ axes[1].set_xlabel("time (s)");
 
 # %%
 start = time.perf_counter()
-loaded = [stt.load_record_beats(r, database, window_s=window_s) for r in records]
+loaded = [stt.load_record_beats(r, database, window_s=window_s)
+          for r in records]
 X = np.concatenate([b for b, _, _ in loaded])
 beats = pd.concat([tab for _, tab, _ in loaded], ignore_index=True)
 episodes = pd.concat([info["episodes"].assign(record=r) for r, (_, _, info)
                       in zip(records, loaded)], ignore_index=True)
 preprocess_s = time.perf_counter() - start
 y = (beats["label"] == "abnormal").to_numpy().astype(np.int8)
-eu.experiment.glue_all(stt.mark_offsets(beats, fs), prefix="offset_")  # R against the annotation marks
-print(f"{X.shape[0]:,} beats, window {X.shape[1]} samples x {X.shape[2]} leads, "
-      f"preprocessed in {preprocess_s:.1f} s")
+# R against the annotation marks
+eu.experiment.glue_all(stt.mark_offsets(beats, fs), prefix="offset_")
+print(f"{X.shape[0]:,} beats, window {X.shape[1]} samples x "
+      f"{X.shape[2]} leads, preprocessed in {preprocess_s:.1f} s")
 pd.crosstab(beats["symbol"], beats["label"]).T
 
 # %% mystnb={"figure": {"name": "fig-03-beats", "caption": "Normal and abnormal beats of lead 1, z-scored: mean \u00b1 one standard deviation."}}
-eu.plots.plot_beats(X[:, :, 0], beats["label"], fs, classes=list(stt.BINARY_CLASSES),
-                    before_s=window_s / 2)
+eu.plots.plot_beats(X[:, :, 0], beats["label"], fs,
+                    classes=list(stt.BINARY_CLASSES), before_s=window_s / 2)
 plt.gca().set_title("lead 1, z-scored: mean ± SD");
 
 # %% tags=["remove-input"]
@@ -232,18 +251,24 @@ glue("top_abnormal", ", ".join(f"{n} {s} beats in {r}" for (r, s), n in abnormal
 #   only this number; expect it to look much better.
 
 # %%
-subjects = eu.splits.subject_ids(records, database)  # records of one person stay together
-splits_patient = eu.splits.split_records(records, seed=seed, subjects=subjects)
-eu.splits.check_disjoint(splits_patient, subjects=dict(zip(records, subjects)))
-tr, rest = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
-va, te = train_test_split(rest, test_size=0.5, stratify=y[rest], random_state=seed)
+# records of one person stay together
+subjects = eu.splits.subject_ids(records, database)
+splits_patient = eu.splits.split_records(records, seed=seed,
+                                         subjects=subjects)
+eu.splits.check_disjoint(splits_patient,
+                         subjects=dict(zip(records, subjects)))
+tr, rest = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
+                            random_state=seed)
+va, te = train_test_split(rest, test_size=0.5, stratify=y[rest],
+                          random_state=seed)
 index_sets = {
-    "patient_70_15_15": {k: np.flatnonzero(beats["record"].isin(v)) for k, v in
-                         splits_patient.items()},
-    "beat_random": {"train": np.sort(tr), "val": np.sort(va), "test": np.sort(te)},
+    "patient_70_15_15": {k: np.flatnonzero(beats["record"].isin(v))
+                         for k, v in splits_patient.items()},
+    "beat_random": {"train": np.sort(tr), "val": np.sort(va),
+                    "test": np.sort(te)},
 }
-pd.DataFrame({(p, k): {"records": beats["record"].iloc[i].nunique(), "beats": len(i),
-                       "abnormal": int(y[i].sum())}
+pd.DataFrame({(p, k): {"records": beats["record"].iloc[i].nunique(),
+                       "beats": len(i), "abnormal": int(y[i].sum())}
               for p, sets in index_sets.items() for k, i in sets.items()}).T
 
 # %% [markdown]
@@ -265,13 +290,17 @@ pd.DataFrame({(p, k): {"records": beats["record"].iloc[i].nunique(), "beats": le
 
 # %%
 MODELS = eu.models.BEAT_NETWORKS    # ("dense", "simple_rnn", "lstm")
-# each network is chapter 08's approach of the same name (eu.pipelines.PIPELINES); this
-# chapter's task and protocol (two classes, no N subsampling, full class weights, its
-# batch size, selection by balanced accuracy) go in as parameters of its train call
+# each network is chapter 08's approach of the same name
+# (eu.pipelines.PIPELINES); this chapter's task and protocol (two classes, no
+# N subsampling, full class weights, its batch size, selection by balanced
+# accuracy) go in as parameters of its train call
 approaches = {k: eu.pipelines.PIPELINES[k] for k in MODELS}
-pd.DataFrame([{"model": m.name, "layers": " → ".join(type(layer).__name__ for layer in m.layers),
+pd.DataFrame([{"model": m.name,
+               "layers": " → ".join(type(layer).__name__
+                                    for layer in m.layers),
                "parameters": m.count_params()}
-              for m in (a.build_model(X, seed, 2) for a in approaches.values())])
+              for m in (a.build_model(X, seed, 2)
+                        for a in approaches.values())])
 
 # %% [markdown]
 # ## Training
@@ -297,9 +326,11 @@ for protocol, sets in index_sets.items():
     tr, va, te = sets["train"], sets["val"], sets["test"]
     for kind, approach in approaches.items():
         runs[protocol, kind] = out = approach.train(
-            (X[tr], y[tr]), (X[va], y[va]), (X[te], y[te]), seed=seed, n_classes=2,
-            epochs=epochs, patience=4, score=balanced_accuracy_score, majority_ratio=1.0,
-            batch_size=batch_size, class_weight_power=1.0, label=f"{protocol:17s} {kind:10s}")
+            (X[tr], y[tr]), (X[va], y[va]), (X[te], y[te]), seed=seed,
+            n_classes=2, epochs=epochs, patience=4,
+            score=balanced_accuracy_score, majority_ratio=1.0,
+            batch_size=batch_size, class_weight_power=1.0,
+            label=f"{protocol:17s} {kind:10s}")
         out["metrics"] = stt.binary_metrics(y[te], out["y_score"])
 
 # %% [markdown]
@@ -308,11 +339,12 @@ for protocol, sets in index_sets.items():
 # not, so the two are not on one scale.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-curves", "caption": "Loss and ROC-AUC of each network on training and validation beats, per epoch, for the patient-wise (left) and the beat-random (right) split."}}
-fig, axes = plt.subplots(len(MODELS), 4, figsize=(15, 2.8 * len(MODELS)), layout="constrained",
-                         squeeze=False)
+fig, axes = plt.subplots(len(MODELS), 4, figsize=(15, 2.8 * len(MODELS)),
+                         layout="constrained", squeeze=False)
 for (protocol, kind), out in runs.items():
     row, col = MODELS.index(kind), 2 * list(index_sets).index(protocol)
-    eu.plots.plot_training_curves(out["history"], ("loss", "auc"), axes=axes[row, col:col + 2])
+    eu.plots.plot_training_curves(out["history"], ("loss", "auc"),
+                                  axes=axes[row, col:col + 2])
     axes[row, col].set_title(f"{kind}, {protocol}", loc="left", fontsize=9)
 
 # %% [markdown]
@@ -326,20 +358,26 @@ for (protocol, kind), out in runs.items():
 
 # %%
 table = pd.DataFrame({
-    key: {"val bal. acc.": out["best_score"], "best epoch": out["best_epoch"],
-          "Se": m["sensitivity"], "Sp": m["specificity"], "bal. acc.": m["balanced_accuracy"],
+    key: {"val bal. acc.": out["best_score"],
+          "best epoch": out["best_epoch"],
+          "Se": m["sensitivity"], "Sp": m["specificity"],
+          "bal. acc.": m["balanced_accuracy"],
           "ROC-AUC": m["per_class"]["abnormal"].get("roc_auc"),
           **{k: m[k] for k in ("tp", "fn", "tn", "fp")}}
-    for key, out in runs.items() for m in [out["metrics"]]}).T.rename_axis(["protocol", "model"])
-table.astype({k: int for k in ("best epoch", "tp", "fn", "tn", "fp")}).round(3)
+    for key, out in runs.items() for m in [out["metrics"]]}
+).T.rename_axis(["protocol", "model"])
+table.astype(
+    {k: int for k in ("best epoch", "tp", "fn", "tn", "fp")}).round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-confusion", "caption": "Test confusion matrices of the three networks, patient-wise (top) and beat-random (bottom)."}}
-fig, axes = plt.subplots(2, len(MODELS), figsize=(4.2 * len(MODELS), 7.2), layout="constrained")
+fig, axes = plt.subplots(2, len(MODELS), figsize=(4.2 * len(MODELS), 7.2),
+                         layout="constrained")
 names = np.asarray(stt.BINARY_CLASSES)
 for (protocol, kind), out in runs.items():
-    eu.plots.plot_confusion_matrix(names[out["y_true"]], names[out["y_pred"]], names,
-                                   ax=axes[list(index_sets).index(protocol), MODELS.index(kind)],
-                                   title=f"{kind}, {protocol} (test)")
+    eu.plots.plot_confusion_matrix(
+        names[out["y_true"]], names[out["y_pred"]], names,
+        ax=axes[list(index_sets).index(protocol), MODELS.index(kind)],
+        title=f"{kind}, {protocol} (test)")
 
 # %% [markdown]
 # **Model selection, on validation only.** For the patient-wise protocol we pick the
@@ -352,14 +390,20 @@ chosen = max(MODELS, key=lambda k: runs["patient_70_15_15", k]["best_score"])
 best = runs["patient_70_15_15", chosen]
 model_path = eu.experiment.save_model(
     best["model"], results_dir / "03_st_t_dense_rnn.keras",
-    {"kind": "03_st_t_dense_rnn", "model": chosen, "database": database, "fs": fs,
-     "window_s": window_s, "leads": 2, "wavelet": "db6 (universal threshold per lead)",
-     "anchor": "R peak: beat mark moved to the largest deflection of band-passed lead 1 within 0.1 s",
-     "normalisation": "z-score per lead over the whole record", "threshold": 0.5,
+    {"kind": "03_st_t_dense_rnn", "model": chosen, "database": database,
+     "fs": fs, "window_s": window_s, "leads": 2,
+     "wavelet": "db6 (universal threshold per lead)",
+     "anchor": "R peak: beat mark moved to the largest deflection of "
+               "band-passed lead 1 within 0.1 s",
+     "normalisation": "z-score per lead over the whole record",
+     "threshold": 0.5,
      "classes": list(stt.BINARY_CLASSES), "label_map": stt.EDB_BINARY_MAP})
 glue("chosen", chosen), glue("chosen_val_bacc", best["best_score"])
-eu.experiment.glue_all(stt.binary_summary(best["metrics"]), prefix="chosen_")  # tp, fn, ..., auc_reading
-eu.experiment.glue_all(stt.abnormal_summary(beats, index_sets["patient_70_15_15"]), prefix="abnormal_")
+# tp, fn, ..., auc_reading
+eu.experiment.glue_all(stt.binary_summary(best["metrics"]), prefix="chosen_")
+eu.experiment.glue_all(
+    stt.abnormal_summary(beats, index_sets["patient_70_15_15"]),
+    prefix="abnormal_")
 for protocol in index_sets:
     glue(f"bacc_{protocol}", float(table.loc[protocol, "bal. acc."].mean()))
 auc = table.loc["patient_70_15_15", "ROC-AUC"].astype(float)
@@ -413,8 +457,10 @@ print(f"chosen on validation: {chosen}; saved {model_path}")
 
 # %%
 st_eps = episodes[episodes["kind"] == "ST"]
-glue("n_st_eps", len(st_eps)), glue("n_t_eps", int((episodes.kind == "T").sum()))
-glue("n_st_records", st_eps.record.nunique()), glue("in_st_share", float(beats.in_st.mean()))
+(glue("n_st_eps", len(st_eps)),
+ glue("n_t_eps", int((episodes.kind == "T").sum())))
+(glue("n_st_records", st_eps.record.nunique()),
+ glue("in_st_share", float(beats.in_st.mean())))
 glue("n_open_start", int(st_eps.open_start.sum()))
 st_eps.set_index("record").head(12)
 
@@ -435,17 +481,21 @@ st_eps.set_index("record").head(12)
 # leads, the annotated episodes shaded.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-st-track", "caption": "ST change from the first 30 s in both leads of the record with the most episodes, beat by beat (grey) and as a 15-beat median; annotated ST episodes shaded."}}
-shown = st_eps["record"].value_counts().index[0] if len(st_eps) else records[0]
+shown = (st_eps["record"].value_counts().index[0] if len(st_eps)
+         else records[0])
 b = beats[beats.record == shown]
-fig, axes = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
+fig, axes = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True,
+                         layout="constrained")
 for lead, ax in enumerate(axes):
-    eu.plots.plot_episode_track(b["sample"], b[f"st_change_smooth{lead + 1}"], fs, ax=ax,
-                           reference=st_eps[(st_eps.record == shown) & (st_eps.lead == lead)],
-                           raw=b[f"st_change{lead + 1}"], levels=(-0.1, 0.1),
-                           label="15-beat median")
-    ax.set(ylabel=f"lead {lead + 1} (mV)", ylim=(-0.6, 0.6), xlabel="time (min)" if lead else "")
-axes[0].set_title(f"{shown}: ST change from the first 30 s; annotated ST episodes shaded",
-                  loc="left");
+    eu.plots.plot_episode_track(
+        b["sample"], b[f"st_change_smooth{lead + 1}"], fs, ax=ax,
+        reference=st_eps[(st_eps.record == shown) & (st_eps.lead == lead)],
+        raw=b[f"st_change{lead + 1}"], levels=(-0.1, 0.1),
+        label="15-beat median")
+    ax.set(ylabel=f"lead {lead + 1} (mV)", ylim=(-0.6, 0.6),
+           xlabel="time (min)" if lead else "")
+axes[0].set_title(f"{shown}: ST change from the first 30 s; "
+                  f"annotated ST episodes shaded", loc="left");
 
 # %% [markdown]
 # ### A classifier for "inside an ST episode", patient-wise
@@ -474,27 +524,38 @@ axes[0].set_title(f"{shown}: ST change from the first 30 s; annotated ST episode
 # detected episodes / detected episodes (gross statistics over all records).
 
 # %%
-features, y_st = list(stt.ST_FEATURES), beats["in_st"].to_numpy().astype(np.int8)
+features, y_st = (list(stt.ST_FEATURES),
+                  beats["in_st"].to_numpy().astype(np.int8))
 n_folds = min(st_folds, len(set(subjects)))
-clf = HistGradientBoostingClassifier(max_iter=20 if smoke else 150, learning_rate=0.1,
-                                     max_leaf_nodes=15, l2_regularization=1.0,
-                                     class_weight="balanced", random_state=seed)
+clf = HistGradientBoostingClassifier(max_iter=20 if smoke else 150,
+                                     learning_rate=0.1, max_leaf_nodes=15,
+                                     l2_regularization=1.0,
+                                     class_weight="balanced",
+                                     random_state=seed)
 start = time.perf_counter()
-# One OpenMP thread: on a busy 2-core machine, boosting's spinning threads only slow it down.
+# One OpenMP thread: on a busy 2-core machine, boosting's spinning threads
+# only slow it down.
 with threadpool_limits(limits=1, user_api="openmp"):
-    oof = cross_val_predict(clf, beats[features].to_numpy(), y_st, groups=beats["record"].map(dict(zip(records, subjects))),
-                            cv=GroupKFold(n_splits=n_folds), method="predict_proba")[:, 1]
+    oof = cross_val_predict(
+        clf, beats[features].to_numpy(), y_st,
+        groups=beats["record"].map(dict(zip(records, subjects))),
+        cv=GroupKFold(n_splits=n_folds), method="predict_proba")[:, 1]
 st_cv_s = time.perf_counter() - start
 SMOOTH_BEATS, MIN_EPISODE_S = 31, 30.0
-smoothed, detected = stt.detect_episodes(beats["record"], beats["sample"], oof, fs,
-                                         SMOOTH_BEATS, min_duration_s=MIN_EPISODE_S)
-reference = {r: eu.data.merge_intervals(st_eps.loc[st_eps.record == r, ["start", "end"]])
+smoothed, detected = stt.detect_episodes(
+    beats["record"], beats["sample"], oof, fs, SMOOTH_BEATS,
+    min_duration_s=MIN_EPISODE_S)
+reference = {r: eu.data.merge_intervals(
+                 st_eps.loc[st_eps.record == r, ["start", "end"]])
              for r in records}
-per_record = pd.DataFrame({r: stt.match_episodes(reference[r], detected[r])
-                           for r in records}).T.drop(columns=["se", "ppv"]).astype(int)
+per_record = pd.DataFrame(
+    {r: stt.match_episodes(reference[r], detected[r]) for r in records}
+).T.drop(columns=["se", "ppv"]).astype(int)
 totals = per_record.sum()
-episode_se = round(totals.tp_ref / totals.ref_episodes, 4) if totals.ref_episodes else None
-episode_ppv = round(totals.tp_det / totals.det_episodes, 4) if totals.det_episodes else None
+episode_se = (round(totals.tp_ref / totals.ref_episodes, 4)
+              if totals.ref_episodes else None)
+episode_ppv = (round(totals.tp_det / totals.det_episodes, 4)
+               if totals.det_episodes else None)
 print(f"{n_folds}-fold patient-wise CV in {st_cv_s:.1f} s; episodes: "
       f"{totals.ref_episodes} reference, {totals.det_episodes} detected")
 per_record[per_record.ref_episodes + per_record.det_episodes > 0]
@@ -504,25 +565,30 @@ ST_CLASSES = ("no_st", "in_st")
 st_metrics = stt.binary_metrics(y_st, smoothed, ST_CLASSES)
 raw_metrics = stt.binary_metrics(y_st, oof, ST_CLASSES)
 for name, m in (("st", st_metrics), ("raw_st", raw_metrics)):
-    glue(f"{name}_se", m["sensitivity"]), glue(f"{name}_sp", m["specificity"])
+    (glue(f"{name}_se", m["sensitivity"]),
+     glue(f"{name}_sp", m["specificity"]))
 glue("episode_se", episode_se), glue("episode_ppv", episode_ppv)
-pd.DataFrame({"data": [f"{len(records)} records ({database})", "edb, 90 records x 2 h"],
-              "episode Se": [episode_se, 0.852], "episode +P": [episode_ppv, 0.862]},
+pd.DataFrame({"data": [f"{len(records)} records ({database})",
+                       "edb, 90 records x 2 h"],
+              "episode Se": [episode_se, 0.852],
+              "episode +P": [episode_ppv, 0.862]},
              index=["this chapter", "Jager et al. 1992 (KLT)"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-03-st-result", "caption": "Left: beats inside ST episodes against the smoothed classifier (all folds). Right: the classifier's smoothed probability on the record of the ST-change figure, reference episodes shaded and detected ones as bars."}}
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), layout="constrained",
                          gridspec_kw={"width_ratios": [1, 2.6]})
 names = np.asarray(ST_CLASSES)
-eu.plots.plot_confusion_matrix(names[y_st], names[(smoothed >= 0.5).astype(int)], names,
+eu.plots.plot_confusion_matrix(names[y_st],
+                               names[(smoothed >= 0.5).astype(int)], names,
                                normalize="true", ax=axes[0],
                                title="beats in an ST episode (all folds)")
 b = (beats.record == shown).to_numpy()
-eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs, reference[shown],
-                       detected[shown], levels=(0.5,), ax=axes[1],
-                       label="P(in ST episode), smoothed",
-                       title=f"{shown}: reference episodes shaded, detected episodes as bars "
-                             f"(model never saw this patient)");
+eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs,
+                            reference[shown], detected[shown], levels=(0.5,),
+                            ax=axes[1], label="P(in ST episode), smoothed",
+                            title=f"{shown}: reference episodes shaded, "
+                                  f"detected episodes as bars "
+                                  f"(model never saw this patient)");
 
 # %% [markdown]
 # Beat by beat, the smoothed classifier finds {glue:text}`st_se:.3f` of the beats inside

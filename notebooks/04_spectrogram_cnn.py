@@ -47,15 +47,20 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None            # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+# None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+smoke = None
 seed = 0
 results_dir = "results"
-epochs = 10             # upper limit; early stopping (patience 5) may stop sooner
+# upper limit; early stopping (patience 5) may stop sooner
+epochs = 10
 protocols = ["patient_70_15_15", "ds1ds2"]
 records = None          # MIT-BIH records to preprocess; None: all 48
-image_size = 32         # spectrogram image is image_size x image_size (frequency x time)
-max_train_n = 15000     # N beats kept (seeded random subset) in each TRAINING set
-spread_seeds = []       # extra seeds for patient_70_15_15 (new split + training each)
+# spectrogram image is image_size x image_size (frequency x time)
+image_size = 32
+# N beats kept (seeded random subset) in each TRAINING set
+max_train_n = 15000
+# extra seeds for patient_70_15_15 (new split + training each)
+spread_seeds = []
 
 # %% [markdown]
 # ## Setup
@@ -78,16 +83,24 @@ chapter = eu.book.setup(globals(), {
     "epochs": ("int", {"minimum": 1}),
     "protocols": ("list", {"item": "str", "choices": PROTOCOL_CHOICES}),
     "records": ("list", {"item": "str", "allow_none": True}),
-    "image_size": ("int", {"minimum": 1}), "max_train_n": ("int", {"minimum": 1}),
+    "image_size": ("int", {"minimum": 1}),
+    "max_train_n": ("int", {"minimum": 1}),
     "spread_seeds": ("list", {"item": "int", "minimum": 0})},
-    smoke={"epochs": 1, "max_train_n": lambda n: min(n, 300), "spread_seeds": [],
-           "records": ["106", "118", "201", "209", "223", "100", "200", "232"]})
-protocols = eu.config.check_choices("protocols", protocols, PROTOCOL_CHOICES)  # at least one
-eu.data.ensure_records("mitdb", records)  # downloads (checksummed) only what is missing
+    smoke={"epochs": 1, "max_train_n": lambda n: min(n, 300),
+           "spread_seeds": [],
+           "records": ["106", "118", "201", "209", "223", "100", "200",
+                       "232"]})
+protocols = eu.config.check_choices("protocols", protocols,
+                                    PROTOCOL_CHOICES)  # at least one
+# downloads (checksummed) only what is missing
+eu.data.ensure_records("mitdb", records)
 records = records or eu.data.list_records("mitdb")
-# chapter 04's spectrogram (scipy STFT, the eu.spectrograms.beat_spectrograms defaults)
-SPECTROGRAM = dict(nperseg=64, noverlap=43, nfft=256, max_hz=45.0, size=(image_size, image_size))
-print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | protocols {protocols}")
+# chapter 04's spectrogram (scipy STFT, the
+# eu.spectrograms.beat_spectrograms defaults)
+SPECTROGRAM = dict(nperseg=64, noverlap=43, nfft=256, max_hz=45.0,
+                   size=(image_size, image_size))
+print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | "
+      f"protocols {protocols}")
 
 # %% [markdown]
 # ## From records to spectrogram images
@@ -114,14 +127,19 @@ print(f"smoke mode: {smoke} | {len(records)} records | epochs {epochs} | protoco
 # nearly all paced, and the paced records are left out below.
 
 # %%
-data = eu.spectrograms.build_spectrogram_dataset(records, "mitdb", window_s=2.0,
-                                                 keep_windows=True, **SPECTROGRAM)
-images, labels, beat_record, fs = data["images"], data["labels"], data["records"], data["fs"]
-print(f"preprocessing of {len(records)} records: {data['timing']['total_s']} s (detect + label "
-      f"+ cut: {data['timing']['beats_s']} s, spectrograms: {data['timing']['spectrograms_s']} s)"
-      f" -> {images.shape[0]:,} images of {images.shape[1]}x{images.shape[2]}")
+data = eu.spectrograms.build_spectrogram_dataset(
+    records, "mitdb", window_s=2.0, keep_windows=True, **SPECTROGRAM)
+images, labels, beat_record, fs = (data["images"], data["labels"],
+                                   data["records"], data["fs"])
+print(f"preprocessing of {len(records)} records: "
+      f"{data['timing']['total_s']} s (detect + label "
+      f"+ cut: {data['timing']['beats_s']} s, "
+      f"spectrograms: {data['timing']['spectrograms_s']} s)"
+      f" -> {images.shape[0]:,} images of "
+      f"{images.shape[1]}x{images.shape[2]}")
 glue("share_n", 100 * float(np.mean(labels == "N")))
-pd.Series(labels).value_counts().reindex(CLASSES, fill_value=0).rename("beats").to_frame().T
+(pd.Series(labels).value_counts().reindex(CLASSES, fill_value=0)
+ .rename("beats").to_frame().T)
 
 # %% [markdown]
 # ### How good are the detected beats?
@@ -141,22 +159,29 @@ pd.Series(labels).value_counts().reindex(CLASSES, fill_value=0).rename("beats").
 
 # %%
 totals = eu.spectrograms.detector_totals(data["detector"])
-# Chapter 01 leaves out the detections inside record 207's ventricular-flutter episodes
-# (flutter waves, no beats to match), as WFDB's bxb does; here they stay in, unmatched.
-flutter, det = eu.data.detections_in_episodes("207") if "207" in records else 0, totals.loc["non-paced"]
-eu.experiment.glue_all({"se": det.se, "ppv": det.ppv, "in_flutter": flutter, "ppv_wo_flutter": det.matched / (det.detections - flutter)}, prefix="det_")
+# Chapter 01 leaves out the detections inside record 207's
+# ventricular-flutter episodes (flutter waves, no beats to match), as WFDB's
+# bxb does; here they stay in, unmatched.
+flutter, det = (eu.data.detections_in_episodes("207") if "207" in records
+                else 0, totals.loc["non-paced"])
+eu.experiment.glue_all(
+    {"se": det.se, "ppv": det.ppv, "in_flutter": flutter,
+     "ppv_wo_flutter": det.matched / (det.detections - flutter)},
+    prefix="det_")
 totals
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-detector", "caption": "The 15 records with the most detector errors: detections matching no reference beat, and reference beats no detection found."}}
-worst = data["detector"].assign(errors=lambda d: d.unmatched_detections + d.missed_beats
-                               ).sort_values("errors", ascending=False)
-ax = worst.head(15)[["unmatched_detections", "missed_beats"]].plot.bar(figsize=(12, 3.5), rot=0)
+worst = data["detector"].assign(
+    errors=lambda d: d.unmatched_detections + d.missed_beats
+).sort_values("errors", ascending=False)
+ax = worst.head(15)[["unmatched_detections", "missed_beats"]].plot.bar(
+    figsize=(12, 3.5), rot=0)
 ax.set(xlabel="record (the 15 with most errors)", ylabel="beats")
 ax.legend(["unmatched detections (dropped)", "missed reference beats"]);
 
 # %%
-worst.head(8)[["lead", "reference", "detections", "unmatched_detections", "missed_beats",
-               "missed_S", "missed_V", "se", "ppv"]]
+worst.head(8)[["lead", "reference", "detections", "unmatched_detections",
+               "missed_beats", "missed_S", "missed_V", "se", "ppv"]]
 
 # %% [markdown]
 # ## What the network sees
@@ -172,18 +197,23 @@ worst.head(8)[["lead", "reference", "detections", "unmatched_detections", "misse
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-spectrograms", "caption": "One random beat of each class (N, S, V): its 2-s window, its spectrogram, and the mean spectrogram of the class."}}
 rng = np.random.default_rng(seed)
 times_from_r = data["times_s"] - 1.0  # the window starts 1 s before R
-fig, axes = eu.plots.plt.subplots(3, 3, figsize=(13, 9), layout="constrained")
+fig, axes = eu.plots.plt.subplots(3, 3, figsize=(13, 9),
+                                  layout="constrained")
 for j, c in enumerate(CLASSES):
     pool = np.flatnonzero(labels == c)
     if pool.size:
         i = rng.choice(pool)
-        axes[0, j].plot(np.arange(data["windows"].shape[1]) / fs - 1.0, data["windows"][i],
+        axes[0, j].plot(np.arange(data["windows"].shape[1]) / fs - 1.0,
+                        data["windows"][i],
                         color=eu.plots.CLASS_COLORS[c], lw=0.8)
-        axes[0, j].set(title=f"{c}: record {beat_record[i]}, R at {data['samples'][i] / fs:.0f} s",
+        axes[0, j].set(title=f"{c}: record {beat_record[i]}, "
+                             f"R at {data['samples'][i] / fs:.0f} s",
                        xlabel="time from R (s)", ylabel="z-scored amplitude")
-        eu.plots.plot_spectrogram(images[i], data["freqs_hz"], times_from_r, axes[1, j])
-        eu.plots.plot_spectrogram(images[pool].mean(0), data["freqs_hz"], times_from_r,
-                                         axes[2, j], title=f"mean spectrogram, {c} ({pool.size:,})")
+        eu.plots.plot_spectrogram(images[i], data["freqs_hz"], times_from_r,
+                                  axes[1, j])
+        eu.plots.plot_spectrogram(
+            images[pool].mean(0), data["freqs_hz"], times_from_r, axes[2, j],
+            title=f"mean spectrogram, {c} ({pool.size:,})")
 del data["windows"]
 
 # %% [markdown]
@@ -204,13 +234,15 @@ del data["windows"]
 # man in the published DS1/DS2 split.
 
 # %%
-make_splits = partial(eu.spectrograms.protocol_splits, records=records, beat_record=beat_record,
-                      labels=labels, n_val=1 if smoke else 4)
+make_splits = partial(eu.spectrograms.protocol_splits, records=records,
+                      beat_record=beat_record, labels=labels,
+                      n_val=1 if smoke else 4)
 splits = {p: make_splits(p, seed=seed) for p in protocols}
 pd.DataFrame([{"protocol": p, "split": name, "records": len(recs),
-               **{c: int(((labels == c) & np.isin(beat_record, recs)).sum()) for c in CLASSES}}
-              for p, s in splits.items() for name, recs in s.items()]).set_index(
-    ["protocol", "split"])
+               **{c: int(((labels == c) & np.isin(beat_record, recs)).sum())
+                  for c in CLASSES}}
+              for p, s in splits.items() for name, recs in s.items()]
+             ).set_index(["protocol", "split"])
 
 # %% [markdown]
 # ## The network, and the choices that make it fit on two cores
@@ -246,24 +278,32 @@ pd.DataFrame([{"protocol": p, "split": name, "records": len(recs),
 #   every patient-wise study.
 
 # %%
-# the approach (network, batch 32, class weights to the power 0.5) is chapter 08's entry;
-# this chapter's protocol (detected beats, its splits, N beats kept, selection on the
-# validation loss with patience 5) goes in as parameters of the call
+# the approach (network, batch 32, class weights to the power 0.5) is
+# chapter 08's entry; this chapter's protocol (detected beats, its splits, N
+# beats kept, selection on the validation loss with patience 5) goes in as
+# parameters of the call
 approach = eu.pipelines.PIPELINES["spectrogram_cnn"]
 
 
 def run_protocol(protocol, split, seed):
-    """Train on split['train'], early-stop on split['val'], test once on split['test']."""
-    idx = {k: np.flatnonzero(np.isin(beat_record, v)) for k, v in split.items()}
-    ratio = min(1.0, max_train_n / max((labels[idx["train"]] == "N").sum(), 1))
-    xy = {k: (images[i][..., None], np.searchsorted(CLASSES, labels[i])) for k, i in idx.items()}
-    r = approach.train(xy["train"], xy["val"], xy["test"], seed=seed, n_classes=len(CLASSES),
-                       epochs=epochs, patience=5, score="val_loss", majority_ratio=ratio,
+    ("Train on split['train'], early-stop on split['val'], "
+     "test once on split['test'].")
+    idx = {k: np.flatnonzero(np.isin(beat_record, v))
+           for k, v in split.items()}
+    ratio = min(1.0,
+                max_train_n / max((labels[idx["train"]] == "N").sum(), 1))
+    xy = {k: (images[i][..., None], np.searchsorted(CLASSES, labels[i]))
+          for k, i in idx.items()}
+    r = approach.train(xy["train"], xy["val"], xy["test"], seed=seed,
+                       n_classes=len(CLASSES), epochs=epochs, patience=5,
+                       score="val_loss", majority_ratio=ratio,
                        label=f"{protocol} (seed {seed})")
     y_test, y_pred = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
-    return {**r, "protocol": protocol, "seed": seed, "split": split, "test_idx": idx["test"],
+    return {**r, "protocol": protocol, "seed": seed, "split": split,
+            "test_idx": idx["test"],
             "y_test": y_test, "y_pred": y_pred, "scores": r["y_score"],
-            "metrics": eu.evaluate.classification_metrics(y_test, y_pred, CLASSES, r["y_score"]),
+            "metrics": eu.evaluate.classification_metrics(
+                y_test, y_pred, CLASSES, r["y_score"]),
             "train_counts": {str(c): int((r["train_y"] == i).sum())
                              for i, c in enumerate(CLASSES)}}
 
@@ -277,9 +317,10 @@ approach.build_model(images[:1, ..., None], seed, len(CLASSES)).summary()
 
 # %%
 runs = {p: run_protocol(p, splits[p], seed) for p in protocols}
-pd.DataFrame.from_dict({p: r["train_counts"] | {f"weight {c}": r["class_weight"][i]
-                                                for i, c in enumerate(CLASSES)}
-                        for p, r in runs.items()}, orient="index")
+pd.DataFrame.from_dict(
+    {p: r["train_counts"] | {f"weight {c}": r["class_weight"][i]
+                             for i, c in enumerate(CLASSES)}
+     for p, r in runs.items()}, orient="index")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Learning curves of each protocol (patient_70_15_15, then ds1ds2): loss and accuracy on training and on the held-out validation records."}}
 for p, r in runs.items():
@@ -302,18 +343,22 @@ for p, r in runs.items():
     m = r["metrics"]
     print(f"{p}: test accuracy {m['accuracy']:.4f} on {m['n']:,} beats of "
           f"{len(r['split']['test'])} records; macro F1 {m['macro_f1']:.3f}")
-    display(pd.DataFrame(m["per_class"]).T[["precision", "recall", "f1", "roc_auc",
-                                            "average_precision", "support"]].astype(
-        {"support": int}).style.format(precision=3).set_caption(p))
+    display(pd.DataFrame(m["per_class"]).T[
+        ["precision", "recall", "f1", "roc_auc", "average_precision",
+         "support"]].astype({"support": int})
+        .style.format(precision=3).set_caption(p))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test results of each protocol (patient_70_15_15, then ds1ds2): ROC and precision-recall curves, and confusion matrices."}}
 for p, r in runs.items():
-    fig, axes = eu.plots.plt.subplots(1, 4, figsize=(18, 4.2), layout="constrained")
-    eu.plots.plot_roc_curves(r["y_test"], r["scores"], CLASSES, ax=axes[0], title=f"{p}: ROC")
+    fig, axes = eu.plots.plt.subplots(1, 4, figsize=(18, 4.2),
+                                      layout="constrained")
+    eu.plots.plot_roc_curves(r["y_test"], r["scores"], CLASSES, ax=axes[0],
+                             title=f"{p}: ROC")
     eu.plots.plot_pr_curves(r["y_test"], r["scores"], CLASSES, ax=axes[1],
                             title=f"{p}: precision-recall")
     for ax, normalize in zip(axes[2:], (None, "true")):
-        eu.plots.plot_confusion_matrix(r["y_test"], r["y_pred"], CLASSES, normalize, ax)
+        eu.plots.plot_confusion_matrix(r["y_test"], r["y_pred"], CLASSES,
+                                       normalize, ax)
 
 # %% [markdown]
 # ### Against the reference project (`patient_70_15_15`)
@@ -326,8 +371,8 @@ for p, r in runs.items():
 # a lot); and the bars leave out S recall, where the reference reached .65.
 
 # %%
-REFERENCE = {"accuracy": 0.8618, "N": (0.99, 0.86, 0.97), "S": (0.11, 0.65, 0.93),
-             "V": (0.56, 0.93, 0.99)}
+REFERENCE = {"accuracy": 0.8618, "N": (0.99, 0.86, 0.97),
+             "S": (0.11, 0.65, 0.93), "V": (0.56, 0.93, 0.99)}
 bar = None
 if "patient_70_15_15" in runs:
     m = runs["patient_70_15_15"]["metrics"]
@@ -336,12 +381,20 @@ if "patient_70_15_15" in runs:
            "S precision > .11": pc["S"]["precision"] > 0.11,
            "V precision > .56": pc["V"]["precision"] > 0.56,
            "V recall >= .90": pc["V"]["recall"] >= 0.90}
-    eu.experiment.glue_all({"acc": m["accuracy"], "bars_met": f"{sum(bar.values())} of {len(bar)}"}, prefix="p70_")
-    eu.experiment.glue_all({f"{c.lower()}_{k}": pc[c][key] for c in "SV" for k, key in (("ppv", "precision"), ("se", "recall"), ("f1", "f1"))}, prefix="p70_")
-    display(pd.DataFrame([{"": "accuracy", "reference": REFERENCE["accuracy"],
-                           "this chapter": m["accuracy"]}] + [
-        {"": f"{c} {name}", "reference": REFERENCE[c][k], "this chapter": pc[c].get(name)}
-        for c in CLASSES for k, name in enumerate(("precision", "recall", "roc_auc"))]
+    eu.experiment.glue_all(
+        {"acc": m["accuracy"],
+         "bars_met": f"{sum(bar.values())} of {len(bar)}"}, prefix="p70_")
+    eu.experiment.glue_all(
+        {f"{c.lower()}_{k}": pc[c][key] for c in "SV"
+         for k, key in (("ppv", "precision"), ("se", "recall"),
+                        ("f1", "f1"))}, prefix="p70_")
+    display(pd.DataFrame(
+        [{"": "accuracy", "reference": REFERENCE["accuracy"],
+          "this chapter": m["accuracy"]}]
+        + [{"": f"{c} {name}", "reference": REFERENCE[c][k],
+            "this chapter": pc[c].get(name)}
+           for c in CLASSES
+           for k, name in enumerate(("precision", "recall", "roc_auc"))]
     ).set_index("").round(3), pd.Series(bar, name="bar met").to_frame())
 
 # %% [markdown]
@@ -356,11 +409,14 @@ DECHAZAL = {"S": (75.9, 38.5), "V": (77.7, 81.9)}
 if "ds1ds2" in runs:
     pc = runs["ds1ds2"]["metrics"]["per_class"]
     comparison = pd.DataFrame(
-        {(c, k): {"de Chazal 2004": DECHAZAL[c][j], "this chapter": round(100 * pc[c][key], 1)}
-         for c in ("S", "V") for j, (k, key) in enumerate((("Se", "se"), ("+P", "ppv")))})
+        {(c, k): {"de Chazal 2004": DECHAZAL[c][j],
+                  "this chapter": round(100 * pc[c][key], 1)}
+         for c in ("S", "V")
+         for j, (k, key) in enumerate((("Se", "se"), ("+P", "ppv")))})
     for (c, k), (theirs, ours) in comparison.items():
         name = f"ds2_{c.lower()}_{'se' if k == 'Se' else 'ppv'}"
-        glue(name, ours), glue(f"{name}_vs", "above" if ours > theirs else "below")
+        (glue(name, ours),
+         glue(f"{name}_vs", "above" if ours > theirs else "below"))
     display(comparison)
 
 # %% [markdown]
@@ -391,13 +447,18 @@ if "ds1ds2" in runs:
 # that in mind.
 
 # %%
-seed_runs = {seed: runs["patient_70_15_15"]} if "patient_70_15_15" in runs else {}
-seed_runs |= {s: run_protocol("patient_70_15_15", make_splits("patient_70_15_15", seed=s), s)
+seed_runs = ({seed: runs["patient_70_15_15"]}
+             if "patient_70_15_15" in runs else {})
+seed_runs |= {s: run_protocol("patient_70_15_15",
+                              make_splits("patient_70_15_15", seed=s), s)
               for s in spread_seeds if s != seed}
 spread = pd.DataFrame.from_dict({s: {
-    "test records": " ".join(r["split"]["test"]), "accuracy": r["metrics"]["accuracy"],
-    **{f"{c} {k}": r["metrics"]["per_class"][c][k] for c in "SV" for k in ("precision", "recall")},
-    "macro F1": r["metrics"]["macro_f1"]} for s, r in seed_runs.items()}, orient="index")
+    "test records": " ".join(r["split"]["test"]),
+    "accuracy": r["metrics"]["accuracy"],
+    **{f"{c} {k}": r["metrics"]["per_class"][c][k]
+       for c in "SV" for k in ("precision", "recall")},
+    "macro F1": r["metrics"]["macro_f1"]} for s, r in seed_runs.items()},
+    orient="index")
 spread.rename_axis("seed").round(3)
 
 # %% [markdown]
@@ -414,17 +475,21 @@ spread.rename_axis("seed").round(3)
 main = runs.get("patient_70_15_15") or next(iter(runs.values()))
 test_images = images[main["test_idx"]]
 ok = main["y_test"] == main["y_pred"]
-picked = [(kind, i) for kind, right in (("correct", ok), ("wrong", ~ok)) for c in CLASSES
-          for pool in [np.flatnonzero((main["y_test"] == c) & right)]  # two of each, if any
+picked = [(kind, i) for kind, right in (("correct", ok), ("wrong", ~ok))
+          for c in CLASSES
+          # two of each, if any
+          for pool in [np.flatnonzero((main["y_test"] == c) & right)]
           for i in rng.choice(pool, min(2, pool.size), replace=False)]
-titles = [f"{kind}: {main['y_test'][i]} -> {main['y_pred'][i]} (p={main['scores'][i].max():.2f})"
+titles = [f"{kind}: {main['y_test'][i]} -> {main['y_pred'][i]} "
+          f"(p={main['scores'][i].max():.2f})"
           for kind, i in picked]
 picked = [i for _, i in picked]
 t = time.perf_counter()
 cams, _ = eu.explain.grad_cam(main["model"], test_images[picked], "conv3")
 grad_cam_s_per_image = (time.perf_counter() - t) / max(len(picked), 1)
-eu.plots.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_hz"],
-                         times_s=times_from_r, ncols=6);
+eu.plots.plot_grad_cam(test_images[picked], cams, titles,
+                       freqs_hz=data["freqs_hz"], times_s=times_from_r,
+                       ncols=6);
 
 # %% [markdown]
 # Single maps are noisy, so we also average Grad-CAM over up to 300 correctly classified
@@ -433,26 +498,32 @@ eu.plots.plot_grad_cam(test_images[picked], cams, titles, freqs_hz=data["freqs_h
 # The first row is the heat of an even map, for scale; the mean maps follow the table.
 
 # %%
-mean_cams, heat = {}, {"even": eu.explain.heat_shares(np.ones((1, *test_images.shape[1:])),
-                                                       data["freqs_hz"], times_from_r)}
+mean_cams, heat = {}, {"even": eu.explain.heat_shares(
+    np.ones((1, *test_images.shape[1:])), data["freqs_hz"], times_from_r)}
 for c in CLASSES:
     pool = np.flatnonzero((main["y_test"] == c) & ok)
     if pool.size:  # up to 300 correct beats of the class
         cam_c, _ = eu.explain.grad_cam(main["model"], test_images[
             rng.choice(pool, min(300, pool.size), replace=False)], "conv3")
-        mean_cams[c], heat[f"correct_{c}"] = cam_c.mean(0), eu.explain.heat_shares(
-            cam_c, data["freqs_hz"], times_from_r)
-# every class gets its glue keys (NaN when no beat of it was classified right, as in smoke)
-heat = pd.DataFrame(heat).T.reindex(["even", *(f"correct_{c}" for c in CLASSES)])
-for (row, col), share in heat.unstack().swaplevel().items():  # e.g. heat_correct_V_below
+        mean_cams[c], heat[f"correct_{c}"] = (
+            cam_c.mean(0),
+            eu.explain.heat_shares(cam_c, data["freqs_hz"], times_from_r))
+# every class gets its glue keys (NaN when no beat of it was classified
+# right, as in smoke)
+heat = pd.DataFrame(heat).T.reindex(
+    ["even", *(f"correct_{c}" for c in CLASSES)])
+# e.g. heat_correct_V_below
+for (row, col), share in heat.unstack().swaplevel().items():
     glue(f"heat_{row}_{col.split()[0]}", 100 * share)
 heat.dropna().round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-04-mean-cam", "caption": "Mean spectrogram and mean Grad-CAM of up to 300 correctly classified test beats of each class."}}
 if mean_cams:
     eu.plots.plot_grad_cam(
-        np.stack([test_images[main["y_test"] == c].mean(0) for c in mean_cams]),
-        np.stack(list(mean_cams.values())), [f"mean Grad-CAM, correct {c}" for c in mean_cams],
+        np.stack([test_images[main["y_test"] == c].mean(0)
+                  for c in mean_cams]),
+        np.stack(list(mean_cams.values())),
+        [f"mean Grad-CAM, correct {c}" for c in mean_cams],
         freqs_hz=data["freqs_hz"], times_s=times_from_r, ncols=3);
 
 # %% [markdown]
@@ -498,14 +569,16 @@ if mean_cams:
 # %%
 model_path = eu.experiment.save_model(
     main["model"], Path(results_dir) / "04_spectrogram_cnn.keras",
-    {"kind": "spectrogram_cnn", "chapter": "04_spectrogram_cnn", "fs": fs, "lead": "MLII",
-     "window_s": 2.0, "bandpass_hz": [0.5, 40.0], "zscore": "per window",
-     "spectrogram": SPECTROGRAM, "classes": CLASSES.tolist()})
-reloaded, preprocessing = eu.experiment.load_model(model_path, expect="spectrogram_cnn")
+    {"kind": "spectrogram_cnn", "chapter": "04_spectrogram_cnn", "fs": fs,
+     "lead": "MLII", "window_s": 2.0, "bandpass_hz": [0.5, 40.0],
+     "zscore": "per window", "spectrogram": SPECTROGRAM,
+     "classes": CLASSES.tolist()})
+reloaded, preprocessing = eu.experiment.load_model(
+    model_path, expect="spectrogram_cnn")
 same = np.allclose(reloaded.predict(test_images[:256, ..., None], verbose=0),
                    main["scores"][:256], atol=1e-5)
-print(f"saved {model_path} ({model_path.stat().st_size / 1e6:.1f} MB); reloaded model gives "
-      f"the same outputs: {same}")
+print(f"saved {model_path} ({model_path.stat().st_size / 1e6:.1f} MB); "
+      f"reloaded model gives the same outputs: {same}")
 
 # %%
 new_record = main["split"]["test"][0]
@@ -513,10 +586,12 @@ rec = eu.data.load_record(new_record, "mitdb")
 start, stop = int(600 * rec.fs), int(620 * rec.fs)  # 20 s from minute 10
 peaks, probs = eu.spectrograms.classify_segment(
     reloaded, preprocessing, eu.data.pick_lead(rec)[0][start:stop], rec.fs)
-ref = eu.data.beat_table("mitdb", [new_record]).query("@start <= sample < @stop")
+ref = eu.data.beat_table("mitdb", [new_record]).query(
+    "@start <= sample < @stop")
 truth, _ = eu.signal.label_detections(ref["sample"].to_numpy() - start,
                                       ref["aami"].to_numpy(), peaks, rec.fs)
-pd.DataFrame({"R peak (s)": (600 + peaks / rec.fs).round(2), "predicted": CLASSES[probs.argmax(1)],
+pd.DataFrame({"R peak (s)": (600 + peaks / rec.fs).round(2),
+              "predicted": CLASSES[probs.argmax(1)],
               "annotation (AAMI)": truth}).join(
     pd.DataFrame(probs, columns=[f"p({c})" for c in CLASSES]).round(3)).T
 

@@ -43,17 +43,25 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None            # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+# None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+smoke = None
 seed = 0
 results_dir = "results"
 epochs = 10
-batch_size = None       # None: the approach's (eu.pipelines.PIPELINES["smote_cnn2d"]: 128)
-max_per_class = 10000   # normal (majority) training beats kept before SMOTE (random undersampling)
-smote_target = 2500     # SMOTE raises every smaller training class to this many beats
-k_neighbors = 5         # SMOTE neighbours (lowered for a class with fewer beats)
-spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16, "method": "stft"}  # 16 x 16; or "mel"
-r_peaks = "threshold"   # beats start at the paper's "threshold" peaks or the "annotated" R peaks
-csv_dir = None          # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
+# None: the approach's (eu.pipelines.PIPELINES["smote_cnn2d"]: 128)
+batch_size = None
+# normal (majority) training beats kept before SMOTE (random undersampling)
+max_per_class = 10000
+# SMOTE raises every smaller training class to this many beats
+smote_target = 2500
+# SMOTE neighbours (lowered for a class with fewer beats)
+k_neighbors = 5
+spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
+               "method": "stft"}  # 16 x 16; or "mel"
+# beats start at the paper's "threshold" peaks or the "annotated" R peaks
+r_peaks = "threshold"
+# folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
+csv_dir = None
 
 # %% [markdown]
 # ## Setup
@@ -70,28 +78,35 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db", "method")
+SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db",
+                    "method")
 positive = ("int", {"minimum": 1})
 chapter = eu.book.setup(globals(), {
-    **dict.fromkeys(("epochs", "max_per_class", "smote_target", "k_neighbors"), positive),
+    **dict.fromkeys(("epochs", "max_per_class", "smote_target",
+                     "k_neighbors"), positive),
     "batch_size": ("int", {"minimum": 1, "allow_none": True}),
     "spectrogram": ("dict", {"choices": SPECTROGRAM_KEYS}),
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True})},
     smoke={"epochs": 1, "max_per_class": 1500, "smote_target": 600})
 # a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other defaults
-spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16, "dynamic_range_db": 60.0,
-               "method": "stft", **spectrogram}
-SPECTROGRAM = dict(fs=ek.FS_KAGGLE, nfft=None, max_hz=None, scale="unit", **spectrogram)
+spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
+               "dynamic_range_db": 60.0, "method": "stft", **spectrogram}
+SPECTROGRAM = dict(fs=ek.FS_KAGGLE, nfft=None, max_hz=None, scale="unit",
+                   **spectrogram)
 try:  # the same checks as the real run, on one dummy beat, before any work
-    eu.spectrograms.beat_spectrograms(np.zeros((1, ek.BEAT_LENGTH)), **SPECTROGRAM)
+    eu.spectrograms.beat_spectrograms(np.zeros((1, ek.BEAT_LENGTH)),
+                                      **SPECTROGRAM)
 except (TypeError, ValueError) as err:
-    raise ValueError(f"parameter 'spectrogram' {spectrogram}: {err}") from None
-records = ["101", "106", "119", "208", "209", "100", "213", "232", "222", "217"] if smoke else None
+    raise ValueError(
+        f"parameter 'spectrogram' {spectrogram}: {err}") from None
+records = (["101", "106", "119", "208", "209", "100", "213", "232", "222",
+            "217"] if smoke else None)
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)
 CLASSES = np.asarray(ek.KAGGLE_CLASSES)
-eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
+# TensorFlow without its start-up noise, before Keras loads it
+eu.models.import_tensorflow()
 
 print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
@@ -115,10 +130,15 @@ print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 # wrong more often than N. Chapter 06 compares the two builds in detail.
 
 # %%
-beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records, r_peaks=r_peaks)
-if csv_dir is None:  # how many of the annotated beats each way of finding R peaks keeps
-    kept = ek.kept_beats_table(sorted(set(beats.record)), {r_peaks: beats}); display(kept)
-    glue("kept_share", kept[f"{r_peaks} R peaks"].sum() / kept["annotated beats"].sum()), glue("kept_share_v", kept.loc["V", f"{r_peaks} kept %"] / 100)
+beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records,
+                             r_peaks=r_peaks)
+# how many of the annotated beats each way of finding R peaks keeps
+if csv_dir is None:
+    kept = ek.kept_beats_table(sorted(set(beats.record)), {r_peaks: beats})
+    display(kept)
+    (glue("kept_share", kept[f"{r_peaks} R peaks"].sum()
+          / kept["annotated beats"].sum()),
+     glue("kept_share_v", kept.loc["V", f"{r_peaks} kept %"] / 100))
 
 # %% [markdown]
 # ## Preparing one split
@@ -149,24 +169,29 @@ if csv_dir is None:  # how many of the annotated beats each way of finding R pea
 # {numref}`fig-05-smote` shows the class counts at each stage.
 
 # %%
-# the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter 08's entry, with
-# this chapter's knobs; its protocol (five classes, its splits, the cap, selection on the
-# validation loss) goes in as parameters of the calls
+# the approach (scaler, SMOTE, spectrograms, network, schedule) is chapter
+# 08's entry, with this chapter's knobs; its protocol (five classes, its
+# splits, the cap, selection on the validation loss) goes in as parameters
+# of the calls
 approach = replace(eu.pipelines.PIPELINES["smote_cnn2d"],
                    resample=eu.pipelines.smote(smote_target, k_neighbors),
                    represent=eu.pipelines.spectrogram_images(**SPECTROGRAM))
 batch_size = batch_size or approach.batch_size
-prepare = partial(ek.prepare_split, beats=beats, max_majority=max_per_class, seed=seed)
+prepare = partial(ek.prepare_split, beats=beats, max_majority=max_per_class,
+                  seed=seed)
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
 prepared = prepare(approach, train_idx=train_idx, test_idx=test_idx)
 distribution = pd.DataFrame(prepared["stages"], index=CLASSES)
 distribution
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-smote", "caption": "Beats of each class in the training split before and after the cap and SMOTE (logarithmic axis)."}}
-stages = distribution.melt(var_name="stage", value_name="beats", ignore_index=False)
+stages = distribution.melt(var_name="stage", value_name="beats",
+                           ignore_index=False)
 eu.plots.plt.figure(figsize=(9, 3.5), layout="constrained")
-ax = sns.barplot(stages.reset_index(names="class"), x="class", y="beats", hue="stage")
-ax.set(yscale="log", title="class distribution before and after SMOTE (training split only)");
+ax = sns.barplot(stages.reset_index(names="class"), x="class", y="beats",
+                 hue="stage")
+ax.set(yscale="log", title="class distribution before and after SMOTE "
+                           "(training split only)");
 
 # %% [markdown]
 # ## From beats to spectrograms
@@ -191,11 +216,15 @@ ax.set(yscale="log", title="class distribution before and after SMOTE (training 
 # of training.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-spectrograms", "caption": "The first test beat of each class, standardised (top), and its 16 \u00d7 16 spectrogram (bottom)."}}
-fig, axes = eu.plots.plt.subplots(2, 5, figsize=(15, 5.5), layout="constrained")
-first = [np.argmax(prepared["test"][1] == j) for j in range(len(CLASSES))]  # 1st beat per class
-images, freqs, times = eu.spectrograms.beat_spectrograms(prepared["X_test"][first], **SPECTROGRAM)
+fig, axes = eu.plots.plt.subplots(2, 5, figsize=(15, 5.5),
+                                  layout="constrained")
+# 1st beat per class
+first = [np.argmax(prepared["test"][1] == j) for j in range(len(CLASSES))]
+images, freqs, times = eu.spectrograms.beat_spectrograms(
+    prepared["X_test"][first], **SPECTROGRAM)
 for j, (c, i) in enumerate(zip(CLASSES, first)):
-    axes[0, j].plot(np.arange(ek.BEAT_LENGTH) / ek.FS_KAGGLE, prepared["X_test"][i], lw=1)
+    axes[0, j].plot(np.arange(ek.BEAT_LENGTH) / ek.FS_KAGGLE,
+                    prepared["X_test"][i], lw=1)
     axes[0, j].set(title=f"{c} (standardised beat)", xlabel="time (s)")
     eu.plots.plot_spectrogram(images[j], freqs, times, ax=axes[1, j])
 
@@ -216,17 +245,20 @@ approach.build_model(prepared["train"][0], seed, len(CLASSES)).summary()
 
 
 # %%
-HEADLINE = ("accuracy", "weighted precision", "weighted recall", "weighted F1", "macro F1")
+HEADLINE = ("accuracy", "weighted precision", "weighted recall",
+            "weighted F1", "macro F1")
 
 
 def fit(approach, data, label):
-    r = approach.fit(data, seed=seed, n_classes=len(CLASSES), epochs=epochs, patience=3,
-                     score="val_loss", batch_size=batch_size, label=label)
+    r = approach.fit(data, seed=seed, n_classes=len(CLASSES), epochs=epochs,
+                     patience=3, score="val_loss", batch_size=batch_size,
+                     label=label)
     r["y_true"], r["y_pred"] = CLASSES[r["y_true"]], CLASSES[r["y_pred"]]
-    m = r["metrics"] = eu.evaluate.classification_metrics(r["y_true"], r["y_pred"], CLASSES,
-                                                          r["y_score"])
-    r["headline"] = dict(zip(HEADLINE, (m["accuracy"], m["weighted_precision"],
-                                        m["weighted_recall"], m["weighted_f1"], m["macro_f1"])))
+    m = r["metrics"] = eu.evaluate.classification_metrics(
+        r["y_true"], r["y_pred"], CLASSES, r["y_score"])
+    r["headline"] = dict(zip(HEADLINE, (
+        m["accuracy"], m["weighted_precision"], m["weighted_recall"],
+        m["weighted_f1"], m["macro_f1"])))
     r["timing"].update(train_beats=len(data["train"][1]))
     return r
 
@@ -241,17 +273,21 @@ eu.plots.plot_training_curves(smote_run["history"]);
 # ## Results on `beat_random`
 
 # %%
-REFERENCE = dict(zip(HEADLINE, (0.9186, 0.9618, 0.9186, 0.9338)))  # no macro F1 reported
+# no macro F1 reported
+REFERENCE = dict(zip(HEADLINE, (0.9186, 0.9618, 0.9186, 0.9338)))
 accuracy = glue("acc_smote", smote_run["headline"]["accuracy"])
 # not the same beats as the reference's: say so next to the comparison
-glue("vs_reference", "above" if accuracy > REFERENCE["accuracy"] else "below")
-pd.DataFrame({"this chapter (SMOTE)": smote_run["headline"], "reference": REFERENCE}).T[
-    list(REFERENCE)].round(4)
+glue("vs_reference",
+     "above" if accuracy > REFERENCE["accuracy"] else "below")
+pd.DataFrame({"this chapter (SMOTE)": smote_run["headline"],
+              "reference": REFERENCE}).T[list(REFERENCE)].round(4)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-confusion", "caption": "Confusion matrix of the SMOTE model on the beat_random test split: counts (left) and shares of each true class (right)."}}
-fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5),
+                                  layout="constrained")
 for ax, normalize in zip(axes, (None, "true")):
-    eu.plots.plot_confusion_matrix(smote_run["y_true"], smote_run["y_pred"], CLASSES, normalize, ax)
+    eu.plots.plot_confusion_matrix(smote_run["y_true"], smote_run["y_pred"],
+                                   CLASSES, normalize, ax)
 
 # %% [markdown]
 # The two columns are not measured on the same beats. The reference's figures come from
@@ -266,8 +302,10 @@ for ax, normalize in zip(axes, (None, "true")):
 # (the recall, or sensitivity {term}`Se`), next to precision ({term}`+P`) and {term}`F1`.
 
 # %%
-pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precision", "f1"]].rename(
-    columns={"support": "test beats", "recall": "per-class accuracy"}).astype({"test beats": int})
+pd.DataFrame(smote_run["metrics"]["per_class"]).T[
+    ["support", "recall", "precision", "f1"]].rename(
+    columns={"support": "test beats", "recall": "per-class accuracy"}
+).astype({"test beats": int})
 
 # %% [markdown]
 # ## Ablation: SMOTE, class weights or neither
@@ -281,18 +319,25 @@ pd.DataFrame(smote_run["metrics"]["per_class"]).T[["support", "recall", "precisi
 neither = replace(approach, resample=None)  # the same approach without SMOTE
 plain = prepare(neither, train_idx=train_idx, test_idx=test_idx)
 ablation = {"SMOTE": smote_run,
-            "class weights": fit(replace(neither, class_weight_power=1.0), plain,
-                                 "class weights, beat_random"),
+            "class weights": fit(replace(neither, class_weight_power=1.0),
+                                 plain, "class weights, beat_random"),
             "neither": fit(neither, plain, "neither, beat_random")}
 weights = ablation["class weights"]["class_weight"]
-ablation_table = pd.DataFrame.from_dict({name: r["headline"] | {
-    f"recall {c}": r["metrics"]["per_class"][c]["recall"] for c in CLASSES} | {k: r["timing"][k]
-    for k in ("train_beats", "train_s")} for name, r in ablation.items()}, orient="index")
-eu.experiment.glue_all({"accuracy": ablation_table["accuracy"].idxmax(), "macro_f1": ablation_table["macro F1"].idxmax()}, prefix="best_arm_")
-eu.experiment.glue_all(distribution.loc[["N", "F"], "test split"].astype(int), prefix="test_")
+ablation_table = pd.DataFrame.from_dict(
+    {name: r["headline"]
+     | {f"recall {c}": r["metrics"]["per_class"][c]["recall"]
+        for c in CLASSES}
+     | {k: r["timing"][k] for k in ("train_beats", "train_s")}
+     for name, r in ablation.items()}, orient="index")
+eu.experiment.glue_all({"accuracy": ablation_table["accuracy"].idxmax(),
+                        "macro_f1": ablation_table["macro F1"].idxmax()},
+                       prefix="best_arm_")
+eu.experiment.glue_all(
+    distribution.loc[["N", "F"], "test split"].astype(int), prefix="test_")
 glue("f_weight", weights[3] / weights[0])  # F against N
 rare = ablation_table[["recall S", "recall V", "recall F"]].mean(axis=1)
-eu.experiment.glue_all(rare.set_axis(["smote", "weights", "plain"]), prefix="rare_recall_")
+eu.experiment.glue_all(rare.set_axis(["smote", "weights", "plain"]),
+                       prefix="rare_recall_")
 ablation_table.round(4)
 
 # %% [markdown]
@@ -317,15 +362,22 @@ ablation_table.round(4)
 
 # %%
 runs_compared = {"beat_random": smote_run}
-if csv_dir is None:  # the Kaggle CSVs do not say which patient a beat came from
+# the Kaggle CSVs do not say which patient a beat came from
+if csv_dir is None:
     ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
-    runs_compared["ds1ds2"] = fit(approach, prepare(approach, train_idx=ds_train, test_idx=ds_test),
-                                  "SMOTE, ds1ds2")
-pd.DataFrame({p: r["headline"] | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"] for c in CLASSES}
+    runs_compared["ds1ds2"] = fit(
+        approach, prepare(approach, train_idx=ds_train, test_idx=ds_test),
+        "SMOTE, ds1ds2")
+pd.DataFrame({p: r["headline"]
+              | {f"F1 {c}": r["metrics"]["per_class"][c]["f1"]
+                 for c in CLASSES}
               for p, r in runs_compared.items()}).T.round(4)
 
-ds2 = runs_compared.get("ds1ds2") or smote_run  # where DS2's V beats went, and the false V came from
-eu.experiment.glue_all(eu.evaluate.class_errors(ds2["y_true"], ds2["y_pred"], "V") | {"f1": ds2["metrics"]["per_class"]["V"]["f1"]}, prefix="ds2_v_")
+# where DS2's V beats went, and the false V came from
+ds2 = runs_compared.get("ds1ds2") or smote_run
+eu.experiment.glue_all(
+    eu.evaluate.class_errors(ds2["y_true"], ds2["y_pred"], "V")
+    | {"f1": ds2["metrics"]["per_class"]["V"]["f1"]}, prefix="ds2_v_")
 
 # %% [markdown]
 # The random split tests the network on beats of patients it trained on; DS2 holds 22

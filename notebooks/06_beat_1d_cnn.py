@@ -52,18 +52,27 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None              # None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+# None: follow ECG_SMOKE; True: a few records, 1 epoch (CI)
+smoke = None
 seed = 0
 results_dir = "results"
-epochs = 14               # beat_random training (early stopping may end it sooner)
+# beat_random training (early stopping may end it sooner)
+epochs = 14
 epochs_ds1ds2 = 5         # the same network on the inter-patient split
 epochs_transfer = 6       # fine-tuning on the second database
-batch_size = None         # None: the approach's (eu.pipelines.PIPELINES["beat_cnn1d"]: 64)
-class_weight_power = None  # balanced class weights to this power (0-1); None: the approach's (0.25)
-normal_fraction = 0.33    # share of the N training beats drawn afresh for each epoch (1: all)
-r_peaks = "annotated"     # where beats start: "annotated" R peaks (as in the Kaggle files) or the paper's "threshold"
-csv_dir = None            # folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
-ptb_dir = None            # folder with ptbdb_normal.csv / ptbdb_abnormal.csv, if you have them
+# None: the approach's (eu.pipelines.PIPELINES["beat_cnn1d"]: 64)
+batch_size = None
+# balanced class weights to this power (0-1); None: the approach's (0.25)
+class_weight_power = None
+# share of the N training beats drawn afresh for each epoch (1: all)
+normal_fraction = 0.33
+# where beats start: "annotated" R peaks (as in the Kaggle files) or the
+# paper's "threshold"
+r_peaks = "annotated"
+# folder with the real mitbih_train.csv / mitbih_test.csv, if you have them
+csv_dir = None
+# folder with ptbdb_normal.csv / ptbdb_abnormal.csv, if you have them
+ptb_dir = None
 
 # %% [markdown]
 # ## Setup
@@ -82,31 +91,39 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-at_least_1, share = ("int", {"minimum": 1}), ("float", {"minimum": 0, "maximum": 1})
+at_least_1, share = (("int", {"minimum": 1}),
+                     ("float", {"minimum": 0, "maximum": 1}))
 chapter = eu.book.setup(globals(), {
-    "epochs": at_least_1, "epochs_ds1ds2": at_least_1, "epochs_transfer": at_least_1,
+    "epochs": at_least_1, "epochs_ds1ds2": at_least_1,
+    "epochs_transfer": at_least_1,
     "batch_size": ("int", {"minimum": 1, "allow_none": True}),
-    "class_weight_power": ("float", {"minimum": 0, "maximum": 1, "allow_none": True}),
+    "class_weight_power": ("float", {"minimum": 0, "maximum": 1,
+                                     "allow_none": True}),
     "normal_fraction": share,
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
-    "csv_dir": ("str", {"allow_none": True}), "ptb_dir": ("str", {"allow_none": True})},
+    "csv_dir": ("str", {"allow_none": True}),
+    "ptb_dir": ("str", {"allow_none": True})},
     smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1},
-    validate=lambda p: eu.config.require(p["normal_fraction"] > 0, "parameter "
-                                         "'normal_fraction' must be a number > 0 and <= 1"))
+    validate=lambda p: eu.config.require(
+        p["normal_fraction"] > 0, "parameter 'normal_fraction' must be a "
+                                  "number > 0 and <= 1"))
 CLASSES = list(ek.KAGGLE_CLASSES)
-# the approach (scaler, network, batch, class weights, learning-rate schedule) is chapter
-# 08's entry; this chapter's protocol (five classes, its splits, the share of N beats per
-# epoch, selection on the validation loss) goes in as parameters of its train call
+# the approach (scaler, network, batch, class weights, learning-rate
+# schedule) is chapter 08's entry; this chapter's protocol (five classes, its
+# splits, the share of N beats per epoch, selection on the validation loss)
+# goes in as parameters of its train call
 approach = eu.pipelines.PIPELINES["beat_cnn1d"]
 batch_size = batch_size or approach.batch_size
 if class_weight_power is None:
     class_weight_power = approach.class_weight_power
 # smoke: a few records that still hold every class, on both sides of DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
-st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122", "sele0211",
-               "sele0606", "sele0124"] if smoke else None)
-print(f"smoke mode: {smoke} | epochs {epochs}/{epochs_ds1ds2}/{epochs_transfer} | "
-      f"data: {'Kaggle CSVs in ' + str(csv_dir) if csv_dir else 'rebuilt from MIT-BIH'}")
+st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122",
+               "sele0211", "sele0606", "sele0124"] if smoke else None)
+print(f"smoke mode: {smoke} | "
+      f"epochs {epochs}/{epochs_ds1ds2}/{epochs_transfer} | "
+      f"""data: {'Kaggle CSVs in ' + str(csv_dir) if csv_dir
+                 else 'rebuilt from MIT-BIH'}""")
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)
 if ptb_dir is None:
@@ -140,10 +157,12 @@ if ptb_dir is None:
 
 # %%
 start = time.perf_counter()
-beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records, r_peaks=r_peaks)
+beats = ek.load_kaggle_beats(csv_dir=csv_dir, records=records,
+                             r_peaks=r_peaks)
 build_s = time.perf_counter() - start
 print(f"{len(beats):,} beats in {build_s:.1f} s"
-      + (f" from {len(set(beats.record))} records ({r_peaks} R peaks)" if csv_dir is None else ""))
+      + (f" from {len(set(beats.record))} records ({r_peaks} R peaks)"
+         if csv_dir is None else ""))
 
 # %% [markdown]
 # How much of each class the two ways keep (`eu.kaggle_beats.kept_beats_table`):
@@ -151,7 +170,8 @@ print(f"{len(beats):,} beats in {build_s:.1f} s"
 # %%
 if csv_dir is None:
     kept = ek.kept_beats_table(sorted(set(beats.record)), {r_peaks: beats})
-    glue("threshold_kept_pct", 100 * kept["threshold R peaks"].sum() / kept["annotated beats"].sum())
+    glue("threshold_kept_pct", 100 * kept["threshold R peaks"].sum()
+         / kept["annotated beats"].sum())
     display(kept)
 
 # %% [markdown]
@@ -162,11 +182,14 @@ if csv_dir is None:
 
 # %%
 with tempfile.TemporaryDirectory() as tmp:
-    path = ek.write_kaggle_csv(Path(tmp) / "mitbih_test.csv", beats.X[:2000], beats.y[:2000])
+    path = ek.write_kaggle_csv(Path(tmp) / "mitbih_test.csv", beats.X[:2000],
+                               beats.y[:2000])
     first_line = path.read_text().split("\n", 1)[0]
-    print(f"{len(first_line.split(','))} columns; first row starts: {first_line[:75]}...")
+    print(f"{len(first_line.split(','))} columns; "
+          f"first row starts: {first_line[:75]}...")
     bad = Path(tmp) / "broken.csv"
-    bad.write_text(first_line + "\n" + first_line.rsplit(",", 1)[0] + ",7.0\n")
+    bad.write_text(first_line + "\n" + first_line.rsplit(",", 1)[0]
+                   + ",7.0\n")
     try:
         ek.read_kaggle_csv(bad)
     except ValueError as err:
@@ -180,12 +203,15 @@ with tempfile.TemporaryDirectory() as tmp:
 
 # %%
 frame = beats.to_frame()
-print(f"{frame.shape[0]:,} rows × {frame.shape[1]} columns | missing values: {frame.isna().sum().sum()}"
-      f" | duplicated beats: {frame.duplicated(subset=list(range(188))).sum()}")
+print(f"{frame.shape[0]:,} rows × {frame.shape[1]} columns | "
+      f"missing values: {frame.isna().sum().sum()}"
+      f" | duplicated beats: "
+      f"{frame.duplicated(subset=list(range(188))).sum()}")
 frame.head()
 
 # %%
-counts = pd.Series(np.asarray(CLASSES)[beats.y]).value_counts().reindex(CLASSES, fill_value=0)
+counts = pd.Series(np.asarray(CLASSES)[beats.y]).value_counts().reindex(
+    CLASSES, fill_value=0)
 pd.DataFrame({"beats": counts, "%": (100 * counts / counts.sum()).round(2)})
 
 # %% [markdown]
@@ -195,9 +221,11 @@ pd.DataFrame({"beats": counts, "%": (100 * counts / counts.sum()).round(2)})
 # R peak, and the zero padding shows as the tail that falls to 0.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-classes", "caption": "Kaggle-format beats of each class: mean \u00b1 one standard deviation, from the R peak on."}}
-fig, axes = plt.subplots(1, 5, figsize=(16, 3.4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 5, figsize=(16, 3.4), sharey=True,
+                         layout="constrained")
 for ax, c in zip(axes, CLASSES):
-    eu.plots.plot_beats(beats.X, np.asarray(CLASSES)[beats.y], ek.FS_KAGGLE, classes=[c], ax=ax)
+    eu.plots.plot_beats(beats.X, np.asarray(CLASSES)[beats.y], ek.FS_KAGGLE,
+                        classes=[c], ax=ax)
     ax.set_title(c)
 axes[0].set_ylabel("normalised amplitude");
 
@@ -216,10 +244,13 @@ axes[0].set_ylabel("normalised amplitude");
 train_idx, test_idx = ek.split_beats(beats, "beat_random", seed=seed)
 fit_idx, val_idx = ek.validation_split(beats, train_idx, seed=seed)
 parts = {k: (beats.X[i][..., None], beats.y[i])
-         for k, i in (("train", fit_idx), ("val", val_idx), ("test", test_idx))}
-weights = eu.experiment.class_weights(parts["train"][1], range(len(CLASSES)),
-                                      power=class_weight_power)  # as the approach computes them
-print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:",
+         for k, i in (("train", fit_idx), ("val", val_idx),
+                      ("test", test_idx))}
+weights = eu.experiment.class_weights(
+    parts["train"][1], range(len(CLASSES)),
+    power=class_weight_power)  # as the approach computes them
+print({k: len(parts[k][1]) for k in ("train", "val", "test")},
+      "| class weights:",
       {CLASSES[k]: round(v, 2) for k, v in weights.items()})
 
 # %% [markdown]
@@ -258,25 +289,30 @@ print({k: len(parts[k][1]) for k in ("train", "val", "test")}, "| class weights:
 # the validation loss keeps the best epoch (`eu.experiment.train_and_evaluate`).
 
 # %%
-eu.models.import_tensorflow()  # TensorFlow without its start-up noise, before Keras loads it
+# TensorFlow without its start-up noise, before Keras loads it
+eu.models.import_tensorflow()
 import keras
 
-approach.build_model(parts["train"][0], seed, len(CLASSES)).summary(line_length=90)
+approach.build_model(parts["train"][0], seed, len(CLASSES)).summary(
+    line_length=90)
 
 
 # %%
 def train_approach(parts, epochs, label):
     """The approach's training, under this chapter's protocol."""
-    return approach.train(parts["train"], parts["val"], parts["test"], seed=seed,
-                          n_classes=len(CLASSES), epochs=epochs, patience=5, score="val_loss",
-                          majority_ratio=normal_fraction, batch_size=batch_size,
+    return approach.train(parts["train"], parts["val"], parts["test"],
+                          seed=seed, n_classes=len(CLASSES), epochs=epochs,
+                          patience=5, score="val_loss",
+                          majority_ratio=normal_fraction,
+                          batch_size=batch_size,
                           class_weight_power=class_weight_power, label=label)
 
 
 result = train_approach(parts, epochs, "beat_random")
 model, scaler = result["model"], result["preprocess"].scaler
 metrics_random = ek.beat_metrics(result, CLASSES)
-y_true, y_pred = (np.asarray(CLASSES)[result[k]] for k in ("y_true", "y_pred"))
+y_true, y_pred = (np.asarray(CLASSES)[result[k]]
+                  for k in ("y_true", "y_pred"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-curves", "caption": "Learning curves of the 1D CNN on the beat_random split."}}
 eu.plots.plot_training_curves(result["history"]);
@@ -294,16 +330,22 @@ eu.plots.plot_training_curves(result["history"]);
 # {term}`confusion matrices <confusion matrix>` ({numref}`fig-06-confusion`):
 
 # %% tags=["hide-input"]
-glue("train_min", result["timing"]["train_s"] / 60), glue("epochs_run", result["timing"]["epochs_run"])
-eu.experiment.glue_all({k: metrics_random[k] for k in ("accuracy", "macro_f1")}, prefix="random_")
-eu.experiment.glue_all({c: m["recall"] for c, m in metrics_random["per_class"].items()}, prefix="random_recall_")
+(glue("train_min", result["timing"]["train_s"] / 60),
+ glue("epochs_run", result["timing"]["epochs_run"]))
+eu.experiment.glue_all(
+    {k: metrics_random[k] for k in ("accuracy", "macro_f1")},
+    prefix="random_")
+eu.experiment.glue_all(
+    {c: m["recall"] for c, m in metrics_random["per_class"].items()},
+    prefix="random_recall_")
 eu.experiment.glue_all(metrics_random["per_class"]["V"], prefix="random_v_")
 ek.scores_table({"beat_random": metrics_random}).round(4)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-confusion", "caption": "Confusion matrix on the beat_random test split: counts (left) and shares of each true class (right)."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, ax=axes[0])
-eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axes[1]);
+eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true",
+                               ax=axes[1]);
 
 # %% [markdown]
 # In this run ({glue:text}`epochs_run` epochs, {glue:text}`train_min:.1f` minutes of
@@ -339,11 +381,12 @@ eu.plots.plot_confusion_matrix(y_true, y_pred, CLASSES, normalize="true", ax=axe
 # %%
 model_path = eu.experiment.save_model(
     model, Path(results_dir) / "06_beat_1d_cnn.keras",
-    ek.beat_preprocessing(scaler, CLASSES, r_peaks if csv_dir is None else "kaggle_csv",
+    ek.beat_preprocessing(scaler, CLASSES,
+                          r_peaks if csv_dir is None else "kaggle_csv",
                           chapter="06_beat_1d_cnn", seed=seed))
 labels, _ = ek.classify_beats(model_path, beats.X[test_idx])
-print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the trained "
-      f"model on {np.mean(labels == y_pred):.2%} of them")
+print(f"saved {model_path.name}; reloaded on raw test beats, it agrees "
+      f"with the trained model on {np.mean(labels == y_pred):.2%} of them")
 
 # %% [markdown]
 # ## Protocol 2: new patients (DS1 → DS2)
@@ -356,18 +399,24 @@ print(f"saved {model_path.name}; reloaded on raw test beats, it agrees with the 
 # only, so DS2 is untouched until the test.
 
 # %%
-runs = {"beat_random": (metrics_random, result["timing"] | {"preprocess_s": round(build_s, 2)})}
+runs = {"beat_random": (metrics_random, result["timing"]
+                        | {"preprocess_s": round(build_s, 2)})}
 if csv_dir is None:
     ds_train, ds_test = ek.split_beats(beats, "ds1ds2")
     ds_fit, ds_val = ek.validation_split(beats, ds_train, seed=seed)
     parts_ds = {k: (beats.X[i][..., None], beats.y[i])
-                for k, i in (("train", ds_fit), ("val", ds_val), ("test", ds_test))}
+                for k, i in (("train", ds_fit), ("val", ds_val),
+                             ("test", ds_test))}
     print({k: len(parts_ds[k][1]) for k in ("train", "val", "test")})
     result_ds = train_approach(parts_ds, epochs_ds1ds2, "ds1ds2")
-    runs["ds1ds2"] = (ek.beat_metrics(result_ds, CLASSES), result_ds["timing"])
-    eu.experiment.glue_all({k: runs["ds1ds2"][0][k] for k in ("accuracy", "macro_f1")}, prefix="ds_")
+    runs["ds1ds2"] = (ek.beat_metrics(result_ds, CLASSES),
+                      result_ds["timing"])
+    eu.experiment.glue_all(
+        {k: runs["ds1ds2"][0][k] for k in ("accuracy", "macro_f1")},
+        prefix="ds_")
 else:
-    print("The Kaggle CSVs do not say which patient a beat came from: ds1ds2 is skipped.")
+    print("The Kaggle CSVs do not say which patient a beat came from: "
+          "ds1ds2 is skipped.")
 
 # %%
 ek.scores_table({name: m for name, (m, _) in runs.items()}).round(4)
@@ -375,9 +424,12 @@ ek.scores_table({name: m for name, (m, _) in runs.items()}).round(4)
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-ds2", "caption": "Confusion matrices of the same network on beat_random (left) and on DS2, new patients (right)."}}
 if "ds1ds2" in runs:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-    for ax, (title, res) in zip(axes, (("beat_random", result), ("ds1ds2 (new patients)", result_ds))):
-        eu.plots.plot_confusion_matrix(*(np.asarray(CLASSES)[res[k]] for k in ("y_true", "y_pred")),
-                                       CLASSES, normalize="true", ax=ax, title=title)
+    for ax, (title, res) in zip(
+            axes, (("beat_random", result),
+                   ("ds1ds2 (new patients)", result_ds))):
+        eu.plots.plot_confusion_matrix(
+            *(np.asarray(CLASSES)[res[k]] for k in ("y_true", "y_pred")),
+            CLASSES, normalize="true", ax=ax, title=title)
 
 # %% [markdown]
 # **Why the gap.** In this run accuracy went from {glue:text}`random_accuracy:.3f` to
@@ -402,8 +454,10 @@ if "ds1ds2" in runs:
 
 # %%
 if "ds1ds2" in runs:
-    v_errors, by_record = ek.class_error_report(beats, result_ds, "V", "ds1ds2")
-    eu.experiment.glue_all(v_errors, prefix="ds_v_"), display(by_record.head(8))
+    v_errors, by_record = ek.class_error_report(beats, result_ds, "V",
+                                                "ds1ds2")
+    (eu.experiment.glue_all(v_errors, prefix="ds_v_"),
+     display(by_record.head(8)))
 
 # %% [markdown]
 # The network called {glue:text}`ds_v_false:,` beats of other classes V (most of them
@@ -439,17 +493,21 @@ if "ds1ds2" in runs:
 if ptb_dir is not None:
     target, split = ek.load_ptb_beats(ptb_dir), None
     target_protocol = "beat_random"
-    t_parts = ek.scaled_splits(target, *ek.split_beats(target, "beat_random", seed=seed),
-                               seed=seed, scaler=scaler)
+    t_parts = ek.scaled_splits(
+        target, *ek.split_beats(target, "beat_random", seed=seed),
+        seed=seed, scaler=scaler)
 else:
     target = eu.stt.build_st_t_beats(st_records)
     target_protocol = "st_episode_patient"
-    split, idx = ek.split_by_record(target, (0.6, 0.2, 0.2), seed=seed, db="qtdb")
+    split, idx = ek.split_by_record(target, (0.6, 0.2, 0.2), seed=seed,
+                                    db="qtdb")
     # the MIT-BIH scaler: the pretrained network expects its inputs
-    t_parts = {k: (ek.scale_beats(scaler, target.X[i]), target.y[i]) for k, i in idx.items()}
-    display(pd.DataFrame.from_dict({k: {"records": len(split[k]), "beats": len(idx[k]),
-                                        "abnormal %": round(100 * target.y[idx[k]].mean(), 1)}
-                                    for k in split}, orient="index"))
+    t_parts = {k: (ek.scale_beats(scaler, target.X[i]), target.y[i])
+               for k, i in idx.items()}
+    display(pd.DataFrame.from_dict(
+        {k: {"records": len(split[k]), "beats": len(idx[k]),
+             "abnormal %": round(100 * target.y[idx[k]].mean(), 1)}
+         for k in split}, orient="index"))
 print(f"{len(target):,} {'PTB' if ptb_dir else 'ST-T'} beats")
 
 # %% [markdown]
@@ -460,25 +518,35 @@ print(f"{len(target):,} {'PTB' if ptb_dir else 'ST-T'} beats")
 # as the pretrained network expects. Their validation curves are in {numref}`fig-06-transfer`.
 
 # %%
-t_weights = eu.experiment.class_weights(t_parts["train"][1], range(2), power=1.0)
+t_weights = eu.experiment.class_weights(t_parts["train"][1], range(2),
+                                        power=1.0)
 transfer = {}
 for name, pretrained in (("transfer", model), ("scratch", None)):
     keras.utils.set_random_seed(seed)
     res = eu.experiment.train_and_evaluate(
         eu.models.build_beat_cnn1d_transfer(pretrained),
-        eu.models.rotating_batches(*t_parts["train"], batch_size, None, t_weights, seed=seed),
-        t_parts["val"], t_parts["test"], epochs=epochs_transfer, patience=3, score="val_loss",
+        eu.models.rotating_batches(*t_parts["train"], batch_size, None,
+                                   t_weights, seed=seed),
+        t_parts["val"], t_parts["test"], epochs=epochs_transfer, patience=3,
+        score="val_loss",
         callbacks=approach.callbacks(), label=name)
-    transfer[name] = (ek.beat_metrics(res, target.classes), res["timing"], res["history"])
-eu.experiment.glue_all({n: m["per_class"]["abnormal"].get("roc_auc", np.nan) for n, (m, *_) in transfer.items()}, prefix="auc_")
-glue("transfer_test", f"{len(split['test'])} test patients" if split else f"{len(t_parts['test'][1]):,} PTB test beats")
-ek.scores_table({name: m for name, (m, *_) in transfer.items()}, per_class="roc_auc").round(4)
+    transfer[name] = (ek.beat_metrics(res, target.classes), res["timing"],
+                      res["history"])
+eu.experiment.glue_all(
+    {n: m["per_class"]["abnormal"].get("roc_auc", np.nan)
+     for n, (m, *_) in transfer.items()}, prefix="auc_")
+glue("transfer_test",
+     f"{len(split['test'])} test patients" if split
+     else f"{len(t_parts['test'][1]):,} PTB test beats")
+ek.scores_table({name: m for name, (m, *_) in transfer.items()},
+                per_class="roc_auc").round(4)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-transfer", "caption": "Validation loss and accuracy per epoch of the network started from the MIT-BIH weights (transfer) and from random weights (scratch)."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 for name, (*_, hist) in transfer.items():
     for ax, key in zip(axes, ("val_loss", "val_accuracy")):
-        ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], "o-", ms=3, label=name)
+        ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], "o-", ms=3,
+                label=name)
         ax.set(xlabel="epoch", ylabel=key.replace("val_", "validation "))
 axes[0].legend(fontsize=8);
 

@@ -56,12 +56,17 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None              # None: follow ECG_SMOKE; True: few records, one epoch (CI)
-seed = 0                  # the first seed; the run uses seeds seed, seed + 1, ...
-seeds = 1                 # trainings per approach and protocol (more: a spread, more time)
+# None: follow ECG_SMOKE; True: few records, one epoch (CI)
+smoke = None
+# the first seed; the run uses seeds seed, seed + 1, ...
+seed = 0
+# trainings per approach and protocol (more: a spread, more time)
+seeds = 1
 results_dir = "results"
-approaches = "all"        # "all", or a list of names of eu.pipelines.PIPELINES
-epochs = None             # None: each pipeline's own (a few); an integer overrides them all
+# "all", or a list of names of eu.pipelines.PIPELINES
+approaches = "all"
+# None: each pipeline's own (a few); an integer overrides them all
+epochs = None
 val_fraction = 0.3        # share of the DS1 records held out for selection
 beat_random_test = 0.2    # share of the beats in the beat-random test split
 
@@ -79,7 +84,8 @@ from ecgutils.experiment import glue
 if approaches == "all":
     approaches = list(pl.PIPELINES)
 chapter = eu.book.setup(globals(), {
-    "seeds": ("int", {"minimum": 1}), "epochs": ("int", {"minimum": 1, "allow_none": True}),
+    "seeds": ("int", {"minimum": 1}),
+    "epochs": ("int", {"minimum": 1, "allow_none": True}),
     "approaches": ("list", {"item": "str", "choices": tuple(pl.PIPELINES)}),
     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
     "beat_random_test": ("float", {"minimum": 0.05, "maximum": 0.5})},
@@ -88,7 +94,8 @@ ds1, ds2 = list(eu.data.DS1), list(eu.data.DS2)
 if smoke:
     ds1, ds2 = list(eu.data.SMOKE_DS1), list(eu.data.SMOKE_DS2)
 seed_list = list(range(seed, seed + seeds))
-eu.data.ensure_records("mitdb", ds1 + ds2)  # downloads (checksummed) only what is missing
+# downloads (checksummed) only what is missing
+eu.data.ensure_records("mitdb", ds1 + ds2)
 eu.data.ensure_records("qtdb")
 
 # %% [markdown]
@@ -126,9 +133,11 @@ eu.data.ensure_records("qtdb")
 
 # %%
 settings = pd.DataFrame([{
-    "approach": p.name, "chapter": p.chapter, "model": p.title, "rate (Hz)": p.fs,
+    "approach": p.name, "chapter": p.chapter, "model": p.title,
+    "rate (Hz)": p.fs,
     "epochs (at most)": epochs or p.epochs, "N kept": p.majority_ratio,
-    "class-weight power": p.class_weight_power, "SMOTE": p.resample is not None}
+    "class-weight power": p.class_weight_power,
+    "SMOTE": p.resample is not None}
     for p in map(pl.PIPELINES.get, approaches)]).set_index("approach")
 settings
 
@@ -151,7 +160,8 @@ settings
 external = eu.interpatient.external_records()
 if smoke:
     external = external[::32]
-splits = {s: pl.select_validation_records(ds1, val_fraction=val_fraction, seed=s)
+splits = {s: pl.select_validation_records(ds1, val_fraction=val_fraction,
+                                          seed=s)
           for s in seed_list}
 for s, split in splits.items():
     pl.check_no_test_records(split["train"] + split["val"])
@@ -171,26 +181,33 @@ results, raw = [], {}
 for name in approaches:
     cache = {}  # each approach's inputs, built once per record set
     for s in seed_list:
-        fit = pl.run_pipeline(name, splits[s]["train"], splits[s]["val"], tests, seed=s,
-                              epochs=epochs, cache=cache)
-        pooled = pl.Inputs.concat(pl.cached_inputs(name, r, cache=cache)
-                                  for r in (splits[s]["train"], splits[s]["val"], ds2))
-        n_train = len(pl.cached_inputs(name, splits[s]["train"], cache=cache))
-        train, val, test = pl.beat_random_split(pooled, s, beat_random_test, train_size=n_train)
-        leaky = pl.fit_and_score(name, train, val, {"beat-random": test}, s, epochs)
+        fit = pl.run_pipeline(name, splits[s]["train"], splits[s]["val"],
+                              tests, seed=s, epochs=epochs, cache=cache)
+        pooled = pl.Inputs.concat(
+            pl.cached_inputs(name, r, cache=cache)
+            for r in (splits[s]["train"], splits[s]["val"], ds2))
+        n_train = len(pl.cached_inputs(name, splits[s]["train"],
+                                       cache=cache))
+        train, val, test = pl.beat_random_split(pooled, s, beat_random_test,
+                                                train_size=n_train)
+        leaky = pl.fit_and_score(name, train, val, {"beat-random": test}, s,
+                                 epochs)
         for fitted in (fit, leaky):
             for test_name in fitted["tests"]:
-                results.append({"approach": name, "protocol": test_name, "seed": s,
-                                **pl.summary(fitted, test_name)})
+                results.append({"approach": name, "protocol": test_name,
+                                "seed": s, **pl.summary(fitted, test_name)})
         raw[name, s] = fit, leaky
 table = pd.DataFrame(results)
-# A training whose best validation S/V F1 is 0 found no S or V beat at any epoch
-# (eu.pipelines.training_failed): its scores say nothing about the approach.
+# A training whose best validation S/V F1 is 0 found no S or V beat at any
+# epoch (eu.pipelines.training_failed): its scores say nothing about the
+# approach.
 failed = table.loc[table["failed"], ["approach", "protocol", "seed"]].assign(
-    training=lambda d: d.protocol.map(lambda p: "beat-random" if p == "beat-random" else "DS1"))
+    training=lambda d: d.protocol.map(
+        lambda p: "beat-random" if p == "beat-random" else "DS1"))
 failed = failed.drop_duplicates(["approach", "training", "seed"])
-glue("failed_trainings", "; ".join(f"{r.approach} (its {r.training} training, seed {r.seed})"
-                                   for r in failed.itertuples()) or "none")
+glue("failed_trainings", "; ".join(
+    f"{r.approach} (its {r.training} training, seed {r.seed})"
+    for r in failed.itertuples()) or "none")
 glue("n_failed", len(failed))
 kept = table[~table["failed"]]
 
@@ -214,7 +231,8 @@ kept = table[~table["failed"]]
 metrics = ["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]
 costs = ["train s", "beats/s", "parameters", "file kB"]
 mean = kept.groupby(["protocol", "approach"], sort=False)[metrics].mean()
-cost_table = table[table.protocol == "DS2"].groupby("approach", sort=False)[costs].mean().astype(int)
+cost_table = table[table.protocol == "DS2"].groupby(
+    "approach", sort=False)[costs].mean().astype(int)
 cost_table.style.format("{:,}")
 
 # %%
@@ -236,8 +254,8 @@ trust = {}
 for name in approaches:
     ds2_fits = [raw[name, s][0]["tests"]["DS2"] for s in seed_list]
     reference, records = ds2_fits[0]["reference"], ds2_fits[0]["record"]
-    boot = eu.ec57.bootstrap_gross(reference, [f["predicted"] for f in ds2_fits], records,
-                                   seed=seed)
+    boot = eu.ec57.bootstrap_gross(
+        reference, [f["predicted"] for f in ds2_fits], records, seed=seed)
     row = {}
     for c in ("S", "V"):
         b = boot[f"{c} f1"]
@@ -245,12 +263,14 @@ for name in approaches:
         row[f"{c} F1 95 % CI"] = f"{b['low']:.3f}–{b['high']:.3f}"
         row[f"{c} F1 sd over seeds"] = b["seed_sd"]
         for key, label in (("se", "Se"), ("ppv", "+P")):
-            row[f"{c} {label} record avg"] = np.mean([f["record_average"][c][key]
-                                                      for f in ds2_fits])
+            row[f"{c} {label} record avg"] = np.mean(
+                [f["record_average"][c][key] for f in ds2_fits])
     trust[name] = row
 trust = pd.DataFrame(trust).T
-s_width = trust["S F1 95 % CI"].map(lambda ci: float(ci.split("–")[1]) - float(ci.split("–")[0]))
-glue("widest_s_ci", s_width.idxmax()), glue("widest_s_ci_width", s_width.max())
+s_width = trust["S F1 95 % CI"].map(
+    lambda ci: float(ci.split("–")[1]) - float(ci.split("–")[0]))
+(glue("widest_s_ci", s_width.idxmax()),
+ glue("widest_s_ci_width", s_width.max()))
 glue("narrowest_s_ci_width", s_width.min())
 trust.style.format(lambda v: "–" if v is None or v != v else
                    (f"{v:.3f}" if isinstance(v, float) else str(v)))
@@ -337,7 +357,8 @@ glue("n_approaches", len(approaches)), glue("n_seeds", len(seed_list));
 published = eu.interpatient.PUBLISHED_DS2.copy()
 for name, row in ds2_mean.iterrows():
     published.loc[f"this chapter: {name}"] = row
-published[eu.interpatient.PUBLISHED_DS2.columns].style.format("{:.3f}", na_rep="–")
+published[eu.interpatient.PUBLISHED_DS2.columns].style.format(
+    "{:.3f}", na_rep="–")
 
 # %% [markdown]
 # ## Results file

@@ -50,12 +50,15 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None              # None: follow ECG_SMOKE; True: the first 3 minutes only (CI)
+# None: follow ECG_SMOKE; True: the first 3 minutes only (CI)
+smoke = None
 seed = 0
 results_dir = "results"
-record = "sel803"         # a QT Database record from another database than MIT-BIH
+# a QT Database record from another database than MIT-BIH
+record = "sel803"
 minutes = 10              # how much of the record becomes "your recording"
-model = None              # a chapter-07 model file; None: results_dir/07_new_patients.keras
+# a chapter-07 model file; None: results_dir/07_new_patients.keras
+model = None
 
 # %% [markdown]
 # ## Setup
@@ -79,19 +82,25 @@ import ecgutils as eu
 from ecgutils.experiment import glue
 
 chapter = eu.book.setup(globals(), {
-    "record": ("str", {}), "minutes": ("float", {"minimum": 1, "maximum": 15}),
+    "record": ("str", {}),
+    "minutes": ("float", {"minimum": 1, "maximum": 15}),
     "model": ("str", {"allow_none": True})}, smoke={"minutes": 3})
-record = eu.data.check_records_exist([record], "qtdb")[0]  # a typo is named, not fetched
+# a typo is named, not fetched
+record = eu.data.check_records_exist([record], "qtdb")[0]
 if eu.interpatient.qtdb_source(record) == "mitdb":
-    raise ValueError(f"parameter 'record' must be a QT Database record from another database "
-                     f"than MIT-BIH (e.g. sel803): {record} is an MIT-BIH record, which the "
+    raise ValueError(f"parameter 'record' must be a QT Database record "
+                     f"from another database than MIT-BIH (e.g. sel803): "
+                     f"{record} is an MIT-BIH record, which the "
                      f"model may have been trained on")
-eu.data.ensure_records("qtdb", [record])  # downloads (checksummed) only into the cache
+# downloads (checksummed) only into the cache
+eu.data.ensure_records("qtdb", [record])
 model = Path(model) if model else results_dir / "07_new_patients.keras"
 if not model.is_file():
-    raise FileNotFoundError(f"no model file {model}: run chapter 07 first (it saves one), or "
-                            f"give -p model PATH (a chapter-07 .keras or .skops file)")
-print(f"record {record} ({eu.interpatient.qtdb_source(record)}), model {model.name}")
+    raise FileNotFoundError(f"no model file {model}: run chapter 07 first "
+                            f"(it saves one), or give -p model PATH "
+                            f"(a chapter-07 .keras or .skops file)")
+print(f"record {record} ({eu.interpatient.qtdb_source(record)}), "
+      f"model {model.name}")
 
 # %% [markdown]
 # ## One recording, three formats
@@ -113,12 +122,16 @@ work = Path(tempfile.mkdtemp(prefix="own-recording-"))
 rec = wfdb.rdrecord(str(source), sampto=sampto, physical=False)
 rec.wrsamp(write_dir=str(work))
 reference = wfdb.rdann(str(source), "atr", sampto=sampto)
-wfdb.wrann(record, "atr", reference.sample, reference.symbol, fs=rec.fs, write_dir=str(work))
-with contextlib.redirect_stdout(io.StringIO()):  # the converter reports every step
-    wfdb_to_edf(str(work / record), output_filename=str(work / f"{record}_edf.edf"))
+wfdb.wrann(record, "atr", reference.sample, reference.symbol, fs=rec.fs,
+           write_dir=str(work))
+# the converter reports every step
+with contextlib.redirect_stdout(io.StringIO()):
+    wfdb_to_edf(str(work / record),
+                output_filename=str(work / f"{record}_edf.edf"))
 mv = wfdb.rdrecord(str(work / record)).p_signal
-pd.DataFrame({"time": np.round(np.arange(len(mv)) / rec.fs, 3), "ecg1": 1000 * mv[:, 0],
-              "ecg2": 1000 * mv[:, 1]}).to_csv(work / f"{record}_csv.csv", index=False)
+pd.DataFrame({"time": np.round(np.arange(len(mv)) / rec.fs, 3),
+              "ecg1": 1000 * mv[:, 0], "ecg2": 1000 * mv[:, 1]}).to_csv(
+    work / f"{record}_csv.csv", index=False)
 print(f"{rec.sig_len} samples at {rec.fs:g} Hz; leads named {rec.sig_name}")
 for f in sorted(work.iterdir()):
     print(f"  {f.name:20s} {f.stat().st_size / 1e3:8.1f} kB")
@@ -135,19 +148,23 @@ for f in sorted(work.iterdir()):
 # the report's strip.
 
 # %%
-command = ["ecgutils", "annotate", str(work / record), str(work / f"{record}_edf.edf"),
-           str(work / f"{record}_csv.csv"), "--fs", f"{rec.fs:g}", "--model", str(model),
+command = ["ecgutils", "annotate", str(work / record),
+           str(work / f"{record}_edf.edf"), str(work / f"{record}_csv.csv"),
+           "--fs", f"{rec.fs:g}", "--model", str(model),
            "--out", str(work)]
 print("$", " ".join(Path(c).name if "/" in c else c for c in command))
 clock = time.perf_counter()
-proc = subprocess.run([sys.executable, "-m", "ecgutils", *command[1:]], capture_output=True,
-                      text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+proc = subprocess.run([sys.executable, "-m", "ecgutils", *command[1:]],
+                      capture_output=True, text=True,
+                      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 command_s = glue("command_s", time.perf_counter() - clock)
 print(proc.stdout.replace(str(work) + "/", ""))
-print("\n".join(line.replace(str(work) + "/", "") for line in proc.stderr.splitlines()
+print("\n".join(line.replace(str(work) + "/", "")
+                for line in proc.stderr.splitlines()
                 if line.startswith(("warning:", "error:"))))
 if proc.returncode:
-    raise RuntimeError(f"ecgutils annotate failed: {proc.stderr.strip().splitlines()[-1]}")
+    raise RuntimeError(f"ecgutils annotate failed: "
+                       f"{proc.stderr.strip().splitlines()[-1]}")
 
 # %% [markdown]
 # The command said which lead it used and why it warned: the QT Database names its leads
@@ -161,19 +178,22 @@ if proc.returncode:
 # `NAME_report.txt`. The beat table has one row per beat:
 
 # %%
-tables = {fmt: eu.beat_table.read_beat_table(work / f"{name}_beats.csv") for fmt, name in
-          [("WFDB", record), ("EDF", f"{record}_edf"), ("CSV", f"{record}_csv")]}
+tables = {fmt: eu.beat_table.read_beat_table(work / f"{name}_beats.csv")
+          for fmt, name in [("WFDB", record), ("EDF", f"{record}_edf"),
+                            ("CSV", f"{record}_csv")]}
 display(tables["CSV"].head())
-same = pd.DataFrame({fmt: {"beats": len(t),
-                           "same beats as WFDB": t["sample"].equals(tables["WFDB"]["sample"]),
-                           "same labels": t["label"].equals(tables["WFDB"]["label"]),
-                           "largest probability difference": float(np.abs(
-                               t.filter(like="p_").to_numpy()
-                               - tables["WFDB"].filter(like="p_").to_numpy()).max())
-                           if len(t) == len(tables["WFDB"]) else np.nan}
-                     for fmt, t in tables.items()}).T
+same = pd.DataFrame({fmt: {
+    "beats": len(t),
+    "same beats as WFDB": t["sample"].equals(tables["WFDB"]["sample"]),
+    "same labels": t["label"].equals(tables["WFDB"]["label"]),
+    "largest probability difference": float(np.abs(
+        t.filter(like="p_").to_numpy()
+        - tables["WFDB"].filter(like="p_").to_numpy()).max())
+    if len(t) == len(tables["WFDB"]) else np.nan}
+    for fmt, t in tables.items()}).T
 display(same)
-formats_agree = bool(same["same beats as WFDB"].all() and same["same labels"].all())
+formats_agree = bool(same["same beats as WFDB"].all()
+                     and same["same labels"].all())
 glue("formats_agree", "the same" if formats_agree else "NOT the same");
 
 # %% [markdown]
@@ -192,7 +212,8 @@ glue("formats_agree", "the same" if formats_agree else "NOT the same");
 
 # %%
 print((work / f"{record}_edf_report.txt").read_text())
-print(f"HTML report: {(work / f'{record}_edf_report.html').stat().st_size / 1e3:.0f} kB, "
+print(f"HTML report: "
+      f"{(work / f'{record}_edf_report.html').stat().st_size / 1e3:.0f} kB, "
       f"figures inside")
 
 # %% [markdown]
@@ -209,7 +230,8 @@ eu.holter.plot_heart_rate(summary["trend"]);
 eu.holter.plot_burden(summary["burden"]);
 
 # %% mystnb={"figure": {"name": "fig-09-strip", "caption": "The worst minute of the EDF recording, each beat with the model's label."}}
-eu.holter.plot_strip(edf.signal, edf.fs, tables["EDF"], summary["worst_minute_s"]);
+eu.holter.plot_strip(edf.signal, edf.fs, tables["EDF"],
+                     summary["worst_minute_s"]);
 
 # %% [markdown]
 # The figures come from the beat table alone: heart rate per minute is 60 over the median
@@ -227,9 +249,10 @@ eu.holter.plot_strip(edf.signal, edf.fs, tables["EDF"], summary["worst_minute_s"
 # %%
 beats = eu.annotate_signal(edf.signal, edf.fs, model, lead=edf.lead)
 api_agrees = bool(beats["label"].equals(tables["EDF"]["label"]))
-glue("api_agrees", "the same labels as" if api_agrees else "other labels than")
-beats.groupby("label").agg(beats=("sample", "size"), p_N=("p_N", "mean"), p_S=("p_S", "mean"),
-                           p_V=("p_V", "mean")).round(3)
+glue("api_agrees",
+     "the same labels as" if api_agrees else "other labels than")
+beats.groupby("label").agg(beats=("sample", "size"), p_N=("p_N", "mean"),
+                           p_S=("p_S", "mean"), p_V=("p_V", "mean")).round(3)
 
 # %% [markdown]
 # One row per label: how many beats, and the mean probability of each class.
@@ -245,9 +268,11 @@ beats.groupby("label").agg(beats=("sample", "size"), p_N=("p_N", "mean"), p_S=("
 # {term}`learning period`; an excerpt this short is scored whole (`--learning-s 0`, here `learning_s=0`):
 
 # %%
-stats, _ = eu.annotate.score_records([work / record], "atr", "cls", learning_s=0)
+stats, _ = eu.annotate.score_records([work / record], "atr", "cls",
+                                     learning_s=0)
 print(eu.annotate.format_statistics(stats))
-glue("qrs_se", 100 * stats["qrs"]["se"]), glue("qrs_ppv", 100 * stats["qrs"]["ppv"])
+(glue("qrs_se", 100 * stats["qrs"]["se"]),
+ glue("qrs_ppv", 100 * stats["qrs"]["ppv"]))
 glue("accuracy", 100 * stats["accuracy"]);
 
 # %% [markdown]
@@ -279,22 +304,29 @@ glue("accuracy", 100 * stats["accuracy"]);
 #   `--units`).
 
 # %%
-parameters = {"smoke": smoke, "seed": seed, "record": record, "minutes": minutes,
-              "model": str(model)}
-per_class = {c: {"precision": stats[c]["ppv"], "recall": stats[c]["se"], "f1": stats[c]["f1"],
-                 "support": stats[c]["tp"] + stats[c]["fn"]} for c in ("N", "S", "V")}
-clean = lambda x: None if isinstance(x, float) and np.isnan(x) else x  # noqa: E731
-per_class = {c: {k: clean(v) for k, v in m.items()} for c, m in per_class.items()}
+parameters = {"smoke": smoke, "seed": seed, "record": record,
+              "minutes": minutes, "model": str(model)}
+per_class = {c: {"precision": stats[c]["ppv"], "recall": stats[c]["se"],
+                 "f1": stats[c]["f1"],
+                 "support": stats[c]["tp"] + stats[c]["fn"]}
+             for c in ("N", "S", "V")}
+clean = lambda x: (None if isinstance(x, float) and np.isnan(x)  # noqa: E731
+                   else x)
+per_class = {c: {k: clean(v) for k, v in m.items()}
+             for c, m in per_class.items()}
 f1s = [m["f1"] for m in per_class.values() if m["f1"] is not None]
 run = eu.results.make_run(
     "external_qtdb", "interpatient_cnn", ["N", "S", "V"],
-    {"accuracy": stats["accuracy"], "macro_f1": float(np.mean(f1s)) if f1s else None,
-     "per_class": per_class, "qrs_se": stats["qrs"]["se"], "qrs_ppv": stats["qrs"]["ppv"],
+    {"accuracy": stats["accuracy"],
+     "macro_f1": float(np.mean(f1s)) if f1s else None,
+     "per_class": per_class, "qrs_se": stats["qrs"]["se"],
+     "qrs_ppv": stats["qrs"]["ppv"],
      "formats_agree": formats_agree, "api_agrees": api_agrees,
      "beats": {fmt: len(t) for fmt, t in tables.items()}},
     {"command_s": command_s, "total_s": chapter.elapsed_min() * 60},
     records=[record], minutes=minutes)
-path = eu.results.write_results(results_dir, "09_own_recording", parameters, [run])
+path = eu.results.write_results(results_dir, "09_own_recording",
+                                parameters, [run])
 print(f"wrote {path}")
 
 # %% [markdown]

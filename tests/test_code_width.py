@@ -16,10 +16,10 @@ from conftest import ROOT
 #: Characters a code cell shows at 1280 px (tools/browser_check.py, `fits`).
 MAX_CHARS = 77
 #: Lines longer than MAX_CHARS in each chapter's shown code today: may only go down.
-LONG_LINES_NOW = {"01_data_tour": 29, "02_image_cnn": 65, "03_st_t_dense_rnn": 79,
-                  "04_spectrogram_cnn": 87, "05_smote_spectrogram_cnn": 55,
-                  "06_beat_1d_cnn": 65, "07_new_patients": 120, "08_comparison": 25,
-                  "09_own_recording": 42}
+LONG_LINES_NOW = {"01_data_tour": 0, "02_image_cnn": 0, "03_st_t_dense_rnn": 0,
+                  "04_spectrogram_cnn": 0, "05_smote_spectrogram_cnn": 0,
+                  "06_beat_1d_cnn": 0, "07_new_patients": 120, "08_comparison": 0,
+                  "09_own_recording": 0}
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 
 
