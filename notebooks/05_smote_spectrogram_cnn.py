@@ -108,7 +108,6 @@ CLASSES = np.asarray(ek.KAGGLE_CLASSES)
 # TensorFlow without its start-up noise, before Keras loads it
 eu.models.import_tensorflow()
 
-print(f"smoke mode: {smoke} | epochs {epochs} | spectrogram {spectrogram}")
 
 # %% [markdown]
 # ## The beats
@@ -259,12 +258,12 @@ def fit(approach, data, label):
     r["headline"] = dict(zip(HEADLINE, (
         m["accuracy"], m["weighted_precision"], m["weighted_recall"],
         m["weighted_f1"], m["macro_f1"])))
-    r["timing"].update(train_beats=len(data["train"][1]))
+    r["timing"].update(train_beats=len(data["train"][1]),
+                       prepare_s=data["prepare_s"])
     return r
 
 
 smote_run = fit(approach, prepared, "SMOTE, beat_random")
-smote_run["timing"].update(prepare_s=prepared["prepare_s"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-05-curves", "caption": "Learning curves of the SMOTE model on the beat_random split."}}
 eu.plots.plot_training_curves(smote_run["history"]);
@@ -322,7 +321,6 @@ ablation = {"SMOTE": smote_run,
             "class weights": fit(replace(neither, class_weight_power=1.0),
                                  plain, "class weights, beat_random"),
             "neither": fit(neither, plain, "neither, beat_random")}
-weights = ablation["class weights"]["class_weight"]
 ablation_table = pd.DataFrame.from_dict(
     {name: r["headline"]
      | {f"recall {c}": r["metrics"]["per_class"][c]["recall"]
@@ -334,10 +332,11 @@ eu.experiment.glue_all({"accuracy": ablation_table["accuracy"].idxmax(),
                        prefix="best_arm_")
 eu.experiment.glue_all(
     distribution.loc[["N", "F"], "test split"].astype(int), prefix="test_")
+weights = ablation["class weights"]["class_weight"]
 glue("f_weight", weights[3] / weights[0])  # F against N
-rare = ablation_table[["recall S", "recall V", "recall F"]].mean(axis=1)
-eu.experiment.glue_all(rare.set_axis(["smote", "weights", "plain"]),
-                       prefix="rare_recall_")
+eu.experiment.glue_all(
+    ablation_table[["recall S", "recall V", "recall F"]].mean(axis=1)
+    .set_axis(["smote", "weights", "plain"]), prefix="rare_recall_")
 ablation_table.round(4)
 
 # %% [markdown]

@@ -1,9 +1,12 @@
-"""Code lines per chapter: non-blank, non-comment lines in the code cells of each
-notebooks/NN_*.py (jupytext percent format), the count issue 14's bar uses.
+"""Code lines per chapter: logical lines (statements) in the code cells of each
+notebooks/NN_*.py (jupytext percent format), the count issue 14's bar uses. A statement
+wrapped over several lines (to fit a code cell's width on the page) counts once.
 
     python tools/count_code_lines.py [REV]   # REV: a git revision to count instead
 """
+import io
 import subprocess
+import tokenize
 import sys
 from pathlib import Path
 
@@ -11,14 +14,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def code_lines(text: str) -> int:
-    n, in_code = 0, False
+    """Logical lines of code (statements and their headers: what Python's tokenizer ends
+    with NEWLINE), so that wrapping a long line over several does not change the count."""
+    cells, in_code = [], False
     for line in text.splitlines():
         if line.startswith("# %%"):
             in_code = "[markdown]" not in line and "[md]" not in line
+            cells.append([])
             continue
-        stripped = line.strip()
-        if in_code and stripped and not stripped.startswith("#"):
-            n += 1
+        if in_code and cells:
+            cells[-1].append(line)
+    n = 0
+    for cell in cells:
+        source = "\n".join(line for line in cell if not line.lstrip().startswith(("%", "!")))
+        tokens = tokenize.generate_tokens(io.StringIO(source + "\n").readline)
+        n += sum(t.type == tokenize.NEWLINE for t in tokens)
     return n
 
 
