@@ -624,8 +624,10 @@ class Pipeline:
         >>> x = np.random.default_rng(0).normal(size=(60, 22)).astype("float32")
         >>> y = np.repeat([0, 1, 2], 20)
         >>> out = PIPELINES["classical"].train((x, y), (x, y), (x, y), verbose=False)
-        >>> out["y_pred"].shape, out["train_y"].shape
-        ((60,), (60,))
+        >>> out["y_pred"].shape  # one label per test beat
+        (60,)
+        >>> out["train_y"].shape  # the forest learns from the training and validation beats
+        (120,)
         """
         if self.trainer is not None:
             return self.trainer(train, val, test, seed=seed, **fit_kw)
