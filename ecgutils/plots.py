@@ -547,13 +547,16 @@ def plot_signal_versions(x, fs: float, versions: dict, start_s: float, duration_
 def plot_comparison(table: pd.DataFrame,
                     metrics=("S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"),
                     costs=("train s", "beats/s", "parameters", "file kB"),
-                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 4):
+                    hue: str = "protocol", cost_rows: str | None = None, ncols: int = 3):
     """One figure of seaborn bars: every metric per approach, one colour per ``hue``
     value, then the costs (log scale) of the rows whose ``hue`` is ``cost_rows``.
 
     ``table`` has a column ``approach``, the ``hue`` column, the metrics and the costs
     (one row per approach, protocol and seed: seaborn draws the mean and, with several
-    seeds, its standard deviation). Returns the Figure.
+    seeds, its standard deviation). The panels are ``ncols`` to a row and the figure
+    about 8.5 inches wide for 3 columns, so that at a book page's width (about 800 px)
+    its labels keep their printed size: draw one figure per question (S, V, costs)
+    rather than every metric in one. Returns the Figure.
 
     Examples
     --------
@@ -566,9 +569,12 @@ def plot_comparison(table: pd.DataFrame,
 
     panels = list(metrics) + list(costs)
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.35 * table["approach"].nunique()
-                                                    * nrows + 1.2 * nrows),
-                             layout="constrained", squeeze=False)
+    # bars per approach: one per hue value (costs: one), 0.12 inch each; labels 1.6 in
+    per = table[hue].nunique() if len(metrics) else 1
+    bars = table["approach"].nunique() * max(per, 1)
+    fig, axes = plt.subplots(nrows, ncols, sharey=True, layout="constrained",
+                             figsize=(1.6 + 2.3 * ncols, (0.12 * bars + 1.0) * nrows),
+                             squeeze=False)
     order = list(pd.unique(table["approach"]))
     for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
         if panel in metrics:
@@ -582,8 +588,6 @@ def plot_comparison(table: pd.DataFrame,
             ax.set(xscale="log", xlabel=f"{panel} (log)")
             ax.xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
         ax.set(ylabel="")
-        if i % ncols:
-            ax.set_yticklabels([])
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     if len(metrics):
