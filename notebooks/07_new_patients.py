@@ -56,18 +56,27 @@ if "google.colab" in sys.modules:
                     "ecgutils @ git+https://github.com/ecg-book/ecg-book@main"], check=True)
 
 # %% tags=["parameters"]
-smoke = None              # None: follow ECG_SMOKE; True: one seed, one epoch (CI)
-seed = 0                  # the first seed; the run uses seeds seed, seed + 1, ...
-seeds = 3                 # trainings of the headline model (own validation records, own weights)
+# None: follow ECG_SMOKE; True: one seed, one epoch (CI)
+smoke = None
+# the first seed; the run uses seeds seed, seed + 1, ...
+seed = 0
+# trainings of the headline model (own validation records, own weights)
+seeds = 3
 results_dir = "results"
-epochs = 8                # at most; the epoch with the best validation S/V F1 is kept
+# at most; the epoch with the best validation S/V F1 is kept
+epochs = 8
 batch_size = 256
-class_weight_power = 0.5  # class weights: the balanced ones to this power (0 none, 1 full)
-val_fraction = 0.3        # share of the DS1 records held out for model selection
-normalise = "record"      # RR over the record's mean RR ("record") or a running mean ("causal")
-augment = True            # train on windows changed as another database would (eu.augment)
+# class weights: the balanced ones to this power (0 none, 1 full)
+class_weight_power = 0.5
+# share of the DS1 records held out for model selection
+val_fraction = 0.3
+# RR over the record's mean RR ("record") or a running mean ("causal")
+normalise = "record"
+# train on windows changed as another database would (eu.augment)
+augment = True
 forest_trees = 200        # the random-forest baseline
-target_v_se = 0.95        # V sensitivity the operating point must reach on validation records
+# V sensitivity the operating point must reach on validation records
+target_v_se = 0.95
 
 # %% [markdown]
 # ## Setup
@@ -93,16 +102,20 @@ from ecgutils.experiment import glue
 at_least_1 = ("int", {"minimum": 1})
 chapter = eu.book.setup(globals(), {
     "seeds": at_least_1, "epochs": at_least_1, "batch_size": at_least_1,
-    "forest_trees": at_least_1, "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
+    "forest_trees": at_least_1,
+    "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
     "target_v_se": ("float", {"minimum": 0.5, "maximum": 1}),
-    "normalise": ("str", {"choices": ("record", "causal")}), "augment": "bool"},
+    "normalise": ("str", {"choices": ("record", "causal")}),
+    "augment": "bool"},
     smoke={"seeds": 1, "epochs": 1},
     data={"mitdb": list(eu.data.DS1 + eu.data.DS2), "qtdb": None})
 seed_list = list(range(seed, seed + seeds))
 ds1_records, ds2_records = list(eu.data.DS1), list(eu.data.DS2)
-if smoke:  # chapter 08's smoke records: for one seed the two chapters' numbers agree
-    ds1_records, ds2_records = list(eu.data.SMOKE_DS1), list(eu.data.SMOKE_DS2)
+# chapter 08's smoke records: for one seed the two chapters' numbers agree
+if smoke:
+    ds1_records, ds2_records = (list(eu.data.SMOKE_DS1),
+                                list(eu.data.SMOKE_DS2))
 spec = ip.BeatSpec(normalise=normalise)
 augmentation = ip.AUGMENT if augment else None
 
@@ -130,8 +143,10 @@ augmentation = ip.AUGMENT if augment else None
 # %%
 ds1 = ip.build_beats(ds1_records, spec=spec)
 ds2 = ip.build_beats(ds2_records, spec=spec)
-counts = pd.concat({"DS1": ds1.counts().sum(), "DS2": ds2.counts().sum()}, axis=1).T
-glue("ds1_f", int(counts.loc["DS1", "F"])), glue("ds1_s", int(counts.loc["DS1", "S"]))
+counts = pd.concat({"DS1": ds1.counts().sum(), "DS2": ds2.counts().sum()},
+                   axis=1).T
+(glue("ds1_f", int(counts.loc["DS1", "F"])),
+ glue("ds1_s", int(counts.loc["DS1", "S"])))
 glue("ds1_n_per_s", float(counts.loc["DS1", "N"] / counts.loc["DS1", "S"]))
 glue("ds2_s", int(counts.loc["DS2", "S"]))
 glue("ds2_s_232", int(((ds2.record == "232") & (ds2.label == "S")).sum()))
@@ -145,13 +160,16 @@ counts[list(eu.data.AAMI_CLASSES)]
 # penalise it.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-beats", "caption": "Mean \u00b1 one standard deviation of the N, S and V beat windows of DS1 and DS2, amplitude relative to the record's QRS; grey: where the P wave lies."}}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained", sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained",
+                         sharey=True)
 for ax, (name, beats) in zip(axes, (("DS1", ds1), ("DS2", ds2))):
     keep = np.isin(beats.label, spec.classes)
-    eu.plots.plot_beats(beats.windows[keep, :, 0], beats.label[keep], spec.fs,
-                        classes=spec.classes, ax=ax, before_s=spec.before_s)
+    eu.plots.plot_beats(beats.windows[keep, :, 0], beats.label[keep],
+                        spec.fs, classes=spec.classes, ax=ax,
+                        before_s=spec.before_s)
     ax.axvspan(-0.25, -0.08, color="0.9", zorder=0)
-    ax.set_title(f"{name}: mean ± sd per class (grey: where the P wave lies)")
+    ax.set_title(f"{name}: mean ± sd per class "
+                 "(grey: where the P wave lies)")
 axes[0].set_ylabel("amplitude (record's QRS = 1)");
 
 # %% [markdown]
@@ -199,9 +217,11 @@ for ax, column in zip(axes, ("seconds", "relative")):
         t = pre_rr_table(beats, spec.normalise)
         for c in ("N", "S"):
             v = t.loc[t.label == c, column].clip(0, 2.5)
-            ax.hist(v, bins=80, range=(0, 2.5), density=True, histtype="step", ls=style,
+            ax.hist(v, bins=80, range=(0, 2.5), density=True,
+                    histtype="step", ls=style,
                     color=eu.plots.CLASS_COLORS[c], label=f"{name} {c}")
-    ax.set_xlabel("pre-RR " + ("(s)" if column == "seconds" else "/ record's mean RR"))
+    ax.set_xlabel("pre-RR " + ("(s)" if column == "seconds"
+                               else "/ record's mean RR"))
 axes[0].set_ylabel("density")
 axes[1].legend(fontsize=8);
 
@@ -226,7 +246,8 @@ axes[1].legend(fontsize=8);
 # %%
 splits = {s: ip.select_records(ds1, val_fraction, seed=s) for s in seed_list}
 for s, split in splits.items():
-    assert not set(split["train"] + split["val"]) & set(eu.data.DS2), "DS2 in training!"
+    assert not (set(split["train"] + split["val"])
+                & set(eu.data.DS2)), "DS2 in training!"
     print(f"seed {s}: validation records {', '.join(split['val'])}")
 
 # %% [markdown]
@@ -266,24 +287,30 @@ for s, split in splits.items():
 # validation and test beats are never changed.
 
 # %%
-cnn = eu.pipelines.PIPELINES["interpatient"]  # the same training as chapter 08's row
-cnn.build_model([ds1.windows, ds1.rr], seed, len(spec.classes)).summary(line_length=90)
+# the same training as chapter 08's row
+cnn = eu.pipelines.PIPELINES["interpatient"]
+cnn.build_model([ds1.windows, ds1.rr], seed,
+                len(spec.classes)).summary(line_length=90)
 
 # %%
 def inputs(beats):
-    """``([windows, rr], class index)`` of the N, S and V beats, as the registry takes them."""
+    ("``([windows, rr], class index)`` of the N, S and V beats, "
+     "as the registry takes them.")
     beats = beats.subset(ip.class_indices(beats, spec) >= 0)
     return [beats.windows, beats.rr], ip.class_indices(beats, spec)
 
 
 fits, predictions, pooling = {}, {}, {}
 for s in seed_list:
-    train, val = (ds1.subset(ds1.records_mask(splits[s][k])) for k in ("train", "val"))
-    fits[s] = cnn.train(inputs(train), inputs(val), seed=s, epochs=epochs, spec=spec,
-                        batch_size=batch_size, class_weight_power=class_weight_power,
+    train, val = (ds1.subset(ds1.records_mask(splits[s][k]))
+                  for k in ("train", "val"))
+    fits[s] = cnn.train(inputs(train), inputs(val), seed=s, epochs=epochs,
+                        spec=spec, batch_size=batch_size,
+                        class_weight_power=class_weight_power,
                         augment=augmentation, target_v_se=target_v_se)
     pooling[s] = fits[s]["head"]
-    proba = cnn.predict(fits[s], [ds2.windows, ds2.rr])  # DS2: once, the chosen model
+    # DS2: once, the chosen model
+    proba = cnn.predict(fits[s], [ds2.windows, ds2.rr])
     predictions[s] = spec.labels(proba), proba
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-selection", "caption": "The selection score, the mean F1 of S and V on the held-out DS1 records, per epoch and seed."}}
@@ -310,23 +337,29 @@ def gross(labels, beats=ds2):
     return ec57.gross_statistics(beats.label, labels)
 
 per_seed = pd.DataFrame({
-    s: {**ec57.summary_row(gross(predictions[s][0])), "best epoch": fits[s]["best_epoch"],
-        "flatten": float(pooling[s] == "flatten"), "train s": fits[s]["timing"]["train_s"]}
+    s: {**ec57.summary_row(gross(predictions[s][0])),
+        "best epoch": fits[s]["best_epoch"],
+        "flatten": float(pooling[s] == "flatten"),
+        "train s": fits[s]["timing"]["train_s"]}
     for s in seed_list}).T
 per_seed.index.name = "seed"
 summary = per_seed.agg(["mean", "std"]).T
-per_seed.style.format("{:.3f}").format("{:.0f}", subset=["best epoch", "flatten", "train s"])
+per_seed.style.format("{:.3f}").format(
+    "{:.0f}", subset=["best epoch", "flatten", "train s"])
 
 # %%
 mean, sd = summary["mean"], summary["std"].fillna(0)
-for key, col in (("s_f1", "S F1"), ("v_f1", "V F1"), ("s_se", "S Se"), ("s_ppv", "S +P"),
-                 ("v_se", "V Se"), ("v_ppv", "V +P"), ("acc", "accuracy"), ("jk", "jk index")):
+for key, col in (("s_f1", "S F1"), ("v_f1", "V F1"), ("s_se", "S Se"),
+                 ("s_ppv", "S +P"), ("v_se", "V Se"), ("v_ppv", "V +P"),
+                 ("acc", "accuracy"), ("jk", "jk index")):
     glue(f"ds2_{key}", float(mean[col]))
     glue(f"ds2_{key}_sd", float(sd[col]))
 glue("n_seeds", len(seed_list))
-ensemble = np.asarray(spec.classes)[sum(predictions[s][1] for s in seed_list).argmax(axis=1)]
+ensemble = np.asarray(spec.classes)[
+    sum(predictions[s][1] for s in seed_list).argmax(axis=1)]
 g_ensemble = gross(ensemble)
-glue("ens_s_f1", g_ensemble["S"]["f1"]), glue("ens_v_f1", g_ensemble["V"]["f1"])
+(glue("ens_s_f1", g_ensemble["S"]["f1"]),
+ glue("ens_v_f1", g_ensemble["V"]["f1"]))
 summary.style.format("{:.3f}")
 
 # %% [markdown]
@@ -360,10 +393,12 @@ summary.style.format("{:.3f}")
 first = seed_list[0]
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 order = ["N", "S", "V", "F", "Q"]
-eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order, ax=axes[0],
+eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order,
+                               ax=axes[0],
                                title=f"DS2, seed {first}: counts")
-eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order, normalize="true",
-                               ax=axes[1], title="normalised by reference class");
+eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order,
+                               normalize="true", ax=axes[1],
+                               title="normalised by reference class");
 
 # %% [markdown]
 # ### Per record
@@ -372,15 +407,20 @@ eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order, normaliz
 # {numref}`fig-07-per-record`.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-per-record", "caption": "Se and +P of S and V in each DS2 record, first seed (blank: the class is absent from the record)."}}
-per_record = ec57.per_record_statistics(ds2.label, predictions[first][0], ds2.record)
-eu.plots.plot_per_record(per_record, title=f"DS2 per record, seed {first} (blank: class absent)")
-n_as_s = pd.Series(ds2.record[(ds2.label == "N") & (predictions[first][0] == "S")]).value_counts()
+per_record = ec57.per_record_statistics(ds2.label, predictions[first][0],
+                                        ds2.record)
+eu.plots.plot_per_record(
+    per_record, title=f"DS2 per record, seed {first} (blank: class absent)")
+n_as_s = pd.Series(ds2.record[
+    (ds2.label == "N") & (predictions[first][0] == "S")]).value_counts()
 glue("s_se_232", float(per_record.loc["232", "S Se"]))
-glue("n_as_s_records", ", ".join(n_as_s.index[:3]) if len(n_as_s) else "none")
+glue("n_as_s_records",
+     ", ".join(n_as_s.index[:3]) if len(n_as_s) else "none")
 glue("n_as_s_share", float(n_as_s.iloc[:3].sum() / max(n_as_s.sum(), 1)));
 
 # %% tags=["hide-input"]
-per_record.style.format("{:.3f}", subset=["S Se", "S +P", "V Se", "V +P", "accuracy"],
+per_record.style.format("{:.3f}",
+                        subset=["S Se", "S +P", "V Se", "V +P", "accuracy"],
                         na_rep="–")
 
 # %% [markdown]
@@ -405,11 +445,14 @@ for ax, record in zip(axes, ("232", "222")):
     m = ds2.record == record
     wrong = np.flatnonzero((ds2.label[m] != predictions[first][0][m])
                            & np.isin(ds2.label[m], spec.classes))
-    start = ds2.sample[m][wrong[len(wrong) // 2]] / rec.fs - 5 if len(wrong) else 60.0
-    eu.plots.plot_ecg_strip(eu.signal.bandpass_filter(x, rec.fs), rec.fs, ds2.sample[m],
-                            ds2.label[m], start_s=max(start, 0), duration_s=10, ax=ax,
+    start = (ds2.sample[m][wrong[len(wrong) // 2]] / rec.fs - 5
+             if len(wrong) else 60.0)
+    eu.plots.plot_ecg_strip(eu.signal.bandpass_filter(x, rec.fs), rec.fs,
+                            ds2.sample[m], ds2.label[m],
+                            start_s=max(start, 0), duration_s=10, ax=ax,
                             predicted=predictions[first][0][m],
-                            title=f"record {record}: reference above, model below")
+                            title=f"record {record}: reference above, "
+                                  "model below")
 
 # %% [markdown]
 # ## A classical baseline: a random forest on rhythm and shape
@@ -443,25 +486,32 @@ for ax, record in zip(axes, ("232", "222")):
 # this design was and was not blind to DS2 is stated in the box above.)
 
 # %%
-forest = eu.pipelines.PIPELINES["classical"]  # the same training as chapter 08's row
+# the same training as chapter 08's row
+forest = eu.pipelines.PIPELINES["classical"]
 forest_inputs = ip.forest_features(ds1, spec), ip.forest_features(ds2, spec)
 known = ip.class_indices(ds1, spec)
 forests, forest_runs = {}, {}
-for s in seed_list:  # the seed's training and validation records, in that order
-    part = [ds1.records_mask(splits[s][k]) & (known >= 0) for k in ("train", "val")]
-    fit = forest.train(*((forest_inputs[0][m], known[m]) for m in part), seed=s,
-                       trees=forest_trees)
+for s in seed_list:
+    # the seed's training and validation records, in that order
+    part = [ds1.records_mask(splits[s][k]) & (known >= 0)
+            for k in ("train", "val")]
+    fit = forest.train(*((forest_inputs[0][m], known[m]) for m in part),
+                       seed=s, trees=forest_trees)
     forests[s] = fit["model"]
-    forest_runs[s] = (np.asarray(spec.classes)[forests[s].predict(forest_inputs[1])],
-                      fit["timing"]["train_s"])
+    forest_runs[s] = (
+        np.asarray(spec.classes)[forests[s].predict(forest_inputs[1])],
+        fit["timing"]["train_s"])
 forest_pred, forest_s = forest_runs[first]
 g_forest = gross(forest_pred)
-forest_rows = pd.DataFrame({s: ec57.summary_row(gross(p)) for s, (p, _) in forest_runs.items()}).T
+forest_rows = pd.DataFrame({s: ec57.summary_row(gross(p))
+                            for s, (p, _) in forest_runs.items()}).T
 forest_mean = forest_rows.mean()
 glue("rf_s_f1", forest_mean["S F1"]), glue("rf_v_f1", forest_mean["V F1"])
-glue("rf_s_sd", forest_rows["S F1"].std(ddof=1) if len(forest_rows) > 1 else 0.0)
+glue("rf_s_sd",
+     forest_rows["S F1"].std(ddof=1) if len(forest_rows) > 1 else 0.0)
 forest_train_s = np.mean([t for _, t in forest_runs.values()])
-print(f"random forest, {len(forest_runs)} seeds: {forest_train_s:.0f} s each to train; "
+print(f"random forest, {len(forest_runs)} seeds: "
+      f"{forest_train_s:.0f} s each to train; "
       f"S F1 {forest_mean['S F1']:.3f}, V F1 {forest_mean['V F1']:.3f}")
 
 # %% [markdown]
@@ -469,15 +519,19 @@ print(f"random forest, {len(forest_runs)} seeds: {forest_train_s:.0f} s each to 
 # 20 S beats in DS2):
 
 # %% tags=["hide-input"]
-forest_per_record = ec57.per_record_statistics(ds2.label, forest_pred, ds2.record)
+forest_per_record = ec57.per_record_statistics(ds2.label, forest_pred,
+                                               ds2.record)
 s_rich = per_record.index[per_record["S beats"] >= 20]
-s_by_record = pd.concat({"CNN": per_record.loc[s_rich, ["S Se", "S +P"]],
-                         "forest": forest_per_record.loc[s_rich, ["S Se", "S +P"]]}, axis=1)
+s_by_record = pd.concat(
+    {"CNN": per_record.loc[s_rich, ["S Se", "S +P"]],
+     "forest": forest_per_record.loc[s_rich, ["S Se", "S +P"]]}, axis=1)
 s_by_record.insert(0, ("", "S beats"), per_record.loc[s_rich, "S beats"])
 glue("rf_s_se_232", float(forest_per_record.loc["232", "S Se"]))
-forest_finds_more = forest_per_record.loc["232", "S Se"] > per_record.loc["232", "S Se"]
+forest_finds_more = (forest_per_record.loc["232", "S Se"]
+                     > per_record.loc["232", "S Se"])
 glue("rf_232_than_cnn", "more" if forest_finds_more else "no more")
-s_by_record.style.format("{:.3f}", subset=s_by_record.columns[1:], na_rep="–")
+s_by_record.style.format("{:.3f}", subset=s_by_record.columns[1:],
+                         na_rep="–")
 
 # %% [markdown]
 # In record 232 the forest finds a share {glue:text}`rf_s_se_232:.3f` of the S beats,
@@ -499,21 +553,28 @@ other = "causal" if spec.normalise == "record" else "record"
 spec_other = replace(spec, normalise=other)
 ds1_other = ip.build_beats(ds1_records, spec=spec_other)
 ds2_other = ip.build_beats(ds2_records, spec=spec_other)
-train, val = (ds1_other.subset(ds1_other.records_mask(splits[first][k])) for k in ("train", "val"))
-fit_other = ip.train_classifier(train, val, spec_other, seed=first, epochs=epochs,
-                                batch_size=batch_size, class_weight_power=class_weight_power,
-                                flatten=(pooling[first] == "flatten"), augment=augmentation,
+train, val = (ds1_other.subset(ds1_other.records_mask(splits[first][k]))
+              for k in ("train", "val"))
+fit_other = ip.train_classifier(train, val, spec_other, seed=first,
+                                epochs=epochs, batch_size=batch_size,
+                                class_weight_power=class_weight_power,
+                                flatten=(pooling[first] == "flatten"),
+                                augment=augmentation,
                                 label=f"{other} normalisation")
 other_pred = ip.predict_beats(fit_other["model"], ds2_other, spec_other)[0]
 g_other = gross(other_pred)
 g_first = gross(predictions[first][0])
-variants = {f"{spec.normalise} (seed {first})": g_first, f"{other} (seed {first})": g_other,
+variants = {f"{spec.normalise} (seed {first})": g_first,
+            f"{other} (seed {first})": g_other,
             f"ensemble of {len(seed_list)} seeds": g_ensemble,
             f"random forest (seed {first})": g_forest}
-table = pd.DataFrame({name: ec57.summary_row(g) for name, g in variants.items()}).T
+table = pd.DataFrame({name: ec57.summary_row(g)
+                      for name, g in variants.items()}).T
 glue("other_normalise", other)
-glue("other_s_f1", g_other["S"]["f1"]), glue("other_v_f1", g_other["V"]["f1"])
-table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format("{:.3f}")
+(glue("other_s_f1", g_other["S"]["f1"]),
+ glue("other_v_f1", g_other["V"]["f1"]))
+table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1",
+       "accuracy"]].style.format("{:.3f}")
 
 # %% [markdown]
 # With {glue:text}`other_normalise` normalisation the first seed reaches S F1
@@ -549,7 +610,8 @@ table[["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy"]].style.format
 
 # %%
 ec57_reports = {
-    name: ec57.ec57_report(ds2.label, labels, ds2.record, ds2.sample, 360.0, seed=seed)
+    name: ec57.ec57_report(ds2.label, labels, ds2.record, ds2.sample, 360.0,
+                           seed=seed)
     for name, labels in (("CNN", [predictions[s][0] for s in seed_list]),
                          ("forest", [p for p, _ in forest_runs.values()]))}
 
@@ -559,31 +621,41 @@ def ec57_rows(rep):
     for c in ("S", "V"):
         for key, name in (("se", "Se"), ("ppv", "+P"), ("fpr", "FPR")):
             b = boot[f"{c} {key}"]
-            rows[f"{c} {name}"] = {"gross": b["estimate"],
-                                   "95 % CI": f"{b['low']:.3f}–{b['high']:.3f}",
-                                   "record average": avg[c][key], "sd over seeds": b["seed_sd"]}
-    for kind, name in (("couplet", "couplets"), ("run", "runs of 3 or more")):
+            rows[f"{c} {name}"] = {
+                "gross": b["estimate"],
+                "95 % CI": f"{b['low']:.3f}–{b['high']:.3f}",
+                "record average": avg[c][key],
+                "sd over seeds": b["seed_sd"]}
+    for kind, name in (("couplet", "couplets"),
+                       ("run", "runs of 3 or more")):
         for c in ("S", "V"):
             r = rep["runs"][f"{c} {kind}"]
-            for key, of in (("Se", "reference"), ("+P", "test")):  # "of": the denominator
+            # "of": the denominator
+            for key, of in (("Se", "reference"), ("+P", "test")):
                 rows[f"{c} {name} {key}"] = {
-                    "gross": r[key], "95 % CI": f"of {r[of]:g}", "record average": r[f"{key} avg"],
+                    "gross": r[key], "95 % CI": f"of {r[of]:g}",
+                    "record average": r[f"{key} avg"],
                     "sd over seeds": None}
     rows["beats scored (left out: first 5 min)"] = {
-        "gross": rep["beats_scored"], "95 % CI": f"({rep['beats_in_learning_period']})",
+        "gross": rep["beats_scored"],
+        "95 % CI": f"({rep['beats_in_learning_period']})",
         "record average": None, "sd over seeds": None}
     return pd.DataFrame(rows).T
 
-escape = eu.data.beat_table("mitdb", ds2_records).query("symbol in ['e', 'j', 'n']")
-glue("ds2_escape", len(escape)), glue("ds2_escape_222", int((escape.record == "222").sum()))
-ec57_table = pd.concat({name: ec57_rows(rep) for name, rep in ec57_reports.items()}, axis=1)
+escape = eu.data.beat_table("mitdb", ds2_records).query(
+    "symbol in ['e', 'j', 'n']")
+(glue("ds2_escape", len(escape)),
+ glue("ds2_escape_222", int((escape.record == "222").sum())))
+ec57_table = pd.concat({name: ec57_rows(rep)
+                        for name, rep in ec57_reports.items()}, axis=1)
 cnn_ec57 = ec57_reports["CNN"]
 for key in ("S se", "S ppv", "V se", "V ppv", "S fpr", "V fpr"):
     name = key.replace(" ", "_")
     b = cnn_ec57["bootstrap"][key]
     glue(f"ec57_{name}", b["estimate"]), glue(f"ec57_{name}_low", b["low"])
     glue(f"ec57_{name}_high", b["high"])
-    glue(f"ec57_{name}_avg", cnn_ec57["record_average"][key[0]][key.split()[1]])
+    glue(f"ec57_{name}_avg",
+         cnn_ec57["record_average"][key[0]][key.split()[1]])
 glue("ec57_s_se_seed_sd", cnn_ec57["bootstrap"]["S se"]["seed_sd"] or 0.0)
 glue("ec57_s_records", cnn_ec57["record_average"]["S"]["records_se"])
 glue("ec57_left_out", cnn_ec57["beats_in_learning_period"])
@@ -593,9 +665,11 @@ glue("ec57_s_run_se", cnn_ec57["runs"]["S run"]["Se"])
 glue("ec57_s_runs", cnn_ec57["runs"]["S run"]["reference"])
 ec57_runs = [eu.results.make_run(
     "ds1ds2", f"{model}_ec57", spec.classes,
-    {"accuracy": rep["gross"]["accuracy"], "macro_f1": None, "per_class": {}, "ec57_report": rep},
-    seeds=seed_list) for model, rep in (("interpatient_cnn", ec57_reports["CNN"]),
-                                        ("random_forest", ec57_reports["forest"]))]
+    {"accuracy": rep["gross"]["accuracy"], "macro_f1": None,
+     "per_class": {}, "ec57_report": rep},
+    seeds=seed_list)
+    for model, rep in (("interpatient_cnn", ec57_reports["CNN"]),
+                       ("random_forest", ec57_reports["forest"]))]
 ec57_table.style.format(lambda v: "–" if v is None or v != v else
                         (f"{v:.3f}" if isinstance(v, float) else str(v)))
 
@@ -653,24 +727,31 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # prediction above).
 
 # %%
-best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])  # the model saved below
+# the model saved below
+best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])
 val_beats = ds1.subset(ds1.records_mask(splits[best_seed]["val"]))
 val_proba = ip.predict_beats(fits[best_seed]["model"], val_beats, spec)[1]
 calibration = {"DS1 validation records": (val_beats.label, val_proba),
                "DS2": (ds2.label, predictions[best_seed][1])}
-ece = pd.DataFrame({name: eu.evaluate.expected_calibration_error(y, p, spec.classes)
-                    for name, (y, p) in calibration.items()}).T
+ece = pd.DataFrame({
+    name: eu.evaluate.expected_calibration_error(y, p, spec.classes)
+    for name, (y, p) in calibration.items()}).T
 for (name, (y, p)), where in zip(calibration.items(), ("val", "ds2")):
-    sure_s = p[:, spec.classes.index("S")] >= 0.5  # the beats the model is surest are S
-    glue(f"ece_s_{where}", ece.loc[name, "S"]), glue(f"ece_v_{where}", ece.loc[name, "V"])
-    glue(f"sure_s_p_{where}", float(p[sure_s, spec.classes.index("S")].mean()))
+    # the beats the model is surest are S
+    sure_s = p[:, spec.classes.index("S")] >= 0.5
+    (glue(f"ece_s_{where}", ece.loc[name, "S"]),
+     glue(f"ece_v_{where}", ece.loc[name, "V"]))
+    glue(f"sure_s_p_{where}",
+         float(p[sure_s, spec.classes.index("S")].mean()))
     glue(f"sure_s_hit_{where}", float(np.mean(y[sure_s] == "S")))
 ece.style.format("{:.3f}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-reliability", "caption": "Reliability diagrams of the saved model's N, S and V probabilities on its validation records (left) and on DS2 (right), with the number of beats beside each point."}}
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained",
+                         sharey=True)
 for ax, (name, (y, p)) in zip(axes, calibration.items()):
-    eu.plots.plot_reliability(y, p, spec.classes, ax=ax, title=f"{name}, seed {best_seed}")
+    eu.plots.plot_reliability(y, p, spec.classes, ax=ax,
+                              title=f"{name}, seed {best_seed}")
 
 # %% [markdown]
 # The V probabilities are off by {glue:text}`ece_v_val:.3f` on average on the validation
@@ -697,18 +778,27 @@ for ax, (name, (y, p)) in zip(axes, calibration.items()):
 # probability.
 
 # %%
-op = eu.evaluate.choose_operating_point(val_beats.label, val_proba, spec.classes, "V",
-                                        target_v_se)
+op = eu.evaluate.choose_operating_point(val_beats.label, val_proba,
+                                        spec.classes, "V", target_v_se)
 spec_op = replace(spec, operating_point=(op["class"], op["threshold"]))
-op_labels = spec_op.labels(predictions[best_seed][1])  # DS2, from the same probabilities
-op_rows = {(name, rule): ec57.summary_row(ec57.gross_statistics(y, rule_spec.labels(p)))
-           for name, (y, p) in calibration.items()
-           for rule, rule_spec in (("largest probability", spec), ("V threshold", spec_op))}
-op_table = pd.DataFrame(op_rows).T[["V Se", "V +P", "V F1", "S Se", "S +P", "S F1"]]
-glue("target_v_se_pct", f"{target_v_se:.0%}"), glue("op_threshold", op["threshold"])
+# DS2, from the same probabilities
+op_labels = spec_op.labels(predictions[best_seed][1])
+op_rows = {
+    (name, rule): ec57.summary_row(
+        ec57.gross_statistics(y, rule_spec.labels(p)))
+    for name, (y, p) in calibration.items()
+    for rule, rule_spec in (("largest probability", spec),
+                            ("V threshold", spec_op))}
+op_table = pd.DataFrame(op_rows).T[["V Se", "V +P", "V F1",
+                                    "S Se", "S +P", "S F1"]]
+(glue("target_v_se_pct", f"{target_v_se:.0%}"),
+ glue("op_threshold", op["threshold"]))
 glue("ds2_op_verdict",
-     "reaches" if op_table.loc[("DS2", "V threshold"), "V Se"] >= target_v_se else "falls short of")
-for (name, rule), key in zip(op_rows, ("val_argmax", "val_op", "ds2_argmax", "ds2_op")):
+     "reaches"
+     if op_table.loc[("DS2", "V threshold"), "V Se"] >= target_v_se
+     else "falls short of")
+for (name, rule), key in zip(op_rows, ("val_argmax", "val_op",
+                                       "ds2_argmax", "ds2_op")):
     glue(f"{key}_v_se", op_table.loc[(name, rule), "V Se"])
     glue(f"{key}_v_ppv", op_table.loc[(name, rule), "V +P"])
 op_table.style.format("{:.3f}")
@@ -734,11 +824,14 @@ op_table.style.format("{:.3f}")
 
 # %% tags=["hide-input"]
 published = ip.PUBLISHED_DS2.copy()
-published.loc[f"this chapter: two-branch CNN, mean of {len(seed_list)} seeds"] = mean
-published.loc[f"this chapter: random forest, mean of {len(seed_list)} seeds"] = forest_mean
+published.loc["this chapter: two-branch CNN, "
+              f"mean of {len(seed_list)} seeds"] = mean
+published.loc["this chapter: random forest, "
+              f"mean of {len(seed_list)} seeds"] = forest_mean
 
 def verdict(value, low, high):
-    return ("above that range" if value > high else "within that range" if value >= low
+    return ("above that range" if value > high
+            else "within that range" if value >= low
             else "below it")
 
 glue("v_verdict", verdict(mean["V F1"], 0.90, 0.93))
@@ -770,39 +863,49 @@ ext = ip.build_beats(external, db="qtdb", spec=spec)
 ext_source = np.array([ip.qtdb_source(r) for r in ext.record])
 ext_forest_inputs = ip.forest_features(ext, spec)
 ext_labels = {  # every seed's labels, one after the other
-    "CNN": np.concatenate([ip.predict_beats(fits[s]["model"], ext, spec)[0] for s in seed_list]),
-    "forest": np.concatenate([np.asarray(spec.classes)[forests[s].predict(ext_forest_inputs)]
-                              for s in seed_list])}
-tiled_source, tiled_label = np.tile(ext_source, len(seed_list)), np.tile(ext.label, len(seed_list))
+    "CNN": np.concatenate([ip.predict_beats(fits[s]["model"], ext, spec)[0]
+                           for s in seed_list]),
+    "forest": np.concatenate(
+        [np.asarray(spec.classes)[forests[s].predict(ext_forest_inputs)]
+         for s in seed_list])}
+tiled_source, tiled_label = (np.tile(ext_source, len(seed_list)),
+                             np.tile(ext.label, len(seed_list)))
 rows = {}
 for name, labels in ext_labels.items():
     for source in sorted(set(ext_source)):
         m, tiled = ext_source == source, tiled_source == source
         g = ec57.gross_statistics(tiled_label[tiled], labels[tiled])
         rows[name, ip.QTDB_SOURCES[source]] = {
-            "records": len(set(ext.record[m])), "N beats": int((ext.label[m] == "N").sum()),
+            "records": len(set(ext.record[m])),
+            "N beats": int((ext.label[m] == "N").sum()),
             "S beats": int((ext.label[m] == "S").sum()),
-            "V beats": int((ext.label[m] == "V").sum()), "N Se": g["N"]["se"],
-            "S Se": g["S"]["se"], "S +P": g["S"]["ppv"], "V Se": g["V"]["se"],
+            "V beats": int((ext.label[m] == "V").sum()),
+            "N Se": g["N"]["se"], "S Se": g["S"]["se"],
+            "S +P": g["S"]["ppv"], "V Se": g["V"]["se"],
             "V +P": g["V"]["ppv"], "accuracy": g["accuracy"]}
 external_table = pd.DataFrame(rows).T
 g_ext, g_ext_forest = (ec57.gross_statistics(tiled_label, ext_labels[name])
                        for name in ("CNN", "forest"))
 glue("ext_records", len(set(ext.record))), glue("ext_acc", g_ext["accuracy"])
 glue("ext_v_f1", g_ext["V"]["f1"]), glue("ext_s_f1", g_ext["S"]["f1"])
-glue("ext_rf_v_f1", g_ext_forest["V"]["f1"]), glue("ext_rf_s_f1", g_ext_forest["S"]["f1"])
+(glue("ext_rf_v_f1", g_ext_forest["V"]["f1"]),
+ glue("ext_rf_s_f1", g_ext_forest["S"]["f1"]))
 counts_columns = ["records", "N beats", "S beats", "V beats"]
 external_table.style.format("{:.3f}").format("{:.0f}", subset=counts_columns)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-external", "caption": "N Se and the Se and +P of S and V of the DS1-trained models on the QT Database records of other databases, pooled over the seeds."}}
-fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True,
+                         layout="constrained")
 for ax, name in zip(axes, ext_labels):
-    external_table.loc[name, ["N Se", "S Se", "S +P", "V Se", "V +P"]].plot.bar(
-        ax=ax, rot=20, width=0.8, legend=ax is axes[0],
-        color=["tab:blue", "tab:orange", "navajowhite", "tab:red", "lightcoral"])
-    ax.set(ylim=(0, 1.05), title=f"{name}, DS1-trained, on other databases", xlabel="")
+    (external_table.loc[name, ["N Se", "S Se", "S +P", "V Se", "V +P"]]
+     .plot.bar(ax=ax, rot=20, width=0.8, legend=ax is axes[0],
+               color=["tab:blue", "tab:orange", "navajowhite", "tab:red",
+                      "lightcoral"]))
+    ax.set(ylim=(0, 1.05), title=f"{name}, DS1-trained, on other databases",
+           xlabel="")
 axes[0].set_ylabel("pooled over the seeds")
-axes[0].legend(fontsize=8, ncol=5, loc="lower left", bbox_to_anchor=(0, 1.1));
+axes[0].legend(fontsize=8, ncol=5, loc="lower left",
+               bbox_to_anchor=(0, 1.1));
 
 # %% [markdown]
 # Pooled over the {glue:text}`ext_records` external records (and the seeds), accuracy is
@@ -825,13 +928,15 @@ axes[0].legend(fontsize=8, ncol=5, loc="lower left", bbox_to_anchor=(0, 1.1));
 # cannot run code, unlike a pickle.
 
 # %%
-preprocessing = {"kind": eu.annotate.MODEL_KIND, "notebook": "07_new_patients",
-                 "spec": spec.to_dict()}
+preprocessing = {"kind": eu.annotate.MODEL_KIND,
+                 "notebook": "07_new_patients", "spec": spec.to_dict()}
 model_path = eu.experiment.save_model(
     fits[best_seed]["model"], Path(results_dir) / "07_new_patients.keras",
-    {**preprocessing, "spec": spec_op.to_dict(), "seed": best_seed, "model": "interpatient_cnn"})
+    {**preprocessing, "spec": spec_op.to_dict(), "seed": best_seed,
+     "model": "interpatient_cnn"})
 forest_path = eu.experiment.save_model(
-    ip.BeatForest(forests[first], spec), Path(results_dir) / "07_new_patients_forest.skops",
+    ip.BeatForest(forests[first], spec),
+    Path(results_dir) / "07_new_patients_forest.skops",
     {**preprocessing, "seed": first, "model": "random_forest"})
 print(f"saved the CNN of seed {best_seed} to {model_path}")
 print(f"saved the forest of seed {first} to {forest_path} "
@@ -848,19 +953,26 @@ print(f"saved the forest of seed {first} to {forest_path} "
 
 # %%
 saved_models = {name: eu.annotate.load_classifier(path)
-                for name, path in (("CNN", model_path), ("forest", forest_path))}
+                for name, path in (("CNN", model_path),
+                                   ("forest", forest_path))}
 matched = {name: ([], []) for name in saved_models}
 for record in ds2_records:
-    x, fs, _ = eu.annotate.read_lead(eu.data.database_dir("mitdb") / record, spec.leads)
-    peaks = eu.signal.detect_r_peaks(x, fs)  # once per record, for both models
+    x, fs, _ = eu.annotate.read_lead(
+        eu.data.database_dir("mitdb") / record, spec.leads)
+    # once per record, for both models
+    peaks = eu.signal.detect_r_peaks(x, fs)
     ref = ds2.subset(ds2.record == record)
     for name, (saved_model, spec_saved) in saved_models.items():
-        samples, labels = eu.annotate.classify_signal(saved_model, spec_saved, x, fs, peaks)
-        r, p = ec57.match_annotations(ref.sample, ref.label, samples, labels, fs)
+        samples, labels = eu.annotate.classify_signal(
+            saved_model, spec_saved, x, fs, peaks)
+        r, p = ec57.match_annotations(ref.sample, ref.label, samples,
+                                      labels, fs)
         matched[name][0].extend(r)
         matched[name][1].extend(p)
-g_detected = {name: ec57.gross_statistics(*pair) for name, pair in matched.items()}
-glue("e2e_s_f1", g_detected["CNN"]["S"]["f1"]), glue("e2e_v_f1", g_detected["CNN"]["V"]["f1"])
+g_detected = {name: ec57.gross_statistics(*pair)
+              for name, pair in matched.items()}
+(glue("e2e_s_f1", g_detected["CNN"]["S"]["f1"]),
+ glue("e2e_v_f1", g_detected["CNN"]["V"]["f1"]))
 glue("e2e_rf_s_f1", g_detected["forest"]["S"]["f1"])
 glue("e2e_rf_v_f1", g_detected["forest"]["V"]["f1"])
 for name, g in g_detected.items():
@@ -886,13 +998,17 @@ for name, g in g_detected.items():
 # %%
 with tempfile.TemporaryDirectory() as out:
     record = eu.data.database_dir("qtdb") / "sel803"
-    cmd = [sys.executable, "-m", "ecgutils", "annotate", str(record), "--model", str(model_path),
-           "--out", out]
-    print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-    for suffix in (".hea", ".atr"):  # a copy: a link to a relative data path would dangle
+    cmd = [sys.executable, "-m", "ecgutils", "annotate", str(record),
+           "--model", str(model_path), "--out", out]
+    print(subprocess.run(cmd, capture_output=True, text=True,
+                         check=True).stdout)
+    # a copy: a link to a relative data path would dangle
+    for suffix in (".hea", ".atr"):
         shutil.copy(record.with_suffix(suffix), out)
-    cmd = [sys.executable, "-m", "ecgutils", "score", str(Path(out) / "sel803"), "--test", "cls"]
-    print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    cmd = [sys.executable, "-m", "ecgutils", "score",
+           str(Path(out) / "sel803"), "--test", "cls"]
+    print(subprocess.run(cmd, capture_output=True, text=True,
+                         check=True).stdout)
 
 # %% [markdown]
 # ## Results file
