@@ -741,9 +741,12 @@ for (name, (y, p)), where in zip(calibration.items(), ("val", "ds2")):
     sure_s = p[:, spec.classes.index("S")] >= 0.5
     (glue(f"ece_s_{where}", ece.loc[name, "S"]),
      glue(f"ece_v_{where}", ece.loc[name, "V"]))
-    glue(f"sure_s_p_{where}",
-         float(p[sure_s, spec.classes.index("S")].mean()))
-    glue(f"sure_s_hit_{where}", float(np.mean(y[sure_s] == "S")))
+    # nan where no beat reaches 0.5 (a one-epoch smoke run)
+    sure = sure_s.any()
+    glue(f"sure_s_p_{where}", float(
+        p[sure_s, spec.classes.index("S")].mean()) if sure else np.nan)
+    glue(f"sure_s_hit_{where}",
+         float(np.mean(y[sure_s] == "S")) if sure else np.nan)
 ece.style.format("{:.3f}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-reliability", "caption": "Reliability diagrams of the saved model's N, S and V probabilities on its validation records (left) and on DS2 (right), with the number of beats beside each point."}}
