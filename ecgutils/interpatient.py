@@ -33,7 +33,8 @@ with warnings.catch_warnings():
 __all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
            "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
            "build_interpatient_model", "forest_features",
-           "build_forest", "fit_headline", "local_templates", "on_time_beats",
+           "build_forest", "ensemble_model", "fit_headline", "local_templates",
+           "on_time_beats",
            "record_inputs", "record_beats", "synthetic_beats", "train_headline"]
 
 
@@ -611,6 +612,52 @@ def fit_headline(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), seed
             "operating_point": op,
             "timing": {"train_s": round(sum(c["timing"]["train_s"]
                                             for c in candidates.values()), 1)}}
+
+
+def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):
+    """One Keras model whose output is the mean of ``models``' class probabilities.
+
+    Chapter 07 trains its headline network once per seed (each seed with its own
+    validation records, head and epoch); averaging their probabilities is an ensemble
+    that trains nothing new and evens out what one seed's draw of validation patients
+    decided. The result is an ordinary functional model with the members' inputs: it
+    saves to one ``.keras`` file that loads with ``safe_mode=True``.
+
+    Parameters
+    ----------
+    models : list of keras.Model
+        Trained models with the same inputs and classes (e.g. :func:`train_headline`'s
+        ``model`` of each seed).
+    name : str
+        The ensemble's name.
+
+    Returns
+    -------
+    keras.Model
+
+    See Also
+    --------
+    train_headline, predict_beats
+
+    Examples
+    --------
+    >>> members = [build_interpatient_model(flatten=f) for f in (False, True)]
+    >>> x = [np.ones((2, *t.shape[1:]), "float32") for t in members[0].inputs]
+    >>> mean = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    >>> bool(np.allclose(ensemble_model(members).predict(x, verbose=0), mean, atol=1e-6))
+    True
+    """
+    import keras
+
+    if not models:
+        raise ValueError("ensemble_model: give at least one model")
+    inputs = [keras.Input(shape=t.shape[1:], name=t.name) for t in models[0].inputs]
+    # each member wrapped under its own name: one model may not hold two of one name
+    outputs = [keras.Model(m.inputs, m.outputs[0], name=f"member_{i}")(inputs)
+               for i, m in enumerate(models)]
+    mean = (outputs[0] if len(outputs) == 1
+            else keras.layers.Average(name="mean_probability")(outputs))
+    return keras.Model(inputs, mean, name=name)
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,

@@ -719,15 +719,15 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # each bin's mean probability is set against the share of its beats that are of the
 # class (the number of beats beside each point). A calibrated model lies on the
 # diagonal; below it, the model is surer than it should be ({numref}`fig-07-reliability`).
-# The **expected calibration error** ({term}`ECE`) is the mean gap, weighted by the beats in each bin. Nothing in training
-# asks for calibrated probabilities: class weights make S and V beats count more than
-# their share, and new patients are not the training ones. We look at the model that is
-# saved below (the seed with the best validation score), on its own validation records
-# (DS1 patients it was not trained on) and on DS2 (its probabilities from the single
-# prediction above).
+# The **expected calibration error** ({term}`ECE`) is the mean gap, weighted by the
+# beats in each bin. Nothing in training asks for calibrated probabilities: class weights
+# make S and V beats count more than their share, and new patients are not the training
+# ones. We look at the CNN of the seed with the best validation score, on its own
+# validation records (DS1 patients it was not trained on) and on DS2 (its probabilities
+# from the single prediction above).
 
 # %%
-# the model saved below
+# the seed chosen by its validation score, never by DS2
 best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])
 val_beats = ds1.subset(ds1.records_mask(splits[best_seed]["val"]))
 val_proba = ip.predict_beats(fits[best_seed]["model"], val_beats, spec)[1]
@@ -749,7 +749,7 @@ for (name, (y, p)), where in zip(calibration.items(), ("val", "ds2")):
          float(np.mean(y[sure_s] == "S")) if sure else np.nan)
 ece.style.format("{:.3f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-reliability", "caption": "Reliability diagrams of the saved model's N, S and V probabilities on its validation records (left) and on DS2 (right), with the number of beats beside each point."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-reliability", "caption": "Reliability diagrams of the best-validated seed's N, S and V probabilities on its validation records (left) and on DS2 (right), with the number of beats beside each point."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained",
                          sharey=True)
 for ax, (name, (y, p)) in zip(axes, calibration.items()):
@@ -775,10 +775,10 @@ for ax, (name, (y, p)) in zip(axes, calibration.items()):
 # wherever the V probability reaches a threshold, and the most probable other class
 # elsewhere. The threshold is chosen on the **validation records**, as the highest at
 # which they reach a V sensitivity of {glue:text}`target_v_se_pct` (the parameter
-# `target_v_se`; `eu.evaluate.choose_operating_point`); DS2 only says what it gives. The
-# saved model carries it (`operating_point` in its `BeatSpec`), so `annotate` and
-# `eu.annotate_signal` label by it; a model file without one labels by the largest
-# probability.
+# `target_v_se`; `eu.evaluate.choose_operating_point`); DS2 only says what it gives. A
+# model file that carries one (`operating_point` in its `BeatSpec`) is labelled by it in
+# `annotate` and `eu.annotate_signal`; the files this chapter saves carry none (see
+# below).
 
 # %%
 op = eu.evaluate.choose_operating_point(val_beats.label, val_proba,
@@ -865,9 +865,10 @@ if smoke:
 ext = ip.build_beats(external, db="qtdb", spec=spec)
 ext_source = np.array([ip.qtdb_source(r) for r in ext.record])
 ext_forest_inputs = ip.forest_features(ext, spec)
+ext_proba = {s: ip.predict_beats(fits[s]["model"], ext, spec)[1]
+             for s in seed_list}
 ext_labels = {  # every seed's labels, one after the other
-    "CNN": np.concatenate([ip.predict_beats(fits[s]["model"], ext, spec)[0]
-                           for s in seed_list]),
+    "CNN": np.concatenate([spec.labels(ext_proba[s]) for s in seed_list]),
     "forest": np.concatenate(
         [np.asarray(spec.classes)[forests[s].predict(ext_forest_inputs)]
          for s in seed_list])}
@@ -889,6 +890,11 @@ for name, labels in ext_labels.items():
 external_table = pd.DataFrame(rows).T
 g_ext, g_ext_forest = (ec57.gross_statistics(tiled_label, ext_labels[name])
                        for name in ("CNN", "forest"))
+# the seeds' mean probability: the ensemble, the model saved below
+g_ext_ens = ec57.gross_statistics(
+    ext.label, spec.labels(sum(ext_proba.values()) / len(seed_list)))
+(glue("ext_ens_s_f1", g_ext_ens["S"]["f1"]),
+ glue("ext_ens_v_f1", g_ext_ens["V"]["f1"]))
 glue("ext_records", len(set(ext.record))), glue("ext_acc", g_ext["accuracy"])
 glue("ext_v_f1", g_ext["V"]["f1"]), glue("ext_s_f1", g_ext["S"]["f1"])
 (glue("ext_rf_v_f1", g_ext_forest["V"]["f1"]),
@@ -914,17 +920,21 @@ axes[0].legend(fontsize=8, ncol=5, loc="lower left",
 # Pooled over the {glue:text}`ext_records` external records (and the seeds), accuracy is
 # {glue:text}`ext_acc:.3f`, V F1 {glue:text}`ext_v_f1:.3f` and S F1
 # {glue:text}`ext_s_f1:.3f`; the random forest's, pooled over its seeds, V F1
-# {glue:text}`ext_rf_v_f1:.3f` and S F1 {glue:text}`ext_rf_s_f1:.3f`. These records
+# {glue:text}`ext_rf_v_f1:.3f` and S F1 {glue:text}`ext_rf_s_f1:.3f`. The ensemble of
+# the CNN's seeds (the mean of their probabilities) reaches V F1
+# {glue:text}`ext_ens_v_f1:.3f` and S F1 {glue:text}`ext_ens_s_f1:.3f`. These records
 # hold few S and V beats (read the counts before the rates, and {numref}`fig-07-external`),
 # and their leads are whatever each database recorded first, not always MLII.
 #
 # ## From a recording to labels: the saved model
 #
-# The model of the seed with the best **validation** score (never the best DS2 score) is
-# saved with everything it needs — the sampling rate, window, filters, RR settings and
-# class names travel inside the `.keras` file — so it applies to a recording of any
-# rate with no reference annotation: R peaks come from the book's detector
-# (`eu.signal.detect_r_peaks`). The random forest of the first seed is saved too, with
+# The CNNs of all {glue:text}`n_seeds` seeds are saved as one model, their ensemble
+# (`eu.interpatient.ensemble_model`: the mean of their probabilities, the ensemble of the
+# table above), with everything it needs — the sampling rate, window, filters, RR
+# settings and class names travel inside the `.keras` file — so it applies to a
+# recording of any rate with no reference annotation: R peaks come from the book's
+# detector (`eu.signal.detect_r_peaks`). It is the model `ecgutils` ships, trained the
+# same way (`make pretrained`). The random forest of the first seed is saved too, with
 # the same settings inside, in a `.skops` file (`eu.interpatient.BeatForest` gives
 # it the Keras model's `predict`). A forest has no validation score to choose by, and
 # its seeds barely differ. A `.skops` file holds only the trees' numbers: opening one
@@ -933,21 +943,22 @@ axes[0].legend(fontsize=8, ncol=5, loc="lower left",
 # %%
 preprocessing = {"kind": eu.annotate.MODEL_KIND,
                  "notebook": "07_new_patients", "spec": spec.to_dict()}
+cnn_ensemble = ip.ensemble_model([fits[s]["model"] for s in seed_list])
 model_path = eu.experiment.save_model(
-    fits[best_seed]["model"], Path(results_dir) / "07_new_patients.keras",
-    {**preprocessing, "spec": spec_op.to_dict(), "seed": best_seed,
-     "model": "interpatient_cnn"})
+    cnn_ensemble, Path(results_dir) / "07_new_patients.keras",
+    {**preprocessing, "seeds": seed_list, "model": "interpatient_cnn_ensemble"})
 forest_path = eu.experiment.save_model(
     ip.BeatForest(forests[first], spec),
     Path(results_dir) / "07_new_patients_forest.skops",
     {**preprocessing, "seed": first, "model": "random_forest"})
-print(f"saved the CNN of seed {best_seed} to {model_path}")
+print(f"saved the CNNs of seeds {seed_list}, as one ensemble, to {model_path}")
 print(f"saved the forest of seed {first} to {forest_path} "
       f"({forest_path.stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]
-# The CNN's file carries the V operating point chosen above; the forest's labels by the
-# largest probability.
+# Both files label by the largest probability. The V threshold above was chosen on one
+# seed's validation records, and no records were held out from all the seeds together,
+# so the ensemble has none to choose a threshold on.
 #
 # End to end on DS2, with both saved files as `annotate` loads them: detected R peaks
 # instead of annotated ones, scored beat by beat against the reference as EC57 asks (150
@@ -1054,6 +1065,10 @@ runs += [
                                          "per_class": {}, "ec57": g_ext,
                                          "per_database": per_database["CNN"]}),
                         seeds=seed_list, records=sorted(set(ext.record))),
+    eu.results.make_run("external_qtdb", "interpatient_cnn_ensemble", spec.classes,
+                        ec57.json_ready({"accuracy": g_ext_ens["accuracy"], "macro_f1": None,
+                                         "per_class": {}, "ec57": g_ext_ens}),
+                        seeds=seed_list, records=sorted(set(ext.record))),
     eu.results.make_run("external_qtdb", "random_forest", spec.classes,
                         ec57.json_ready({"accuracy": g_ext_forest["accuracy"], "macro_f1": None,
                                          "per_class": {}, "ec57": g_ext_forest,
@@ -1061,9 +1076,10 @@ runs += [
                         seeds=seed_list, records=sorted(set(ext.record))),
     *(eu.results.make_run("ds1ds2_detected", name, spec.classes,
                           ec57.json_ready({"accuracy": g["accuracy"], "macro_f1": None,
-                                           "per_class": {}, "ec57": g}), seed=saved_seed)
-      for name, g, saved_seed in (("interpatient_cnn", g_detected["CNN"], best_seed),
-                                  ("random_forest", g_detected["forest"], first))),
+                                           "per_class": {}, "ec57": g}), **which)
+      for name, g, which in (("interpatient_cnn_ensemble", g_detected["CNN"],
+                              {"seeds": seed_list}),
+                             ("random_forest", g_detected["forest"], {"seed": first}))),
 ]
 runs += ec57_runs  # the EC57 report of both models (section "Scored as EC57 asks")
 runs.append(run("ds1ds2", "interpatient_cnn_v_operating_point", op_labels, seed=best_seed,
@@ -1100,11 +1116,11 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 #   quarters of the S beats, and DS1 holds few S beats ({glue:text}`ds1_s`), most in a
 #   handful of records, so which records train the CNN moves its S F1 (the spread over
 #   seeds above).
-# - How far a probability can be trusted: the saved CNN's V probabilities are off by
-#   {glue:text}`ece_v_val:.3f` on average (ECE) on its validation records and by
+# - How far a probability can be trusted: the best-validated CNN's V probabilities are
+#   off by {glue:text}`ece_v_val:.3f` on average (ECE) on its validation records and by
 #   {glue:text}`ece_v_ds2:.3f` on DS2. A V threshold chosen on the validation records
 #   for a V Se of {glue:text}`target_v_se_pct` gives {glue:text}`ds2_op_v_se:.3f` on DS2;
-#   the saved model carries it, and `annotate` applies it.
+#   the saved model, the ensemble of the seeds, labels by the largest probability.
 # - On the other databases the CNN's pooled V F1 is {glue:text}`ext_v_f1:.3f` and S F1
 #   {glue:text}`ext_s_f1:.3f`, the forest's {glue:text}`ext_rf_v_f1:.3f` and
 #   {glue:text}`ext_rf_s_f1:.3f`: the lead recorded, the sampling rate and the

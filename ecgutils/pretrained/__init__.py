@@ -3,10 +3,12 @@
 Three files ship in this folder (package data), all written by :func:`build`
 (``make pretrained``, i.e. ``python -m ecgutils.pretrained``):
 
-- ``interpatient_cnn.keras``: the Keras model with its preprocessing (a
-  :class:`~ecgutils.interpatient.BeatSpec` with the V operating point) inside; it loads
-  with ``safe_mode=True`` and runs no code;
-- ``interpatient_cnn.json``: how it was made (seed, records, date, versions) and its
+- ``interpatient_cnn.keras``: the ensemble of chapter 07's headline network over three
+  seeds (:func:`ecgutils.interpatient.ensemble_model`: the mean of their probabilities,
+  labels by the largest), with its preprocessing (a
+  :class:`~ecgutils.interpatient.BeatSpec`) inside; it loads with ``safe_mode=True``
+  and runs no code;
+- ``interpatient_cnn.json``: how it was made (seeds, records, date, versions) and its
   figures on MIT-BIH DS2 and on the QT Database records from other databases, computed
   after training (neither chose anything);
 - ``MODEL_CARD.md``: the model card, generated from the JSON by :func:`model_card`.
@@ -117,15 +119,13 @@ def train_pretrained(root=None, seed: int = 0, epochs: int = 8, batch_size: int 
 
 
 def _figures(reference, proba, spec: ip.BeatSpec) -> dict:
-    """Gross EC57 figures of N, S and V by the operating point and by the largest
-    probability, with the beat counts."""
-    argmax = replace(spec, operating_point=())
+    """Gross EC57 figures of N, S and V by the labels the model gives (``spec.labels``:
+    the largest probability), with the beat counts."""
     out = {"beats": {c: int((reference == c).sum()) for c in ("N", "S", "V", "F", "Q")}}
-    for rule, rule_spec in (("operating_point", spec), ("largest_probability", argmax)):
-        g = ec57.gross_statistics(reference, rule_spec.labels(proba))
-        out[rule] = ec57.json_ready(
-            {"accuracy": g["accuracy"],
-             **{c: {k: g[c][k] for k in ("se", "ppv", "f1")} for c in ("N", "S", "V")}})
+    g = ec57.gross_statistics(reference, spec.labels(proba))
+    out["labels"] = ec57.json_ready(
+        {"accuracy": g["accuracy"],
+         **{c: {k: g[c][k] for k in ("se", "ppv", "f1")} for c in ("N", "S", "V")}})
     return out
 
 
@@ -167,13 +167,14 @@ def _check_replaceable(paths) -> None:
         raise InputError(f"{sidecar} exists without its model {model.name}; move it away")
 
 
-def build(out_path=None, root=None, seed: int = 0, epochs: int = 8,
+def build(out_path=None, root=None, seed: int = 0, epochs: int = 8, seeds: int = 3,
           progress=print) -> dict:
     """Train the pretrained model, score it, and write the model, its JSON and its card.
 
-    Trains :func:`train_pretrained` on DS1 (selection and the V operating point on
-    held-out DS1 records), then predicts DS2 and the other databases' records once
-    (:func:`evaluate_pretrained`). The three files are written under temporary names
+    Trains :func:`train_pretrained` on DS1 once per seed (each seed's epoch and head
+    chosen on its own held-out DS1 records), averages the seeds' probabilities
+    (:func:`ecgutils.interpatient.ensemble_model`; labels by the largest), then predicts
+    DS2 and the other databases' records once (:func:`evaluate_pretrained`). The three files are written under temporary names
     and renamed into place at the end, the model first; the JSON holds the model's
     SHA-256, so a mismatch is visible. Only files an earlier ``build`` wrote are
     replaced.
@@ -185,8 +186,8 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8,
         it (:func:`sidecar_path`), the card as ``MODEL_CARD.md`` in its folder.
     root : str or Path, optional
         Data root (default ``ECG_DATA_DIR``). MIT-BIH and the QT Database must be there.
-    seed, epochs
-        As chapter 07's.
+    seed, epochs, seeds
+        As chapter 07's: seeds ``seed``, ``seed + 1``, ... (``seeds`` of them).
     progress : callable
         Where the progress lines go.
 
@@ -207,31 +208,38 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8,
         _data.ensure_records("qtdb", None, root)
     except (FileNotFoundError, ValueError) as err:
         raise InputError(f"{err} (`make data` fetches MIT-BIH and the QT Database)") from err
+    if seeds < 1:
+        raise InputError(f"--seeds {seeds}: give 1 or more")
     spec = ip.BeatSpec()
     start = time.perf_counter()
     progress(f"building the DS1 beats (MIT-BIH, {len(_data.DS1)} records)")
     ds1 = ip.build_beats(_data.DS1, root=root, spec=spec)
-    fit = train_pretrained(root, seed, epochs, spec=spec, ds1=ds1)
+    fits = {s: train_pretrained(root, s, epochs, spec=spec, ds1=ds1)
+            for s in range(seed, seed + seeds)}
+    model = ip.ensemble_model([fit["model"] for fit in fits.values()])
     train_min = (time.perf_counter() - start) / 60
     progress("scoring on DS2 and the other databases' records (predicted once)")
-    figures = evaluate_pretrained(fit["model"], fit["spec"], root)
-    train_beats = ds1.subset(ds1.records_mask(fit["train_records"]))
+    figures = evaluate_pretrained(model, spec, root)
     import keras
+
+    def member(s, fit):
+        train_beats = ds1.subset(ds1.records_mask(fit["train_records"]))
+        return {"seed": s, "head": fit["head"], "best_epoch": fit["best_epoch"],
+                "validation_score": round(fit["best_score"], 4),
+                "train_records": fit["train_records"],
+                "validation_records": fit["validation_records"],
+                "train_beats": {c: int((train_beats.label == c).sum())
+                                for c in spec.classes}}
 
     info = {
         "built_by": BUILT_BY, "model_file": out.name,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-        "seed": seed, "ecgutils_version": __version__, "keras_version": keras.__version__,
-        "model": "interpatient_cnn", "head": fit["head"], "epochs": epochs,
-        "best_epoch": fit["best_epoch"], "validation_score": round(fit["best_score"], 4),
-        "operating_point": {"class": fit["operating_point"]["class"],
-                            "threshold": round(float(fit["operating_point"]["threshold"]), 4),
-                            "target_se": fit["operating_point"]["target_se"]},
+        "seeds": list(fits), "ecgutils_version": __version__,
+        "keras_version": keras.__version__, "model": "interpatient_cnn_ensemble",
+        "epochs": epochs, "members": [member(s, fit) for s, fit in fits.items()],
         "data": {"database": "MIT-BIH Arrhythmia (mitdb)", "split": "DS1 (de Chazal et al. 2004)",
-                 "records": list(_data.DS1), "train_records": fit["train_records"],
-                 "validation_records": fit["validation_records"],
-                 "train_beats": {c: int((train_beats.label == c).sum()) for c in spec.classes}},
-        "spec": fit["spec"].to_dict(),
+                 "records": list(_data.DS1)},
+        "spec": spec.to_dict(),
         "train_min": round(train_min, 1),
         "figures": figures,
     }
@@ -240,9 +248,10 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8,
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".pretrained-"))
     try:
         staged = experiment.save_model(
-            fit["model"], tmp / out.name,
-            {"kind": MODEL_KIND, "notebook": "07_new_patients", "model": "interpatient_cnn",
-             "spec": fit["spec"].to_dict(), "seed": seed, "pretrained": True})
+            model, tmp / out.name,
+            {"kind": MODEL_KIND, "notebook": "07_new_patients",
+             "model": "interpatient_cnn_ensemble", "spec": spec.to_dict(),
+             "seeds": list(fits), "pretrained": True})
         info["sha256"] = _sha256(staged)
         info["size_bytes"] = staged.stat().st_size
         (tmp / paths[1].name).write_text(json.dumps(info, indent=1) + "\n")
@@ -277,15 +286,10 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
-def _rows(figures: dict) -> list[str]:
-    rows = []
-    for rule, name in (("operating_point", "V threshold (what `annotate` applies)"),
-                       ("largest_probability", "largest probability")):
-        f = figures[rule]
-        rows.append(f"| {name} | " + " | ".join(
-            _pct(f[c][k]) for c in ("S", "V") for k in ("se", "ppv", "f1"))
+def _row(figures: dict) -> str:
+    f = figures["labels"]
+    return ("| " + " | ".join(_pct(f[c][k]) for c in ("S", "V") for k in ("se", "ppv", "f1"))
             + f" | {_pct(f['accuracy'])} |")
-    return rows
 
 
 def model_card(info: dict) -> str:
@@ -295,9 +299,16 @@ def model_card(info: dict) -> str:
     """
     spec = info["spec"]
     d, ds2, ext = info["data"], info["figures"]["ds2"], info["figures"]["external"]
-    op = info["operating_point"]
-    header = ("| labels by | S Se | S +P | S F1 | V Se | V +P | V F1 | accuracy |\n"
-              "|---|---|---|---|---|---|---|---|")
+    header = ("| S Se | S +P | S F1 | V Se | V +P | V F1 | accuracy |\n"
+              "|---|---|---|---|---|---|---|")
+    members = "\n".join(
+        f"- Seed {m['seed']} trained on {len(m['train_records'])} records "
+        f"({', '.join(m['train_records'])}: "
+        f"{', '.join(f'{v} {k}' for k, v in m['train_beats'].items())} beats) and held "
+        f"out {len(m['validation_records'])} ({', '.join(m['validation_records'])}), "
+        f"which chose its waveform head (**{m['head']}**) and its epoch "
+        f"({m['best_epoch']} of at most {info['epochs']}; validation mean F1 of S and V "
+        f"{m['validation_score']:.3f})." for m in info["members"])
 
     def beats(figures):
         return ", ".join(f"{figures['beats'][c]} {c}" for c in ("N", "S", "V", "F", "Q"))
@@ -317,19 +328,15 @@ classes. `python -m ecgutils annotate FILE` and `eu.annotate_signal(signal, fs)`
 when no other model is given; R peaks come from the book's detector.
 
 It is chapter 07's headline model: a two-branch Keras network, a 1D CNN over the beat
-window (waveform head: **{info['head']}**, chosen on the validation records) and a dense
-branch over RR features relative to the patient's own rhythm.
+window and a dense branch over RR features relative to the patient's own rhythm,
+trained once per seed ({len(info['members'])} seeds); the file holds all of them and
+outputs the mean of their probabilities (an ensemble, `eu.interpatient.ensemble_model`).
 
 ## Training data
 
 - {d['database']}, **{d['split']} only**: {len(d['records'])} records
   ({', '.join(d['records'])}), lead MLII, the annotated beat positions.
-- Seed {info['seed']} trained on {len(d['train_records'])} records
-  ({', '.join(d['train_records'])}: {', '.join(f"{v} {k}" for k, v in d['train_beats'].items())}
-  beats) and held out {len(d['validation_records'])}
-  ({', '.join(d['validation_records'])}), which chose the epoch ({info['best_epoch']} of at most
-  {info['epochs']}; validation mean F1 of S and V {info['validation_score']:.3f}), the waveform
-  head and the V threshold.
+{members}
 - AAMI mapping of the MIT-BIH symbols: N = N L R B e j n; S = A a J S; V = V E r;
   F = F; Q = / f Q ?. F and Q beats were left out of training. The paced records
   (102, 104, 107, 217) are in neither DS1 nor DS2.
@@ -350,7 +357,7 @@ sampling rate:
 | amplitude | scaled by the record's median QRS amplitude, turned so that the QRS points up |
 | RR features | {len(spec['rr_features'])}, all relative to the patient's rhythm (normalised by the {spec['normalise']}'s mean RR): {', '.join(spec['rr_features'])} |
 | lead preference | {', '.join(spec['leads'])}; else the most readable lead, with a warning |
-| labels | {', '.join(spec['classes'])}; V where P(V) ≥ {op['threshold']:.4f} (chosen for V Se {op['target_se']:.0%} on the validation records), else the more probable of N and S |
+| labels | {', '.join(spec['classes'])}: the largest of the mean probabilities |
 
 The RR features read the whole recording (the record's mean RR, the rhythm around each
 beat): the model labels a recording after the fact, as a Holter analysis does, not live.
@@ -364,17 +371,17 @@ training. Neither chose anything.
 **MIT-BIH DS2** ({len(ds2['records'])} records; {beats(ds2)} beats):
 
 {header}
-{chr(10).join(_rows(ds2))}
+{_row(ds2)}
 
 **Other databases**: the {len(ext['records'])} labelled QT Database records that are not
 MIT-BIH Arrhythmia excerpts ({'; '.join(ext['databases'])}), 250 Hz, lead MLII or
 II where the record has one, else its first ({beats(ext)} beats):
 
 {header}
-{chr(10).join(_rows(ext))}
+{_row(ext)}
 
-These are one seed's figures; chapter 07 reports the spread over seeds. Few S and V
-beats in the other databases: read the counts before the rates.
+These are the ensemble's figures; chapter 07 reports each seed's and their spread. Few S
+and V beats in the other databases: read the counts before the rates.
 
 ## Limits
 
@@ -397,7 +404,7 @@ beats in the other databases: read the counts before the rates.
 ## Re-create it
 
 `make pretrained` (with `ECG_DATA_DIR` holding `mitdb` and `qtdb`), or
-`python -m ecgutils.pretrained --seed {info['seed']}`: it trains, scores and writes
+`python -m ecgutils.pretrained --seed {info['seeds'][0]} --seeds {len(info['seeds'])}`: it trains, scores and writes
 the model, its JSON and this card ({info['train_min']:.1f} minutes of beats and training
 when these were made).
 
@@ -421,19 +428,22 @@ def main(argv=None) -> None:
                     "its JSON and its model card (default: the ones ecgutils ships).")
     parser.add_argument("--out", default=None, help=f"the .keras file (default {MODEL_FILE} "
                                                     f"in the package)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the first seed")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="trainings averaged in the ensemble (default 3)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--card-only", action="store_true",
                         help="only re-write the model card from the model's JSON (no training)")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        print(f"error: --epochs {args.epochs}: give 1 or more", file=sys.stderr)
-        sys.exit(2)
+    for name in ("epochs", "seeds"):
+        if getattr(args, name) < 1:
+            print(f"error: --{name} {getattr(args, name)}: give 1 or more", file=sys.stderr)
+            sys.exit(2)
     try:
         if args.card_only:
             print(f"wrote {write_card(args.out)}")
         else:
-            build(args.out, seed=args.seed, epochs=args.epochs)
+            build(args.out, seed=args.seed, epochs=args.epochs, seeds=args.seeds)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
