@@ -10,8 +10,9 @@ of ``repeats`` runs in this one process; the bar (issue 25) is under a minute on
 Last, the same lead written as a CSV file (time and microvolts, as a wearable's app
 exports it): the time to read it, the units rule included, against the EDF file's.
 
-The model is the one given (a chapter-07 file), else an untrained chapter-07 CNN: the
-CNN's speed does not depend on its weights.
+The model is the one given (a chapter-07 file), else the shipped default model
+(``ecgutils/pretrained``: three CNNs in one ensemble), the one `annotate` applies when
+no model is given.
 
     .venv/bin/python benchmarks/own_recording_speed.py [repeats] [model]
 """
@@ -25,8 +26,8 @@ import pandas as pd
 
 import ecgutils as eu
 from synthetic import ecg_at, r_times  # benchmarks/synthetic.py
-from ecgutils.annotate import MODEL_KIND, load_classifier
-from ecgutils.interpatient import BeatSpec, build_interpatient_model, record_inputs
+from ecgutils.annotate import load_classifier
+from ecgutils.interpatient import record_inputs
 from ecgutils.own_recording import annotate_files
 
 FS, HOURS = 250, 24
@@ -60,11 +61,7 @@ def main(repeats: int = 3, model=None) -> None:
         print(f"wrote {edf.name}: {HOURS} h at {FS} Hz, {beats} beats, "
               f"{edf.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - start:.0f} s")
         if model is None:
-            spec = BeatSpec()
-            cnn = build_interpatient_model(spec, rr_train=np.ones((8, len(spec.rr_features)),
-                                                                    "float32"))
-            model = eu.experiment.save_model(cnn, tmp / "m.keras",
-                                             {"kind": MODEL_KIND, "spec": spec.to_dict()})
+            model = eu.pretrained.default_model_path()
         whole = []
         for k in range(repeats):
             start = time.perf_counter()
