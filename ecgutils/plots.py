@@ -591,8 +591,11 @@ def plot_comparison(table: pd.DataFrame,
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     if len(metrics):
-        sns.move_legend(axes.flat[0], "lower left", bbox_to_anchor=(0, 1.02), ncol=3,
-                        title=None, frameon=False)
+        # one legend above the figure: on the first panel it would widen its column
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        axes.flat[0].get_legend().remove()
+        fig.legend(handles, labels, loc="outside upper left", ncol=len(labels),
+                   frameon=False)
     return fig
 
 
