@@ -946,12 +946,14 @@ preprocessing = {"kind": eu.annotate.MODEL_KIND,
 cnn_ensemble = ip.ensemble_model([fits[s]["model"] for s in seed_list])
 model_path = eu.experiment.save_model(
     cnn_ensemble, Path(results_dir) / "07_new_patients.keras",
-    {**preprocessing, "seeds": seed_list, "model": "interpatient_cnn_ensemble"})
+    {**preprocessing, "seeds": seed_list,
+     "model": "interpatient_cnn_ensemble"})
 forest_path = eu.experiment.save_model(
     ip.BeatForest(forests[first], spec),
     Path(results_dir) / "07_new_patients_forest.skops",
     {**preprocessing, "seed": first, "model": "random_forest"})
-print(f"saved the CNNs of seeds {seed_list}, as one ensemble, to {model_path}")
+print(f"saved the CNNs of seeds {seed_list}, as one ensemble, "
+      f"to {model_path}")
 print(f"saved the forest of seed {first} to {forest_path} "
       f"({forest_path.stat().st_size / 1e6:.1f} MB)")
 
