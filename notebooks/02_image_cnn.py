@@ -88,7 +88,8 @@ from ecgutils.experiment import glue
 positive, seconds = ("int", {"minimum": 1}), ("float", {"minimum": 0})
 chapter = eu.book.setup(globals(), {
     "epochs": positive, "batch_size": positive, "image_size": positive,
-    "line_width": positive, "cap_per_class": positive, "patience": positive,
+    "line_width": positive, "cap_per_class": positive,
+    "patience": positive,
     "before_s": seconds, "after_s": seconds,
     "vf_step_s": ("float", {"minimum": 0.01}),
     "records": ("list", {"item": "str", "allow_none": True})},

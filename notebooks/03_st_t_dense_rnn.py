@@ -94,7 +94,8 @@ SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203",
 chapter = eu.book.setup(globals(), {
     "database": ("str", {"choices": ("qtdb", "edb")}),
     "records": ("list", {"item": "str", "allow_none": True}),
-    "epochs": ("int", {"minimum": 1}), "batch_size": ("int", {"minimum": 1}),
+    "epochs": ("int", {"minimum": 1}),
+    "batch_size": ("int", {"minimum": 1}),
     "window_s": ("float", {"minimum": 0.04, "maximum": 2}),
     "st_folds": ("int", {"minimum": 2})},  # cross-validation needs 2 folds
     smoke={"epochs": 1, "records": SMOKE_RECORDS.get(str(database))},
@@ -584,8 +585,9 @@ eu.plots.plot_confusion_matrix(names[y_st],
                                title="beats in an ST episode (all folds)")
 b = (beats.record == shown).to_numpy()
 eu.plots.plot_episode_track(beats.loc[b, "sample"], smoothed[b], fs,
-                            reference[shown], detected[shown], levels=(0.5,),
-                            ax=axes[1], label="P(in ST episode), smoothed",
+                            reference[shown], detected[shown],
+                            levels=(0.5,), ax=axes[1],
+                            label="P(in ST episode), smoothed",
                             title=f"{shown}: reference episodes shaded, "
                                   f"detected episodes as bars "
                                   f"(model never saw this patient)");

@@ -208,12 +208,13 @@ for j, c in enumerate(CLASSES):
                         color=eu.plots.CLASS_COLORS[c], lw=0.8)
         axes[0, j].set(title=f"{c}: record {beat_record[i]}, "
                              f"R at {data['samples'][i] / fs:.0f} s",
-                       xlabel="time from R (s)", ylabel="z-scored amplitude")
-        eu.plots.plot_spectrogram(images[i], data["freqs_hz"], times_from_r,
-                                  axes[1, j])
+                       xlabel="time from R (s)",
+                       ylabel="z-scored amplitude")
+        eu.plots.plot_spectrogram(images[i], data["freqs_hz"],
+                                  times_from_r, axes[1, j])
         eu.plots.plot_spectrogram(
-            images[pool].mean(0), data["freqs_hz"], times_from_r, axes[2, j],
-            title=f"mean spectrogram, {c} ({pool.size:,})")
+            images[pool].mean(0), data["freqs_hz"], times_from_r,
+            axes[2, j], title=f"mean spectrogram, {c} ({pool.size:,})")
 del data["windows"]
 
 # %% [markdown]
@@ -325,7 +326,8 @@ pd.DataFrame.from_dict(
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Learning curves of each protocol (patient_70_15_15, then ds1ds2): loss and accuracy on training and on the held-out validation records."}}
 for p, r in runs.items():
     eu.plots.plot_training_curves(r["history"]).suptitle(
-        f"{p}: training curves (validation = held-out records)", fontsize=10)
+        f"{p}: training curves (validation = held-out records)",
+        fontsize=10)
 
 # %% [markdown]
 # The validation curves are jumpy: the validation set is a handful of patients, and a few

@@ -89,7 +89,8 @@ chapter = eu.book.setup(globals(), {
     "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
     "csv_dir": ("str", {"allow_none": True})},
     smoke={"epochs": 1, "max_per_class": 1500, "smote_target": 600})
-# a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other defaults
+# a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other
+# defaults
 spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
                "dynamic_range_db": 60.0, "method": "stft", **spectrogram}
 SPECTROGRAM = dict(fs=ek.FS_KAGGLE, nfft=None, max_hz=None, scale="unit",
@@ -285,8 +286,9 @@ pd.DataFrame({"this chapter (SMOTE)": smote_run["headline"],
 fig, axes = eu.plots.plt.subplots(1, 2, figsize=(11, 4.5),
                                   layout="constrained")
 for ax, normalize in zip(axes, (None, "true")):
-    eu.plots.plot_confusion_matrix(smote_run["y_true"], smote_run["y_pred"],
-                                   CLASSES, normalize, ax)
+    eu.plots.plot_confusion_matrix(smote_run["y_true"],
+                                   smote_run["y_pred"], CLASSES,
+                                   normalize, ax)
 
 # %% [markdown]
 # The two columns are not measured on the same beats. The reference's figures come from

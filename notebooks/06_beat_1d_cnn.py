@@ -109,14 +109,15 @@ chapter = eu.book.setup(globals(), {
                                   "number > 0 and <= 1"))
 CLASSES = list(ek.KAGGLE_CLASSES)
 # the approach (scaler, network, batch, class weights, learning-rate
-# schedule) is chapter 08's entry; this chapter's protocol (five classes, its
-# splits, the share of N beats per epoch, selection on the validation loss)
-# goes in as parameters of its train call
+# schedule) is chapter 08's entry; this chapter's protocol (five classes,
+# its splits, the share of N beats per epoch, selection on the validation
+# loss) goes in as parameters of its train call
 approach = eu.pipelines.PIPELINES["beat_cnn1d"]
 batch_size = batch_size or approach.batch_size
 if class_weight_power is None:
     class_weight_power = approach.class_weight_power
-# smoke: a few records that still hold every class, on both sides of DS1/DS2
+# smoke: a few records that still hold every class, on both sides of
+# DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None
 st_records = (["sele0104", "sele0107", "sele0112", "sele0121", "sele0122",
                "sele0211", "sele0606", "sele0124"] if smoke else None)
@@ -224,8 +225,8 @@ pd.DataFrame({"beats": counts, "%": (100 * counts / counts.sum()).round(2)})
 fig, axes = plt.subplots(1, 5, figsize=(16, 3.4), sharey=True,
                          layout="constrained")
 for ax, c in zip(axes, CLASSES):
-    eu.plots.plot_beats(beats.X, np.asarray(CLASSES)[beats.y], ek.FS_KAGGLE,
-                        classes=[c], ax=ax)
+    eu.plots.plot_beats(beats.X, np.asarray(CLASSES)[beats.y],
+                        ek.FS_KAGGLE, classes=[c], ax=ax)
     ax.set_title(c)
 axes[0].set_ylabel("normalised amplitude");
 
@@ -338,7 +339,8 @@ eu.experiment.glue_all(
 eu.experiment.glue_all(
     {c: m["recall"] for c, m in metrics_random["per_class"].items()},
     prefix="random_recall_")
-eu.experiment.glue_all(metrics_random["per_class"]["V"], prefix="random_v_")
+eu.experiment.glue_all(metrics_random["per_class"]["V"],
+                       prefix="random_v_")
 ek.scores_table({"beat_random": metrics_random}).round(4)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-06-confusion", "caption": "Confusion matrix on the beat_random test split: counts (left) and shares of each true class (right)."}}

@@ -410,7 +410,8 @@ eu.plots.plot_confusion_matrix(ds2.label, predictions[first][0], order,
 per_record = ec57.per_record_statistics(ds2.label, predictions[first][0],
                                         ds2.record)
 eu.plots.plot_per_record(
-    per_record, title=f"DS2 per record, seed {first} (blank: class absent)")
+    per_record,
+    title=f"DS2 per record, seed {first} (blank: class absent)")
 n_as_s = pd.Series(ds2.record[
     (ds2.label == "N") & (predictions[first][0] == "S")]).value_counts()
 glue("s_se_232", float(per_record.loc["232", "S Se"]))
@@ -419,9 +420,9 @@ glue("n_as_s_records",
 glue("n_as_s_share", float(n_as_s.iloc[:3].sum() / max(n_as_s.sum(), 1)));
 
 # %% tags=["hide-input"]
-per_record.style.format("{:.3f}",
-                        subset=["S Se", "S +P", "V Se", "V +P", "accuracy"],
-                        na_rep="–")
+per_record.style.format(
+    "{:.3f}", subset=["S Se", "S +P", "V Se", "V +P", "accuracy"],
+    na_rep="–")
 
 # %% [markdown]
 # Most DS2 S beats are in one record, 232 ({glue:text}`ds2_s_232` of
@@ -910,8 +911,8 @@ for ax, name in zip(axes, ext_labels):
      .plot.bar(ax=ax, rot=20, width=0.8, legend=ax is axes[0],
                color=["tab:blue", "tab:orange", "navajowhite", "tab:red",
                       "lightcoral"]))
-    ax.set(ylim=(0, 1.05), title=f"{name}, DS1-trained, on other databases",
-           xlabel="")
+    ax.set(ylim=(0, 1.05), xlabel="",
+           title=f"{name}, DS1-trained, on other databases")
 axes[0].set_ylabel("pooled over the seeds")
 axes[0].legend(fontsize=8, ncol=5, loc="lower left",
                bbox_to_anchor=(0, 1.1));

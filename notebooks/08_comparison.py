@@ -86,7 +86,8 @@ if approaches == "all":
 chapter = eu.book.setup(globals(), {
     "seeds": ("int", {"minimum": 1}),
     "epochs": ("int", {"minimum": 1, "allow_none": True}),
-    "approaches": ("list", {"item": "str", "choices": tuple(pl.PIPELINES)}),
+    "approaches": ("list", {"item": "str",
+                            "choices": tuple(pl.PIPELINES)}),
     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
     "beat_random_test": ("float", {"minimum": 0.05, "maximum": 0.5})},
     smoke={"seeds": 1, "epochs": 1})
