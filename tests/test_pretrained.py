@@ -104,8 +104,8 @@ def test_the_shipped_model_loads_in_safe_mode_with_its_spec():
     # an ensemble of seeds with no common validation records: labels by the largest
     # mean probability, no threshold chosen on one seed's patients
     assert spec.operating_point == ()
-    assert len(info_members := json.loads(SIDECAR.read_text())["members"]) == len(
-        [layer for layer in model.layers if layer.name.startswith("member_")]), info_members
+    members = [layer for layer in model.layers if layer.name.startswith("member_")]
+    assert len(members) == len(json.loads(SIDECAR.read_text())["members"])
     info = json.loads(SIDECAR.read_text())
     assert spec.to_dict() == info["spec"], "the file's preprocessing differs from its JSON's"
     loaded, spec2 = eu.annotate.load_classifier(MODEL)  # what annotate checks

@@ -174,7 +174,8 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8, seeds: int =
     Trains :func:`train_pretrained` on DS1 once per seed (each seed's epoch and head
     chosen on its own held-out DS1 records), averages the seeds' probabilities
     (:func:`ecgutils.interpatient.ensemble_model`; labels by the largest), then predicts
-    DS2 and the other databases' records once (:func:`evaluate_pretrained`). The three files are written under temporary names
+    DS2 and the other databases' records once (:func:`evaluate_pretrained`). The three
+    files are written under temporary names
     and renamed into place at the end, the model first; the JSON holds the model's
     SHA-256, so a mismatch is visible. Only files an earlier ``build`` wrote are
     replaced.
@@ -201,6 +202,8 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8, seeds: int =
     out = Path(default_model_path() if out_path is None else out_path)
     if out.suffix != ".keras":
         raise InputError(f"--out {out}: the model file must end in .keras")
+    if seeds < 1:
+        raise InputError(f"--seeds {seeds}: give 1 or more")
     paths = (out, sidecar_path(out), out.parent / CARD_FILE)
     _check_replaceable(paths)
     try:
@@ -208,8 +211,6 @@ def build(out_path=None, root=None, seed: int = 0, epochs: int = 8, seeds: int =
         _data.ensure_records("qtdb", None, root)
     except (FileNotFoundError, ValueError) as err:
         raise InputError(f"{err} (`make data` fetches MIT-BIH and the QT Database)") from err
-    if seeds < 1:
-        raise InputError(f"--seeds {seeds}: give 1 or more")
     spec = ip.BeatSpec()
     start = time.perf_counter()
     progress(f"building the DS1 beats (MIT-BIH, {len(_data.DS1)} records)")
