@@ -38,14 +38,15 @@ Modules:
   ``beat_table``: ``annotate_signal`` (an array -> a table of labelled beats);
   ``holter``: the Holter-style report; ``own_recording``: all three over many files;
   ``pretrained``: the model that ships with the package (chapter 07's, trained on DS1),
-  the default of ``annotate`` and ``annotate_signal``
+  the default of ``annotate`` and ``annotate_signal``; ``adapt``: the record-adaptive
+  step (a record's beats clustered by shape share their V probability)
 - ``evaluate``: AAMI metrics; ``plots``: figures; ``results``: the results-file schema;
   ``config``: smoke mode, seeds, parameter checks; ``book``: a chapter's setup in one call
 
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (annotate, augment, beat_table, book, config, data, ec57, evaluate, experiment,
+from . import (adapt, annotate, augment, beat_table, book, config, data, ec57, evaluate, experiment,
                explain, holter, images, interpatient, kaggle_beats, models, own_recording,
                pipelines, plots, pretrained, quality, recordings, results, rr, runs, signal,
                spectrograms, splits, stt)
@@ -54,7 +55,7 @@ from .beat_table import annotate_signal
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["annotate", "annotate_signal", "augment", "beat_table", "book", "config", "data",
+__all__ = ["adapt", "annotate", "annotate_signal", "augment", "beat_table", "book", "config", "data",
            "ec57", "evaluate", "experiment", "explain", "holter", "images", "interpatient",
            "kaggle_beats", "models", "own_recording", "pipelines", "plots", "pretrained",
            "quality", "recordings", "results", "rr", "runs", "signal", "spectrograms", "splits",

@@ -133,27 +133,32 @@ VARIANTS.update({
 })
 
 
-def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
+def out_of_fold(spec, power=0.5, epochs=6, seed=0, **model_args):
+    """DS1's beats and each beat's probabilities from the fold model that did not see its
+    record (three folds of records, drawn with ``seed``)."""
     eu.pipelines.check_no_test_records(eu.data.DS1)   # DS2 never reaches the choice
     beats = ip.build_beats(eu.data.DS1, spec=spec)
     counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
     folds, _, _ = eu.splits.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
                                                  min_count=20, names=("a", "b", "c"),
                                                  strict=False)
-    reference, predicted, names = [], [], []
+    proba = np.zeros((len(beats), len(spec.classes)), np.float32)
     for records in folds.values():
         held_out = beats.records_mask(records)
         fit = ip.train_classifier(beats.subset(~held_out), None, spec, seed=seed,
                                   epochs=epochs, class_weight_power=power, label="fold",
                                   **model_args)
-        reference += list(beats.label[held_out])
-        names += list(beats.record[held_out])
-        predicted += list(ip.predict_beats(fit["model"], beats.subset(held_out), spec)[0])
-    reference, predicted = np.asarray(reference), np.asarray(predicted)
-    false_s = pd.Series(np.asarray(names)[(reference != "S") & (predicted == "S")])
+        proba[held_out] = ip.predict_beats(fit["model"], beats.subset(held_out), spec)[1]
+    return beats, proba
+
+
+def cross_validate(spec, power=0.5, epochs=6, seed=0, **model_args):
+    beats, proba = out_of_fold(spec, power, epochs, seed, **model_args)
+    predicted = spec.labels(proba)
+    false_s = pd.Series(beats.record[(beats.label != "S") & (predicted == "S")])
     print("  beats called S wrongly, most in records:",
           dict(false_s.value_counts().head(5)), flush=True)
-    return ec57.gross_statistics(reference, predicted)
+    return ec57.gross_statistics(beats.label, predicted)
 
 
 def main(names):
