@@ -61,6 +61,11 @@ def main(argv=None) -> None:
                                "means uV, 0.05 to 30 mV")
     annotate.add_argument("--no-report", action="store_true",
                           help="skip the HTML and text reports")
+    annotate.add_argument("--adapt", action="store_true",
+                          help="record-adaptive labels: the recording's beats, clustered by "
+                               "QRS shape, share their V probability (as Holter software "
+                               "labels beat families; uses the recording's own unlabelled "
+                               "beats; chapter 07 reports it apart)")
 
     score = sub.add_parser(
         "score", help="EC57 gross statistics of one annotation file against another",
@@ -89,7 +94,8 @@ def main(argv=None) -> None:
             from .own_recording import annotate_files
 
             annotate_files(args.records, args.model, args.out, args.fs, args.lead, args.column,
-                           args.units, args.ext, report=not args.no_report, force=args.force)
+                           args.units, args.ext, report=not args.no_report, force=args.force,
+                           adapt=args.adapt)
         else:
             from .annotate import format_statistics, score_records
 

@@ -27,8 +27,8 @@ TAIL_COLUMNS = ("lead", "readable")
 
 
 def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | None = None,
-                    r_peaks=None, quality="auto", lead: str = "", batch_size: int = 2048
-                    ) -> pd.DataFrame:
+                    r_peaks=None, quality="auto", lead: str = "", batch_size: int = 2048,
+                    adapt: bool = False) -> pd.DataFrame:
     """Find the beats of one ECG lead and label each N, S or V with a chapter-07 model.
 
     Parameters
@@ -55,6 +55,11 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
         False. NaN samples are allowed (they are unreadable).
     lead : str
         The lead's name, copied into the table.
+    adapt : bool
+        Record-adaptive labels (:func:`ecgutils.adapt.adapt_to_record`): the lead's
+        beats, clustered by the shape of their QRS in stretches of half an hour, share
+        their V probability. Uses the recording's own unlabelled beats; chapter 07
+        reports it apart from the model alone. ``table.attrs["adapted"]`` says which.
 
     Returns
     -------
@@ -63,8 +68,9 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
         probable of the model's classes; where the model file holds an operating point,
         e.g. ``("V", 0.2)``, its class wherever its probability reaches the threshold,
         see ``BeatSpec.labels``), ``p_N``, ``p_S``, ``p_V`` (probabilities),
-        ``lead`` and ``readable``. ``table.attrs`` holds ``stretches`` (``(start, end,
-        kind)`` of each unreadable stretch) and ``unreadable`` (their share of the signal).
+        ``lead`` and ``readable``. ``table.attrs`` holds ``adapted`` (``adapt``),
+        ``stretches`` (``(start, end, kind)`` of each unreadable stretch) and
+        ``unreadable`` (their share of the signal).
 
     See Also
     --------
@@ -121,7 +127,12 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
     classes = list(spec.classes)
     proba = np.full((r.size, len(classes)), np.nan)
     windows, rr = record_inputs(x, fs, r[readable], spec)
-    proba[readable] = np.asarray(model.predict([windows, rr], batch_size=batch_size, verbose=0))
+    p = np.asarray(model.predict([windows, rr], batch_size=batch_size, verbose=0))
+    if adapt and len(p):
+        from .adapt import adapt_to_record
+
+        p = adapt_to_record(p, windows, spec=spec)
+    proba[readable] = p
     label = np.where(readable, spec.labels(np.nan_to_num(proba)), "Q")
     table = pd.DataFrame({"sample": r, "time_s": r / fs, "label": label})
     for j, c in enumerate(classes):
@@ -129,7 +140,8 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
     table["lead"] = lead
     table["readable"] = readable
     table.attrs = {"stretches": _quality.unreadable_stretches(codes),
-                   "unreadable": float(np.mean(codes != 0)) if x.size else 0.0}
+                   "unreadable": float(np.mean(codes != 0)) if x.size else 0.0,
+                   "adapted": bool(adapt)}
     return table
 
 

@@ -119,7 +119,7 @@ def _say(line: str, file=None) -> None:
 def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units=None,
                    extension: str = "cls", report: bool = True, quality="auto",
                    progress: bool = True, force: bool = False, table: bool = True,
-                   say=None) -> list[dict]:
+                   say=None, adapt: bool = False) -> list[dict]:
     """Label every beat of each recording and write its table, annotations and report.
 
     Before anything is written, every input is checked (format, lead, sampling rate), the
@@ -156,6 +156,9 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
         Write the CSV beat table too.
     say : callable, optional
         Where the one-line messages go (default: printed above the progress bar).
+    adapt : bool
+        Record-adaptive labels (``--adapt``): as :func:`ecgutils.beat_table.annotate_signal`
+        takes it.
 
     Returns
     -------
@@ -195,7 +198,7 @@ def annotate_files(paths, model, out_dir, fs=None, lead=None, column=None, units
             mask = quality(rec.signal, rec.fs) if callable(quality) else quality
             try:
                 beats = annotate_signal(rec.signal, rec.fs, loaded, spec=spec, quality=mask,
-                                        lead=rec.lead)
+                                        lead=rec.lead, adapt=adapt)
             except InputError as err:
                 raise InputError(f"'{rec.path}': {err}; nothing was written") from err
             wanted = targets[header.path]

@@ -346,6 +346,9 @@ print(f"wrote {path}")
 # Run it on your own recording: `pip install` the book's package (the first cell of
 # this page), run chapter 07 once for a model, then
 # `ecgutils annotate your.edf --model results/07_new_patients.keras --out labels`.
+# Add `--adapt` for chapter 07's record-adaptive labels: the recording's beats, sorted
+# into families of one QRS shape, share their V probability, as Holter software labels
+# a family at once.
 #
 # ## Exercises
 #
