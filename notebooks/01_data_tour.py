@@ -61,12 +61,8 @@ import ecgutils as eu
 from ecgutils.experiment import glue
 
 # Parameters checked (a bad one stops here, named), results folder, seed,
-# data: one call.
-chapter = eu.book.setup(
-    globals(), {"records": ("list", {"item": "str", "allow_none": True})},
-    smoke={"records": ["100", "106", "119", "207", "208"]},
-    # cudb: cu01, shown below
-    data={"mitdb": "records", "qtdb": None, "cudb": ["cu01"]})
+# data: one call (the chapter's rules: eu.book.chapter_rules).
+chapter = eu.book.setup(globals(), "01_data_tour")
 records = records or eu.data.list_records("mitdb")
 
 # %% [markdown]

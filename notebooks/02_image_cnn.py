@@ -85,26 +85,8 @@ from sklearn.metrics import log_loss
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-positive, seconds = ("int", {"minimum": 1}), ("float", {"minimum": 0})
-chapter = eu.book.setup(globals(), {
-    "epochs": positive, "batch_size": positive, "image_size": positive,
-    "line_width": positive, "cap_per_class": positive,
-    "patience": positive,
-    "before_s": seconds, "after_s": seconds,
-    "vf_step_s": ("float", {"minimum": 0.01}),
-    "records": ("list", {"item": "str", "allow_none": True})},
-    smoke={"epochs": 1, "cap_per_class": lambda n: min(n, 150),
-           "records": ["109", "118", "119", "207", "208", "212", "214",
-                       "231"]},
-    validate=lambda p: eu.config.require(
-        p["before_s"] + p["after_s"] >= 0.1, (
-            f"the window before_s + after_s = "
-            f"{p['before_s'] + p['after_s']} s is too short to "
-            f"hold a beat; use at least 0.1 s")))
-# the VFL+VF windows come from MIT-BIH 207 and this one Creighton record,
-# on every machine
-(eu.data.ensure_records("mitdb", records),
- eu.data.ensure_records("cudb", ["cu01"]))
+# the VFL+VF windows come from MIT-BIH 207 and one Creighton record, cu01
+chapter = eu.book.setup(globals(), "02_image_cnn")
 records = records or [r for r in eu.data.list_records("mitdb")
                       if r not in eu.data.PACED_RECORDS]
 cudb_records, image_root = ["cu01"], Path(results_dir) / "02_images"

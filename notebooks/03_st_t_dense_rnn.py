@@ -87,21 +87,7 @@ import ecgutils as eu
 import ecgutils.stt as stt
 from ecgutils.experiment import glue
 
-SMOKE_RECORDS = {"qtdb": ["sele0104", "sele0114", "sele0121", "sele0203",
-                          "sele0411", "sele0509", "sele0606", "sele0609"],
-                 "edb": ["e0103", "e0104", "e0105", "e0106", "e0107",
-                         "e0108"]}
-chapter = eu.book.setup(globals(), {
-    "database": ("str", {"choices": ("qtdb", "edb")}),
-    "records": ("list", {"item": "str", "allow_none": True}),
-    "epochs": ("int", {"minimum": 1}),
-    "batch_size": ("int", {"minimum": 1}),
-    "window_s": ("float", {"minimum": 0.04, "maximum": 2}),
-    "st_folds": ("int", {"minimum": 2})},  # cross-validation needs 2 folds
-    smoke={"epochs": 1, "records": SMOKE_RECORDS.get(str(database))},
-    records_db=database)
-# downloads (checksummed) only what is missing
-eu.data.ensure_records(database, records)
+chapter = eu.book.setup(globals(), "03_st_t_dense_rnn")
 available = stt.european_st_records(database)
 records = available if records is None else records
 not_st = sorted(set(records) - set(available))

@@ -72,28 +72,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 import ecgutils as eu
 from ecgutils.experiment import glue
 
 CLASSES = np.array(["N", "S", "V"])
-PROTOCOL_CHOICES = ("patient_70_15_15", "ds1ds2")
-chapter = eu.book.setup(globals(), {
-    "epochs": ("int", {"minimum": 1}),
-    "protocols": ("list", {"item": "str", "choices": PROTOCOL_CHOICES}),
-    "records": ("list", {"item": "str", "allow_none": True}),
-    "image_size": ("int", {"minimum": 1}),
-    "max_train_n": ("int", {"minimum": 1}),
-    "spread_seeds": ("list", {"item": "int", "minimum": 0})},
-    smoke={"epochs": 1, "max_train_n": lambda n: min(n, 300),
-           "spread_seeds": [],
-           "records": ["106", "118", "201", "209", "223", "100", "200",
-                       "232"]})
-protocols = eu.config.check_choices("protocols", protocols,
-                                    PROTOCOL_CHOICES)  # at least one
-# downloads (checksummed) only what is missing
-eu.data.ensure_records("mitdb", records)
+chapter = eu.book.setup(globals(), "04_spectrogram_cnn")
 records = records or eu.data.list_records("mitdb")
 # chapter 04's spectrogram (scipy STFT, the
 # eu.spectrograms.beat_spectrograms defaults)

@@ -78,31 +78,12 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-SPECTROGRAM_KEYS = ("nperseg", "noverlap", "n_freqs", "dynamic_range_db",
-                    "method")
-positive = ("int", {"minimum": 1})
-chapter = eu.book.setup(globals(), {
-    **dict.fromkeys(("epochs", "max_per_class", "smote_target",
-                     "k_neighbors"), positive),
-    "batch_size": ("int", {"minimum": 1, "allow_none": True}),
-    "spectrogram": ("dict", {"choices": SPECTROGRAM_KEYS}),
-    "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
-    "csv_dir": ("str", {"allow_none": True})},
-    smoke={"epochs": 1, "max_per_class": 1500, "smote_target": 600})
 # a partial dict (-p spectrogram "{'nperseg': 24}") keeps the other
 # defaults
-spectrogram = {"nperseg": 32, "noverlap": 22, "n_freqs": 16,
-               "dynamic_range_db": 60.0, "method": "stft", **spectrogram}
+chapter = eu.book.setup(globals(), "05_smote_spectrogram_cnn")
 SPECTROGRAM = dict(fs=ek.FS_KAGGLE, nfft=None, max_hz=None, scale="unit",
                    **spectrogram)
-try:  # the same checks as the real run, on one dummy beat, before any work
-    eu.spectrograms.beat_spectrograms(np.zeros((1, ek.BEAT_LENGTH)),
-                                      **SPECTROGRAM)
-except (TypeError, ValueError) as err:
-    raise ValueError(
-        f"parameter 'spectrogram' {spectrogram}: {err}") from None
-records = (["101", "106", "119", "208", "209", "100", "213", "232", "222",
-            "217"] if smoke else None)
+records = list(ek.SMOKE_RECORDS) if smoke else None
 if csv_dir is None:
     eu.data.ensure_records("mitdb", records)
 CLASSES = np.asarray(ek.KAGGLE_CLASSES)

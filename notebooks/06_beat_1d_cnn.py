@@ -80,7 +80,6 @@ ptb_dir = None
 # %% tags=["hide-input"]
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -91,31 +90,13 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 from ecgutils.experiment import glue
 
-at_least_1, share = (("int", {"minimum": 1}),
-                     ("float", {"minimum": 0, "maximum": 1}))
-chapter = eu.book.setup(globals(), {
-    "epochs": at_least_1, "epochs_ds1ds2": at_least_1,
-    "epochs_transfer": at_least_1,
-    "batch_size": ("int", {"minimum": 1, "allow_none": True}),
-    "class_weight_power": ("float", {"minimum": 0, "maximum": 1,
-                                     "allow_none": True}),
-    "normal_fraction": share,
-    "r_peaks": ("str", {"choices": ek.R_PEAK_SOURCES}),
-    "csv_dir": ("str", {"allow_none": True}),
-    "ptb_dir": ("str", {"allow_none": True})},
-    smoke={"epochs": 1, "epochs_ds1ds2": 1, "epochs_transfer": 1},
-    validate=lambda p: eu.config.require(
-        p["normal_fraction"] > 0, "parameter 'normal_fraction' must be a "
-                                  "number > 0 and <= 1"))
+chapter = eu.book.setup(globals(), "06_beat_1d_cnn")
 CLASSES = list(ek.KAGGLE_CLASSES)
 # the approach (scaler, network, batch, class weights, learning-rate
 # schedule) is chapter 08's entry; this chapter's protocol (five classes,
 # its splits, the share of N beats per epoch, selection on the validation
 # loss) goes in as parameters of its train call
 approach = eu.pipelines.PIPELINES["beat_cnn1d"]
-batch_size = batch_size or approach.batch_size
-if class_weight_power is None:
-    class_weight_power = approach.class_weight_power
 # smoke: a few records that still hold every class, on both sides of
 # DS1/DS2
 records = list(ek.SMOKE_RECORDS) if smoke else None

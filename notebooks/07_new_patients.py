@@ -86,7 +86,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,17 +98,7 @@ from ecgutils import ec57
 from ecgutils import interpatient as ip
 from ecgutils.experiment import glue
 
-at_least_1 = ("int", {"minimum": 1})
-chapter = eu.book.setup(globals(), {
-    "seeds": at_least_1, "epochs": at_least_1, "batch_size": at_least_1,
-    "forest_trees": at_least_1,
-    "class_weight_power": ("float", {"minimum": 0, "maximum": 1}),
-    "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
-    "target_v_se": ("float", {"minimum": 0.5, "maximum": 1}),
-    "normalise": ("str", {"choices": ("record", "causal")}),
-    "augment": "bool"},
-    smoke={"seeds": 1, "epochs": 1},
-    data={"mitdb": list(eu.data.DS1 + eu.data.DS2), "qtdb": None})
+chapter = eu.book.setup(globals(), "07_new_patients")
 seed_list = list(range(seed, seed + seeds))
 ds1_records, ds2_records = list(eu.data.DS1), list(eu.data.DS2)
 # chapter 08's smoke records: for one seed the two chapters' numbers agree
@@ -200,7 +189,7 @@ axes[0].set_ylabel("amplitude (record's QRS = 1)");
 # like an N beat of a fast one ({numref}`fig-07-rr`).
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-07-rr", "caption": "Pre-RR interval of N and S beats in seconds (left) and over the record's mean RR (right): relative, the two classes separate."}}
-from ecgutils.rr import RR_FEATURES, rr_features
+from ecgutils.rr import rr_features
 
 def pre_rr_table(beats, normalise):
     rows = []

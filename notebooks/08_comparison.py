@@ -83,21 +83,11 @@ from ecgutils.experiment import glue
 
 if approaches == "all":
     approaches = list(pl.PIPELINES)
-chapter = eu.book.setup(globals(), {
-    "seeds": ("int", {"minimum": 1}),
-    "epochs": ("int", {"minimum": 1, "allow_none": True}),
-    "approaches": ("list", {"item": "str",
-                            "choices": tuple(pl.PIPELINES)}),
-    "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
-    "beat_random_test": ("float", {"minimum": 0.05, "maximum": 0.5})},
-    smoke={"seeds": 1, "epochs": 1})
+chapter = eu.book.setup(globals(), "08_comparison")
 ds1, ds2 = list(eu.data.DS1), list(eu.data.DS2)
 if smoke:
     ds1, ds2 = list(eu.data.SMOKE_DS1), list(eu.data.SMOKE_DS2)
 seed_list = list(range(seed, seed + seeds))
-# downloads (checksummed) only what is missing
-eu.data.ensure_records("mitdb", ds1 + ds2)
-eu.data.ensure_records("qtdb")
 
 # %% [markdown]
 # ## The approaches

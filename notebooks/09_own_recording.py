@@ -81,19 +81,7 @@ from wfdb.io.convert.edf import wfdb_to_edf
 import ecgutils as eu
 from ecgutils.experiment import glue
 
-chapter = eu.book.setup(globals(), {
-    "record": ("str", {}),
-    "minutes": ("float", {"minimum": 1, "maximum": 15}),
-    "model": ("str", {"allow_none": True})}, smoke={"minutes": 3})
-# a typo is named, not fetched
-record = eu.data.check_records_exist([record], "qtdb")[0]
-if eu.interpatient.qtdb_source(record) == "mitdb":
-    raise ValueError(f"parameter 'record' must be a QT Database record "
-                     f"from another database than MIT-BIH (e.g. sel803): "
-                     f"{record} is an MIT-BIH record, which the "
-                     f"model may have been trained on")
-# downloads (checksummed) only into the cache
-eu.data.ensure_records("qtdb", [record])
+chapter = eu.book.setup(globals(), "09_own_recording")
 model = Path(model) if model else results_dir / "07_new_patients.keras"
 if not model.is_file():
     raise FileNotFoundError(f"no model file {model}: run chapter 07 first "

@@ -168,3 +168,17 @@ def test_chapters_ask_for_exactly_the_cudb_record_they_use(name, monkeypatch, tm
         assert ns["cudb_records"] == ["cu01"]
     source = (ROOT / "notebooks" / f"{name}.py").read_text()
     assert 'list_records("cudb")' not in source
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_setup_is_one_call_with_the_chapters_rules_and_checks_every_parameter(name):
+    """A chapter's setup is ``eu.book.setup(globals(), "<its name>")``, and its rules
+    (eu.book.chapter_rules) check every parameter of its parameters cell."""
+    params, setup_cell = _cells(name)
+    assert f'eu.book.setup(globals(), "{name}")' in setup_cell
+    ns = {}
+    exec(params, ns)
+    given = {k for k in ns if not k.startswith("__")} - {"smoke", "seed", "results_dir"}
+    checked = set(eu.book.chapter_rules(name)["checks"])
+    assert given <= checked, sorted(given - checked)
+    assert checked <= given, sorted(checked - given)
