@@ -24,7 +24,6 @@ beats carry (``windows``, ``rr``, ``X``, ``x``...), each with the beats on its f
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

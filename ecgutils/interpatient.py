@@ -12,7 +12,7 @@ that its QRS points up, cut a window from 0.25 s before R (the P wave) to 0.45 s
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

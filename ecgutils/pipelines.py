@@ -39,7 +39,7 @@ from __future__ import annotations
 import functools
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
