@@ -11,6 +11,11 @@ Modules:
 - ``data``: data root, loading, AAMI labels, verified PhysioNet download
 - ``splits``: which records share a subject, every patient-wise split and its leak check
 - ``signal``: filters, wavelet denoising, R-peak detection and scoring, segmentation
+- ``beats``: records -> beats, the one beat table every chapter starts from
+  (``record_beats``: one lead, its rate, reference or detected R marks, AAMI labels) and
+  the one beat container, ``Beats`` (record, sample, label, and the arrays each
+  representation adds: ``windows``, ``rr``, ``X``, ``x``)
+- representations of the beat table (each a function of ``beats.record_beats``):
 - ``spectrograms``: beat spectrograms, the spectrogram dataset of chapter 04, and the
   spectrograms of Kaggle-format beats (chapter 05)
 - ``images``: beats drawn as line images, image folders (chapter 02)
@@ -46,17 +51,18 @@ Modules:
 ``python -m ecgutils fetch mitdb`` downloads data; ``python -m ecgutils annotate`` labels
 the beats of a recording; ``python -m ecgutils.predict_image`` classifies one beat image.
 """
-from . import (adapt, annotate, augment, beat_table, book, config, data, ec57, evaluate, experiment,
-               explain, holter, images, interpatient, kaggle_beats, models, own_recording,
-               pipelines, plots, pretrained, quality, recordings, results, rr, runs, signal,
-               spectrograms, splits, stt)
+from . import (adapt, annotate, augment, beat_table, beats, book, config, data, ec57,
+               evaluate, experiment, explain, holter, images, interpatient, kaggle_beats,
+               models, own_recording, pipelines, plots, pretrained, quality, recordings,
+               results, rr, runs, signal, spectrograms, splits, stt)
 from .beat_table import annotate_signal
 
 config.install_short_errors()  # inside Jupyter: the book's own errors as one line
 
 __version__ = "0.1.0"
-__all__ = ["adapt", "annotate", "annotate_signal", "augment", "beat_table", "book", "config", "data",
-           "ec57", "evaluate", "experiment", "explain", "holter", "images", "interpatient",
+__all__ = ["adapt", "annotate", "annotate_signal", "augment", "beat_table", "beats", "book",
+           "config", "data", "ec57", "evaluate", "experiment", "explain", "holter", "images",
+           "interpatient",
            "kaggle_beats", "models", "own_recording", "pipelines", "plots", "pretrained",
            "quality", "recordings", "results", "rr", "runs", "signal", "spectrograms", "splits",
            "stt"]

@@ -248,7 +248,8 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
 
     Every record is band-pass filtered (``band_hz``) and resampled to ``fs`` if needed
     (Creighton records are 250 Hz); one lead is used (:func:`ecgutils.data.pick_lead`).
-    Beats whose symbol is in ``symbol_classes`` give one window each, around their
+    The beats are :func:`ecgutils.beats.record_beats`'s (reference marks as annotated):
+    beats whose symbol is in ``symbol_classes`` give one window each, around their
     annotated R peak; beats near the record's ends are left out. In every record of
     ``records`` and ``vf_records``, ventricular flutter/fibrillation episodes are the
     stretches where a rhythm in ``vf_rhythms`` is in force (``(VFL``, ``(VF``) AND that
@@ -267,6 +268,7 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
     """
     import pandas as pd
 
+    from . import beats as ecg_beats
     from . import data as ecg_data
     from . import signal as ecg_signal
 
@@ -276,16 +278,20 @@ def collect_windows(records, symbol_classes: dict, db: str = "mitdb", vf_records
     windows, metas, episodes = [], [], {}
     for database, names in ((db, records), (vf_db, vf_records)):
         for record in [str(r) for r in names]:
-            rec = ecg_data.load_record(record, database, root)
-            x, _ = ecg_data.pick_lead(rec)
             ann = ecg_data.load_annotations(record, database, root)
-            ratio = fs / rec.fs
-            if ratio != 1:
-                x = ecg_signal.resample_signal(x, rec.fs, fs)
-            x = ecg_signal.bandpass_filter(x, fs, *band_hz)
-            samples = np.round(np.asarray(ann.sample) * ratio).astype(np.int64)
-            symbols = np.asarray(ann.symbol, dtype=str)
             if database == db:
+                beats = ecg_beats.record_beats([record], database, root, r_search_s=None)
+                x, rec_fs = beats.signals[record]["signal"], beats.signals[record]["fs"]
+            else:  # only its rhythm episodes are used
+                rec = ecg_data.load_record(record, database, root)
+                x, rec_fs = ecg_data.pick_lead(rec)[0], float(rec.fs)
+            ratio = fs / rec_fs
+            if ratio != 1:
+                x = ecg_signal.resample_signal(x, rec_fs, fs)
+            x = ecg_signal.bandpass_filter(x, fs, *band_hz)
+            if database == db:
+                samples = np.round(beats.sample * ratio).astype(np.int64)
+                symbols = beats.symbol
                 take = np.isin(symbols, list(symbol_classes))
                 w, kept = ecg_signal.segment_beats(x, samples[take], fs, before_s, after_s,
                                                    edge="drop")

@@ -12,30 +12,27 @@ that its QRS points up, cut a window from 0.25 s before R (the P wave) to 0.45 s
 from __future__ import annotations
 
 import dataclasses
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from . import beats as _beats
 from . import data as _data
 from . import evaluate as _evaluate
 from . import splits as _splits
 from . import signal as _signal
+from .beats import Beats
 from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FEATURES,
                  RR_FEATURES, rhythm_context, rr_features)
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    import wfdb
-
-__all__ = ["BeatForest", "BeatSet", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
+__all__ = ["BeatForest", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
            "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
            "build_interpatient_model", "forest_features",
            "build_forest", "ensemble_model", "fit_headline", "local_templates",
            "on_time_beats",
-           "record_inputs", "record_beats", "synthetic_beats", "train_headline"]
+           "record_inputs", "synthetic_beats", "train_headline"]
 
 
 @dataclass(frozen=True)
@@ -124,33 +121,6 @@ class BeatSpec:
             raise ValueError(f"unknown BeatSpec fields {unknown}: the model was saved by a "
                              f"newer ecgutils; upgrade it")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
-@dataclass
-class BeatSet:
-    """Model inputs and labels of many beats, with where each beat came from."""
-
-    windows: np.ndarray            # (n, window_length, n_channels) float32
-    rr: np.ndarray                 # (n, k) float32, columns spec.feature_names
-    label: np.ndarray              # AAMI class of each beat (N, S, V, F, Q)
-    record: np.ndarray             # record name of each beat
-    sample: np.ndarray             # beat mark, in samples of the original record
-    db: np.ndarray = field(default=None)
-
-    def __len__(self) -> int:
-        return len(self.label)
-
-    def subset(self, index) -> "BeatSet":
-        return BeatSet(*(None if v is None else v[index]
-                         for v in (getattr(self, f.name) for f in dataclasses.fields(self))))
-
-    def records_mask(self, records) -> np.ndarray:
-        return np.isin(self.record, [str(r) for r in records])
-
-    def counts(self) -> pd.DataFrame:
-        """Beats per record and AAMI class (integers)."""
-        return pd.crosstab(pd.Series(self.record, name="record"),
-                           pd.Series(self.label, name="class"))
 
 
 def on_time_beats(pre_rr_norm, threshold: float = 0.9, min_beats: int = 20) -> np.ndarray:
@@ -262,9 +232,9 @@ def _inputs(windows, rr, spec: BeatSpec):
     return np.stack(channels, axis=-1).astype(np.float32), rr
 
 
-def synthetic_beats(beats: BeatSet, spec: BeatSpec = BeatSpec(), n_records: int = 40,
+def synthetic_beats(beats: Beats, spec: BeatSpec = BeatSpec(), n_records: int = 40,
                     n_beats: int = 600, rng=None, min_windows: int = 5,
-                    s_windows_only: bool = False, **rhythm) -> BeatSet:
+                    s_windows_only: bool = False, **rhythm) -> Beats:
     """Beats of synthetic rhythms (:func:`ecgutils.rhythms.simulate_rhythm`) dressed
     with real beat windows of the training records ``beats``.
 
@@ -282,8 +252,8 @@ def synthetic_beats(beats: BeatSet, spec: BeatSpec = BeatSpec(), n_records: int 
     >>> spec = BeatSpec()
     >>> rng = np.random.default_rng(0)
     >>> w = rng.normal(size=(300, spec.window_length, 2)).astype("float32")
-    >>> real = BeatSet(w, np.zeros((300, 17), "float32"), np.array(list("NNNNNNNNSV") * 30),
-    ...                np.full(300, "101"), np.arange(300))
+    >>> real = Beats(np.full(300, "101"), np.arange(300), list("NNNNNNNNSV") * 30,
+    ...              windows=w, rr=np.zeros((300, 17), "float32"))
     >>> fake = synthetic_beats(real, spec, n_records=3, n_beats=200, rng=0)
     >>> len(fake), fake.rr.shape[1] == len(spec.feature_names), set(fake.label) <= {"N", "S", "V"}
     (600, True, True)
@@ -317,41 +287,43 @@ def synthetic_beats(beats: BeatSet, spec: BeatSpec = BeatSpec(), n_records: int 
         r_ms = np.round(np.cumsum(pre) * 1000).astype(np.int64)
         rr = rr_features(r_ms, 1000.0, spec.local_beats, spec.normalise, spec.running_beats)
         windows, features = _inputs(beats.windows[pick, :, 0], rr, spec)
-        sets.append(BeatSet(windows, features, labels, np.full(labels.size, f"synthetic-{k}"),
-                            r_ms, np.full(labels.size, "synthetic")))
-    return BeatSet(*(np.concatenate([getattr(s, f.name) for s in sets])
-                     for f in dataclasses.fields(BeatSet)))
-
-
-def _record_lead(rec: wfdb.Record, spec: BeatSpec) -> np.ndarray:
-    return _data.pick_lead(rec, spec.leads)[0]
-
-
-def record_beats(record: str, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec(),
-                 mapping=None) -> BeatSet:
-    """Annotated beats of one record as model inputs, labelled with their AAMI class.
-
-    Every annotated QRS (any beat symbol) counts for the RR intervals; all beats are
-    returned, Q and F included, so a caller can decide what to train or score on.
-    """
-    rec = _data.load_record(record, db, root)
-    table = _data.beat_table(db, [record], root, mapping)
-    samples = table["sample"].to_numpy()
-    # A beat mark may sit a little before R (some databases mark the QRS onset): keep the
-    # marks strictly increasing and inside the signal.
-    keep = (samples >= 0) & (samples < rec.sig_len)
-    keep &= np.concatenate([[True], np.diff(samples) > 0])
-    table = table[keep]
-    windows, rr = record_inputs(_record_lead(rec, spec), rec.fs, table["sample"].to_numpy(),
-                                spec)
-    n = len(table)
-    return BeatSet(windows, rr, table["aami"].to_numpy().astype(str),
-                   np.full(n, str(record)), table["sample"].to_numpy(), np.full(n, db))
+        sets.append(Beats(np.full(labels.size, f"synthetic-{k}"), r_ms, labels,
+                          db=np.full(labels.size, "synthetic"), windows=windows, rr=features))
+    return Beats.concat(sets)
 
 
 def build_beats(records, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec(),
-                mapping=None, progress: bool = False) -> BeatSet:
-    """:func:`record_beats` of many records, concatenated."""
+                mapping=None, progress: bool = False) -> Beats:
+    """Chapter 07's inputs for the beats of ``records``: windows and RR features.
+
+    The beats are :func:`ecgutils.beats.record_beats`'s, at the reference marks as
+    annotated (:func:`record_inputs` finds R near each at ``spec.fs``), of the first
+    lead of ``spec.leads`` a record has. Every annotated QRS (any beat symbol) counts
+    for the RR intervals; all beats are returned, Q and F included, so a caller can
+    decide what to train or score on.
+
+    Parameters
+    ----------
+    records : sequence of str
+    db : str
+    root : path, optional
+    spec : BeatSpec
+    mapping : dict, optional
+        Beat symbol -> class (default :data:`ecgutils.data.AAMI_MAP`).
+    progress : bool
+        Show a progress bar over the records.
+
+    Returns
+    -------
+    Beats
+        ``windows`` (n, spec.window_length, spec.n_channels) and ``rr``
+        (n, len(spec.feature_names)) float32; ``label``, ``record``, ``sample`` (the
+        beat mark, in samples of the original record) and ``db`` of each beat.
+
+    See Also
+    --------
+    ecgutils.beats.record_beats, record_inputs
+    """
     records = [str(r) for r in records]
     if not records:
         raise ValueError("build_beats: no records given")
@@ -359,9 +331,15 @@ def build_beats(records, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec
     if progress:
         from tqdm.auto import tqdm
         iterator = tqdm(records, desc=f"beats {db}", leave=False)
-    sets = [record_beats(r, db, root, spec, mapping) for r in iterator]
-    return BeatSet(*(np.concatenate([getattr(s, f.name) for s in sets])
-                     for f in dataclasses.fields(BeatSet)))
+    sets = []
+    for record in iterator:
+        beats = _beats.record_beats([record], db, root, lead=spec.leads, mapping=mapping,
+                                    r_search_s=None)
+        info = beats.signals[record]
+        windows, rr = record_inputs(info["signal"], info["fs"], beats.sample, spec)
+        sets.append(Beats(beats.record, beats.sample, beats.label, db=beats.db,
+                          windows=windows, rr=rr))
+    return Beats.concat(sets)
 
 
 def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters=(16, 32, 64),
@@ -422,7 +400,7 @@ def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters
 AUGMENT: dict = {}
 
 
-def select_records(beats: BeatSet, val_fraction: float = 0.3, seed: int = 0,
+def select_records(beats: Beats, val_fraction: float = 0.3, seed: int = 0,
                    min_count: int = 20, forbidden=_data.DS2) -> dict:
     """Split the training records into ``train`` and ``val`` (for model selection).
 
@@ -450,17 +428,17 @@ def select_records(beats: BeatSet, val_fraction: float = 0.3, seed: int = 0,
     return splits
 
 
-def model_inputs(beats: BeatSet) -> list:
+def model_inputs(beats: Beats) -> list:
     """``[windows, rr]``, as the model takes them."""
     return [beats.windows, beats.rr]
 
 
-def class_indices(beats: BeatSet, spec: BeatSpec = BeatSpec()) -> np.ndarray:
+def class_indices(beats: Beats, spec: BeatSpec = BeatSpec()) -> np.ndarray:
     """Integer class of each beat (index into ``spec.classes``); -1 for other classes."""
     return _data.class_indices(beats.label, spec.classes)
 
 
-def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatSpec(),
+def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(),
                      seed: int = 0,
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", augment: dict | None = None,
@@ -491,8 +469,7 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
     train = train.subset(class_indices(train, spec) >= 0)
     if synthetic is not None:
         fake = synthetic_beats(train, spec, rng=seed, **synthetic)
-        train = BeatSet(*(np.concatenate([getattr(train, f.name), getattr(fake, f.name)])
-                          for f in dataclasses.fields(BeatSet)))
+        train = Beats.concat([train, fake])
     if val is not None:
         val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
@@ -518,7 +495,7 @@ def train_classifier(train: BeatSet, val: BeatSet | None, spec: BeatSpec = BeatS
 HEADS = ("average", "flatten")
 
 
-def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int = 256,
+def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int = 256,
                    class_weight_power: float = 0.5, augment: dict | None = AUGMENT,
                    spec: BeatSpec = BeatSpec(), val_fraction: float = 0.3,
                    target_v_se: float = 0.95, verbose: bool = True) -> dict:
@@ -535,7 +512,7 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
 
     Parameters
     ----------
-    ds1 : BeatSet
+    ds1 : Beats
         Training beats (MIT-BIH DS1), built with ``spec``.
     seed : int
         Chooses the validation records, the initial weights and the augmentation.
@@ -568,10 +545,9 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
     >>> spec = BeatSpec()
     >>> rng = np.random.default_rng(0)
     >>> n = 240
-    >>> beats = BeatSet(rng.normal(size=(n, 90, 2)).astype("float32"),
-    ...                 rng.normal(size=(n, 17)).astype("float32"),
-    ...                 np.array(list("NNSV") * (n // 4)), np.repeat(list("abcdef"), n // 6),
-    ...                 np.arange(n))
+    >>> beats = Beats(np.repeat(list("abcdef"), n // 6), np.arange(n), list("NNSV") * (n // 4),
+    ...               windows=rng.normal(size=(n, 90, 2)).astype("float32"),
+    ...               rr=rng.normal(size=(n, 17)).astype("float32"))
     >>> fit = train_headline(beats, seed=0, epochs=1, augment=None, verbose=False)
     >>> fit["head"] in HEADS, fit["spec"].operating_point[0], len(fit["validation_records"]) > 0
     (True, 'V', True)
@@ -583,7 +559,7 @@ def train_headline(ds1: BeatSet, seed: int = 0, epochs: int = 8, batch_size: int
     return {**fit, "train_records": split["train"], "validation_records": split["val"]}
 
 
-def fit_headline(train: BeatSet, val: BeatSet, spec: BeatSpec = BeatSpec(), seed: int = 0,
+def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: int = 0,
                  epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                  augment: dict | None = AUGMENT, target_v_se: float = 0.95,
                  verbose: bool = True) -> dict:
@@ -717,7 +693,7 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
     return Batches()
 
 
-def predict_beats(model, beats: BeatSet, spec: BeatSpec = BeatSpec()):
+def predict_beats(model, beats: Beats, spec: BeatSpec = BeatSpec()):
     """``(labels, probabilities)`` of every beat; labels by ``spec.labels``."""
     proba = model.predict(model_inputs(beats), batch_size=2048, verbose=0)
     return spec.labels(proba), proba
@@ -774,7 +750,7 @@ def beat_morphology(beats, template, spec: BeatSpec = BeatSpec()) -> np.ndarray:
                            np.ptp(beats[:, parts[1]], axis=1), width], axis=1).astype(np.float32)
 
 
-def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
+def forest_features(beats: Beats, spec: BeatSpec = BeatSpec(),
                     template_beats: str = "on_time") -> np.ndarray:
     """The random forest's inputs: RR features, :func:`beat_morphology`, rhythm context.
 
@@ -797,7 +773,7 @@ def forest_features(beats: BeatSet, spec: BeatSpec = BeatSpec(),
     >>> rng = np.random.default_rng(0)
     >>> windows = rng.normal(size=(40, spec.window_length, 2)).astype("float32")
     >>> rr = rng.uniform(0.8, 1.2, size=(40, len(spec.rr_features))).astype("float32")
-    >>> beats = BeatSet(windows, rr, np.full(40, "N"), np.full(40, "r1"), np.arange(40))
+    >>> beats = Beats(np.full(40, "r1"), np.arange(40), np.full(40, "N"), windows=windows, rr=rr)
     >>> forest_features(beats, spec).shape    # 6 RR + 10 shape + 6 rhythm context
     (40, 22)
     """
@@ -866,7 +842,7 @@ class BeatForest:
     >>> rng = np.random.default_rng(0)
     >>> windows = rng.normal(size=(60, spec.window_length, 2)).astype("float32")
     >>> rr = rng.uniform(0.5, 1.5, size=(60, len(spec.rr_features))).astype("float32")
-    >>> beats = BeatSet(windows, rr, np.array(list("NSV") * 20), np.full(60, "r"), np.arange(60))
+    >>> beats = Beats(np.full(60, "r"), np.arange(60), list("NSV") * 20, windows=windows, rr=rr)
     >>> fitted = RandomForestClassifier(5, random_state=0).fit(forest_features(beats), beats.label)
     >>> BeatForest(fitted, spec).predict([windows, rr]).shape
     (60, 3)
@@ -887,7 +863,7 @@ class BeatForest:
         """Class probabilities of the beats of one record, shape ``(n, len(spec.classes))``."""
         windows, rr = inputs
         n = len(rr)
-        beats = BeatSet(windows, rr, np.full(n, ""), np.full(n, "record"), np.arange(n))
+        beats = Beats(np.full(n, "record"), np.arange(n), np.full(n, ""), windows=windows, rr=rr)
         proba = self.forest.predict_proba(forest_features(beats, self.spec))
         out = np.zeros((n, len(self.spec.classes)), np.float32)
         out[:, self.columns] = proba

@@ -19,18 +19,19 @@ or reads a user's real Kaggle CSVs (``csv_dir``), checking every row.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import config as _config
+from . import beats as _beats
 from . import data as _data
 from . import splits as _splits
 from . import signal as _signal
+from .beats import Beats
 
-__all__ = ["BEAT_LENGTH", "BeatSet", "beat_metrics", "beat_preprocessing", "build_kaggle_beats",
+__all__ = ["BEAT_LENGTH", "beat_metrics", "beat_preprocessing", "build_kaggle_beats",
            "class_error_report",
            "classify_beats", "extract_kachuee_beats", "fit_beat_scaler", "FS_KAGGLE",
            "KAGGLE_CLASSES", "kept_beats_table", "label_beats", "load_kaggle_beats",
@@ -50,56 +51,6 @@ PTB_CLASSES = ("normal", "abnormal")
 #: MIT-BIH records for the chapters' smoke runs: few, yet every class on both sides of
 #: DS1/DS2 (101, 106, 119, 208, 209 are DS1; 100, 213, 232, 222 DS2; 217 is paced).
 SMOKE_RECORDS = ("101", "106", "119", "208", "209", "100", "213", "232", "222", "217")
-
-
-@dataclass
-class BeatSet:
-    """Beats in the Kaggle layout plus where each came from.
-
-    Attributes
-    ----------
-    X : ndarray, shape (n, 187), float32
-        Beats, each starting at its R peak, zero-padded.
-    y : ndarray, shape (n,), int
-        Label index into ``classes``.
-    record : ndarray of str, shape (n,)
-        Source record (``""`` when unknown, as for the real Kaggle CSVs).
-    sample : ndarray of int, shape (n,)
-        R-peak sample in the record at its own rate (-1 when unknown).
-    classes : tuple of str
-    source : ndarray of str, shape (n,)
-        Where the row came from: ``"built"``, or the CSV file's name.
-    """
-    X: np.ndarray
-    y: np.ndarray
-    record: np.ndarray
-    sample: np.ndarray
-    classes: tuple = KAGGLE_CLASSES
-    source: np.ndarray = field(default=None)
-
-    def __post_init__(self):
-        n = len(self.X)
-        if self.source is None:
-            self.source = np.full(n, "built")
-        for name in ("y", "record", "sample", "source"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"BeatSet: '{name}' has {len(getattr(self, name))} rows, X has {n}")
-
-    def __len__(self):
-        return len(self.X)
-
-    def subset(self, index) -> "BeatSet":
-        """The beats at ``index`` (integer indices or a boolean mask)."""
-        return BeatSet(self.X[index], self.y[index], self.record[index], self.sample[index],
-                       self.classes, self.source[index])
-
-    def to_frame(self) -> pd.DataFrame:
-        """The Kaggle layout (columns 0..186, then 187 = label) plus record and sample."""
-        frame = pd.DataFrame(self.X)
-        frame[BEAT_LENGTH] = self.y
-        frame["record"] = self.record
-        frame["sample"] = self.sample
-        return frame
 
 
 # --------------------------------------------------------------------------- the builder
@@ -227,12 +178,13 @@ R_PEAK_SOURCES = ("threshold", "annotated")
 
 def build_kaggle_beats(records=None, db: str = "mitdb", root=None,
                        tolerance_s: float = 0.15, r_peaks: str = "threshold",
-                       **extract_kwargs) -> BeatSet:
+                       **extract_kwargs) -> Beats:
     """Kaggle-format beats of MIT-BIH records, labelled in AAMI classes (N,S,V,F,Q -> 0..4).
 
-    Each record's MLII lead (:func:`ecgutils.data.pick_lead`) goes through
-    :func:`extract_kachuee_beats`; candidates that match no reference beat within
-    ``tolerance_s`` (noise, T waves, a second maximum on one QRS) are dropped.
+    Each record's beat table (:func:`ecgutils.beats.record_beats`: the MLII lead and the
+    reference beats as annotated) goes through :func:`extract_kachuee_beats`;
+    candidates that match no reference beat within ``tolerance_s`` (noise, T waves, a
+    second maximum on one QRS) are dropped.
 
     Parameters
     ----------
@@ -244,29 +196,37 @@ def build_kaggle_beats(records=None, db: str = "mitdb", root=None,
         MIT-BIH's). ``"annotated"``: the reference annotation's beats, every one of them,
         as the size of the Kaggle files (about 109,000 beats) implies; windows,
         normalisation, ``T`` and the cut are the paper's either way.
+
+    Returns
+    -------
+    Beats
+        ``X`` (n, 187) float32, ``label`` (AAMI class), ``record``, ``sample`` (the
+        beat's start, at the record's rate), ``source`` ``"built"``.
+
+    See Also
+    --------
+    ecgutils.beats.record_beats : the beat table every representation starts from.
     """
     _config.check_choice("r_peaks", r_peaks, R_PEAK_SOURCES)
     records = _data.list_records(db, root) if records is None else [str(r) for r in records]
-    table = _data.beat_table(db, records, root)
     code = {c: i for i, c in enumerate(KAGGLE_CLASSES)}
     parts = []
     for record in records:
-        rec = _data.load_record(record, db, root)
-        lead, _ = _data.pick_lead(rec)
-        ref = table[table.record == record]
-        given = ref["sample"].to_numpy() if r_peaks == "annotated" else None
-        beats, r_samples = extract_kachuee_beats(lead, rec.fs, r_samples=given, **extract_kwargs)
-        labels = label_beats(r_samples, ref["sample"].to_numpy(),
-                             ref["aami"].map(code).to_numpy(), rec.fs, tolerance_s)
+        ref = _beats.record_beats([record], db, root, r_search_s=None)
+        lead, fs = ref.signals[record]["signal"], ref.signals[record]["fs"]
+        given = ref.sample if r_peaks == "annotated" else None
+        beats, r_samples = extract_kachuee_beats(lead, fs, r_samples=given, **extract_kwargs)
+        labels = label_beats(r_samples, ref.sample, pd.Series(ref.label).map(code).to_numpy(),
+                             fs, tolerance_s)
         ok = labels >= 0
-        parts.append((beats[ok], labels[ok], np.full(ok.sum(), record), r_samples[ok]))
-    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
-    return BeatSet(X.astype(np.float32), y.astype(np.int64), rec_names.astype(str),
-                   samples.astype(np.int64))
+        n = int(ok.sum())
+        parts.append(Beats(np.full(n, record), r_samples[ok], np.asarray(KAGGLE_CLASSES)[labels[ok]],
+                           source=np.full(n, "built"), X=beats[ok].astype(np.float32)))
+    return Beats.concat(parts)
 
 
 # --------------------------------------------------------------------------- CSV files
-def class_error_report(beats: BeatSet, result: dict, cls: str = "V", protocol: str = "ds1ds2",
+def class_error_report(beats: Beats, result: dict, cls: str = "V", protocol: str = "ds1ds2",
                        seed: int = 0, db: str = "mitdb", root=None):
     """Where one class's errors lie in a test set: by record, and by annotation symbol.
 
@@ -383,7 +343,7 @@ def read_kaggle_csv(path, n_classes: int = len(KAGGLE_CLASSES)) -> tuple[np.ndar
     return values[:, :-1].astype(np.float32), labels.astype(np.int64)
 
 
-def _from_csvs(paths, n_classes, classes, fixed_labels=None) -> BeatSet:
+def _from_csvs(paths, n_classes, classes, fixed_labels=None) -> Beats:
     parts = []
     for i, path in enumerate(paths):
         X, y = read_kaggle_csv(path, n_classes)
@@ -391,13 +351,14 @@ def _from_csvs(paths, n_classes, classes, fixed_labels=None) -> BeatSet:
             row = int(np.flatnonzero(y != fixed_labels[i])[0])
             raise ValueError(f"{path}: row {row + 1} has label {y[row]}, but every row of this "
                              f"file must be {fixed_labels[i]} ({classes[fixed_labels[i]]})")
-        parts.append((X, y, np.full(len(y), ""), np.full(len(y), -1), np.full(len(y), Path(path).name)))
-    X, y, rec, samp, src = (np.concatenate(p) for p in zip(*parts))
-    return BeatSet(X, y, rec.astype(str), samp.astype(np.int64), tuple(classes), src.astype(str))
+        n = len(y)
+        parts.append(Beats(np.full(n, ""), np.full(n, -1), np.asarray(classes)[y],
+                           classes=tuple(classes), source=np.full(n, Path(path).name), X=X))
+    return Beats.concat(parts)
 
 
 def load_kaggle_beats(csv_dir=None, records=None, db: str = "mitdb", root=None,
-                      r_peaks: str = "threshold") -> BeatSet:
+                      r_peaks: str = "threshold") -> Beats:
     """The chapters' beat loader: the user's Kaggle CSVs if ``csv_dir`` is given, else
     beats rebuilt from the MIT-BIH records with :func:`build_kaggle_beats`.
 
@@ -411,7 +372,7 @@ def load_kaggle_beats(csv_dir=None, records=None, db: str = "mitdb", root=None,
     return _from_csvs(paths, len(KAGGLE_CLASSES), KAGGLE_CLASSES)
 
 
-def load_ptb_beats(ptb_dir) -> BeatSet:
+def load_ptb_beats(ptb_dir) -> Beats:
     """PTB normal vs abnormal beats from ``ptbdb_normal.csv`` (label 0) and
     ``ptbdb_abnormal.csv`` (label 1) in ``ptb_dir``, every row checked."""
     paths = _csv_paths("ptb_dir", ptb_dir, ("ptbdb_normal.csv", "ptbdb_abnormal.csv"))
@@ -428,7 +389,7 @@ def _csv_paths(parameter: str, folder, names) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- protocols
-def split_beats(beats: BeatSet, protocol: str = "beat_random", test_size: float = 0.2,
+def split_beats(beats: Beats, protocol: str = "beat_random", test_size: float = 0.2,
                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Train and test indices of ``beats`` under an evaluation protocol.
 
@@ -440,8 +401,8 @@ def split_beats(beats: BeatSet, protocol: str = "beat_random", test_size: float 
 
     Examples
     --------
-    >>> b = BeatSet(np.zeros((10, 187)), np.array([0] * 5 + [1] * 5),
-    ...             np.array(["101"] * 5 + ["100"] * 5), np.arange(10))
+    >>> b = Beats(np.array(["101"] * 5 + ["100"] * 5), np.arange(10), list("NNNNNSSSSS"),
+    ...           X=np.zeros((10, 187)))
     >>> [len(i) for i in split_beats(b, "beat_random", seed=0)]
     [8, 2]
     >>> [len(i) for i in split_beats(b, "ds1ds2")]
@@ -451,7 +412,8 @@ def split_beats(beats: BeatSet, protocol: str = "beat_random", test_size: float 
 
     n = len(beats)
     if protocol == "beat_random":
-        if np.isin(beats.source, ["mitbih_train.csv", "mitbih_test.csv"]).all():
+        if beats.source is not None and np.isin(
+                beats.source, ["mitbih_train.csv", "mitbih_test.csv"]).all():
             return (np.flatnonzero(beats.source == "mitbih_train.csv"),
                     np.flatnonzero(beats.source == "mitbih_test.csv"))
         if not 0 < test_size < 1:
@@ -505,15 +467,14 @@ def scale_beats(scaler, X) -> np.ndarray:
     return scaler.transform(X.reshape(-1, 1)).reshape(*X.shape, 1).astype(np.float32)
 
 
-def validation_split(beats: BeatSet, train_idx, val_fraction: float = 0.1,
+def validation_split(beats: Beats, train_idx, val_fraction: float = 0.1,
                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(train, val)``: a stratified ``val_fraction`` of the training beats held out
     for selection (indices into ``beats``).
 
     Examples
     --------
-    >>> b = BeatSet(np.zeros((40, 187)), np.array([0, 1] * 20), np.full(40, "100"),
-    ...             np.arange(40))
+    >>> b = Beats(np.full(40, "100"), np.arange(40), list("NS" * 20), X=np.zeros((40, 187)))
     >>> [len(i) for i in validation_split(b, np.arange(30), val_fraction=0.2)]
     [24, 6]
     """
@@ -525,7 +486,7 @@ def validation_split(beats: BeatSet, train_idx, val_fraction: float = 0.1,
     return tr, va
 
 
-def prepare_split(approach, beats: BeatSet, train_idx, test_idx, max_majority: int,
+def prepare_split(approach, beats: Beats, train_idx, test_idx, max_majority: int,
                   seed: int = 0) -> dict:
     """An approach's inputs for one split of the beats (chapter 05).
 
@@ -538,7 +499,7 @@ def prepare_split(approach, beats: BeatSet, train_idx, test_idx, max_majority: i
     Parameters
     ----------
     approach : ecgutils.pipelines.Pipeline
-    beats : BeatSet
+    beats : Beats
     train_idx, test_idx : arrays of int
         The split (:func:`split_beats`).
     max_majority : int
@@ -559,8 +520,8 @@ def prepare_split(approach, beats: BeatSet, train_idx, test_idx, max_majority: i
     Examples
     --------
     >>> from ecgutils.pipelines import PIPELINES
-    >>> b = BeatSet(np.random.default_rng(0).random((80, 187)), np.array([0] * 60 + [1] * 20),
-    ...             np.full(80, "100"), np.arange(80))
+    >>> b = Beats(np.full(80, "100"), np.arange(80), list("N" * 60 + "S" * 20),
+    ...           X=np.random.default_rng(0).random((80, 187)))
     >>> p = prepare_split(PIPELINES["smote_cnn2d"], b, np.arange(70), np.arange(70, 80), 30)
     >>> p["stages"]["after the cap"][:2].tolist(), p["train"][0].shape[1:]
     ([30, 9], (16, 16, 1))
@@ -582,7 +543,7 @@ def prepare_split(approach, beats: BeatSet, train_idx, test_idx, max_majority: i
     return out
 
 
-def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1,
+def scaled_splits(beats: Beats, train_idx, test_idx, val_fraction: float = 0.1,
                   seed: int = 0, scaler=None) -> dict:
     """Network inputs of a train/test split: :func:`validation_split`, every part through
     one :func:`fit_beat_scaler` scaler.
@@ -598,8 +559,8 @@ def scaled_splits(beats: BeatSet, train_idx, test_idx, val_fraction: float = 0.1
 
     Examples
     --------
-    >>> b = BeatSet(np.random.default_rng(0).random((40, 187)), np.array([0, 1] * 20),
-    ...             np.full(40, "100"), np.arange(40))
+    >>> b = Beats(np.full(40, "100"), np.arange(40), list("NS" * 20),
+    ...           X=np.random.default_rng(0).random((40, 187)))
     >>> parts = scaled_splits(b, np.arange(30), np.arange(30, 40), val_fraction=0.2)
     >>> [parts[k][0].shape[0] for k in ("train", "val", "test")], parts["test"][0].shape[1:]
     ([24, 6, 10], (187, 1))
@@ -749,7 +710,7 @@ def scores_table(metrics: dict, per_class: str | None = "f1") -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2), seed: int = 0,
+def split_by_record(beats: Beats, fractions=(0.6, 0.2, 0.2), seed: int = 0,
                     db: str = "mitdb", root=None) -> tuple[dict, dict]:
     """Patient-wise train/validation/test split that gives every part records with and
     without positive beats: the subjects with any beat of label >= 1 and the others are
@@ -764,8 +725,9 @@ def split_by_record(beats: BeatSet, fractions=(0.6, 0.2, 0.2), seed: int = 0,
     Examples
     --------
     >>> rec = np.repeat([f"r{i}" for i in range(10)], 3)
-    >>> y = np.isin(rec, ["r0", "r1", "r2", "r3", "r4"]).astype(int)
-    >>> split, index = split_by_record(BeatSet(np.zeros((30, 187)), y, rec, np.arange(30)))
+    >>> y = np.where(np.isin(rec, ["r0", "r1", "r2", "r3", "r4"]), "abnormal", "normal")
+    >>> beats = Beats(rec, np.arange(30), y, classes=PTB_CLASSES, X=np.zeros((30, 187)))
+    >>> split, index = split_by_record(beats)
     >>> [len(split[k]) for k in ("train", "val", "test")], len(index["test"])
     ([6, 2, 2], 6)
     """

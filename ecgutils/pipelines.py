@@ -1,6 +1,7 @@
 """Every approach of the book as a named pipeline, run under any protocol.
 
-A :class:`Pipeline` turns records into labelled model inputs (:class:`Inputs`), builds
+A :class:`Pipeline` turns records into labelled model inputs (a
+:class:`ecgutils.beats.Beats` whose array ``x`` the model reads), builds
 its model and trains it (:meth:`Pipeline.train`: the one training of the approach, which
 the chapters that train it call with their own protocol); :func:`run_pipeline` is chapter
 08's protocol: it trains one on some records, selects on others and scores any number of
@@ -38,13 +39,14 @@ from __future__ import annotations
 import functools
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from . import beats as _beats
 from . import data as _data
 from . import splits as _splits
 from . import ec57 as _ec57
@@ -52,10 +54,11 @@ from . import experiment as _experiment
 from . import interpatient as _ip
 from . import kaggle_beats as _kb
 from . import signal as _signal
+from .beats import Beats
 
-__all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
+__all__ = ["CLASSES", "PIPELINES", "Pipeline", "beat_random_split",
            "build_inputs", "cached_inputs", "check_no_test_records", "fit_and_score",
-           "record_marks", "result_metrics", "run_pipeline",
+           "result_metrics", "run_pipeline",
            "select_validation_records", "smote", "spectrogram_images", "summary",
            "training_failed"]
 
@@ -63,69 +66,15 @@ __all__ = ["CLASSES", "Inputs", "PIPELINES", "Pipeline", "beat_random_split",
 CLASSES = ("N", "S", "V")
 
 
-@dataclass
-class Inputs:
-    """Model inputs of many beats and their labels.
-
-    ``x`` is an array (first axis: beats) or a list of arrays (a model with several
-    inputs); ``label`` holds the AAMI class of each beat (N, S, V, F, Q) and ``y`` its
-    index in :data:`CLASSES` (-1 for F and Q: scored, never trained on).
-
-    Examples
-    --------
-    >>> inp = Inputs(np.zeros((3, 4)), np.array(["N", "V", "F"]), np.array(["1", "1", "2"]))
-    >>> inp.y.tolist(), len(inp.subset(inp.y >= 0))
-    ([0, 2, -1], 2)
-    """
-
-    x: object
-    label: np.ndarray
-    record: np.ndarray
-    y: np.ndarray = field(default=None)
-
-    def __post_init__(self):
-        self.label = np.asarray(self.label).astype(str)
-        self.record = np.asarray(self.record).astype(str)
-        self.y = _data.class_indices(self.label, CLASSES)  # F, Q: -1
-        for part in self.arrays():
-            if len(part) != len(self.label):
-                raise ValueError(f"Inputs: an input has {len(part)} rows, the labels {len(self.label)}")
-
-    def arrays(self) -> list:
-        return list(self.x) if isinstance(self.x, (list, tuple)) else [self.x]
-
-    def __len__(self) -> int:
-        return len(self.label)
-
-    def subset(self, index) -> "Inputs":
-        parts = [a[index] for a in self.arrays()]
-        return Inputs(parts if isinstance(self.x, (list, tuple)) else parts[0],
-                      self.label[index], self.record[index])
-
-    @staticmethod
-    def concat(items) -> "Inputs":
-        items = list(items)
-        parts = [np.concatenate(p) for p in zip(*(i.arrays() for i in items))]
-        return Inputs(parts if isinstance(items[0].x, (list, tuple)) else parts[0],
-                      np.concatenate([i.label for i in items]),
-                      np.concatenate([i.record for i in items]))
-
-
 # --------------------------------------------------------------------------- beats of a record
 @functools.lru_cache(maxsize=256)
-def record_marks(record: str, db: str = "mitdb", root=None):
-    """``(lead, fs, r, labels)``: the MLII-like lead of a record, its annotated beats
-    moved to R (see the module) and their AAMI classes. Cached: every pipeline starts here.
-    """
-    rec = _data.load_record(record, db, root)
-    lead = _data.pick_lead(rec, _ip.BeatSpec().leads)[0]
-    table = _data.beat_table(db, [record], root)
-    samples = table["sample"].to_numpy()
-    keep = (samples >= 0) & (samples < rec.sig_len)
-    keep &= np.concatenate([[True], np.diff(samples) > 0])
-    filtered = _signal.bandpass_filter(lead, rec.fs, 0.5, 40.0)
-    r = _signal.refine_to_r(filtered, samples[keep], rec.fs, 0.1)
-    return lead, float(rec.fs), r, table["aami"].to_numpy()[keep].astype(str)
+def _record_marks(record: str, db: str = "mitdb", root=None):
+    """``(lead, fs, r, labels)``: :func:`ecgutils.beats.record_beats` of one record (the
+    MLII-like lead, its annotated beats moved to R, see the module, and their AAMI
+    classes). Cached: every pipeline starts here."""
+    beats = _beats.record_beats([record], db, root)
+    info = beats.signals[record]
+    return info["signal"], info["fs"], beats.sample, beats.label
 
 
 def _at_rate(lead, fs, r, fs_out):
@@ -139,7 +88,7 @@ def _image_inputs(record, db, root, size=64):
     """Chapter 02: 0.3 s before to 0.5 s after R at 360 Hz, drawn as a line image."""
     from .images import render_beat_images
 
-    lead, fs, r, labels = record_marks(record, db, root)
+    lead, fs, r, labels = _record_marks(record, db, root)
     x, r = _at_rate(lead, fs, r, 360.0)
     windows, _ = _signal.segment_beats(x, r, 360.0, 0.3, 0.5)
     return render_beat_images(windows, size=size)[..., None], labels
@@ -150,7 +99,7 @@ def _kaggle(record, db, root):
 
     Beats in a record's last incomplete 10-s window are dropped, as the paper drops them.
     """
-    lead, fs, r, labels = record_marks(record, db, root)
+    lead, fs, r, labels = _record_marks(record, db, root)
     beats, kept = _kb.extract_kachuee_beats(lead, fs, r_samples=r)
     return beats, labels[np.searchsorted(r, kept)]
 
@@ -164,7 +113,7 @@ def _spectrogram_inputs(record, db, root):
     """Chapter 04: 2-s z-scored windows centred on R at 360 Hz, 32x32 STFT images."""
     from .spectrograms import beat_spectrograms
 
-    lead, fs, r, labels = record_marks(record, db, root)
+    lead, fs, r, labels = _record_marks(record, db, root)
     x, r = _at_rate(lead, fs, r, 360.0)
     windows, _ = _signal.segment_beats(x, r, 360.0, 1.0, 1.0)
     windows = _signal.zscore(windows, axis=1)
@@ -172,13 +121,13 @@ def _spectrogram_inputs(record, db, root):
 
 
 def _interpatient_inputs(record, db, root):
-    beats = _ip.record_beats(record, db, root)
+    beats = _ip.build_beats([record], db, root)
     return [beats.windows, beats.rr], beats.label
 
 
 def _classical_inputs(record, db, root):
     """Chapter 07's forest features: relative RR, shape against the usual beat, rhythm context."""
-    beats = _ip.record_beats(record, db, root)
+    beats = _ip.build_beats([record], db, root)
     return _ip.forest_features(beats), beats.label
 
 
@@ -223,11 +172,11 @@ def _forest(x, seed, n_classes):
     return _ip.build_forest(seed)
 
 
-def _beat_set(x, y) -> "_ip.BeatSet":
-    """Chapter 07's beat container for inputs ``[windows, rr]`` and class indices."""
+def _beat_set(x, y) -> Beats:
+    """Chapter 07's beats for inputs ``[windows, rr]`` and class indices."""
     n = len(y)
-    return _ip.BeatSet(x[0], x[1], np.asarray(CLASSES)[np.asarray(y)], np.full(n, ""),
-                       np.arange(n))
+    return Beats(np.full(n, ""), np.arange(n), np.asarray(CLASSES)[np.asarray(y)],
+                 windows=x[0], rr=x[1])
 
 
 def _train_interpatient(train, val, test=None, *, seed=0, epochs=None, verbose=True,
@@ -426,25 +375,24 @@ class Pipeline:
     represent: Callable | None = None
     trainer: Callable | None = None
 
-    def build_inputs(self, records, db: str = "mitdb", root=None) -> Inputs:
-        """Inputs of all beats of ``records`` (one database), concatenated.
+    def build_inputs(self, records, db: str = "mitdb", root=None) -> Beats:
+        """Model inputs of all beats of ``records`` (one database), concatenated: a
+        :class:`ecgutils.beats.Beats` with the array ``x`` (a list of arrays for a model
+        with several inputs), ``label``, ``record`` and :attr:`~ecgutils.beats.Beats.y`
+        the index in :data:`CLASSES` (-1 for F and Q: scored, never trained on); the
+        R sample is not kept (-1).
 
         Examples
         --------
         >>> PIPELINES["dense"].fs, PIPELINES["image_cnn"].chapter
         (125.0, '02')
         """
-        parts, labels, names = [], [], []
+        parts = []
         for record in [str(r) for r in records]:
             x, lab = self.inputs(record, db, root)
-            parts.append(x)
-            labels.append(lab)
-            names.append(np.full(len(lab), record))
-        if isinstance(parts[0], list):
-            x = [np.concatenate(p) for p in zip(*parts)]
-        else:
-            x = np.concatenate(parts)
-        return Inputs(x, np.concatenate(labels), np.concatenate(names))
+            parts.append(Beats(np.full(len(lab), record), np.full(len(lab), -1), lab,
+                               classes=CLASSES, x=x))
+        return Beats.concat(parts)
 
     def prepare(self, train, val, test=None, *, seed: int = 0,
                 majority_ratio: float | None = None) -> dict:
@@ -455,7 +403,7 @@ class Pipeline:
         Parameters
         ----------
         train, val : tuple ``(x, y)``
-            Inputs (as :meth:`build_inputs` makes them) and integer class indices, 0
+            Beats (as :meth:`build_inputs` makes them) and integer class indices, 0
             being the majority class (N), whose training beats are subsampled.
         test : tuple ``(x, y)`` or ``x``, optional
         seed : int
@@ -697,7 +645,7 @@ PIPELINES = {p.name: p for p in [
 ]}
 
 
-def build_inputs(name: str, records, db: str = "mitdb", root=None) -> Inputs:
+def build_inputs(name: str, records, db: str = "mitdb", root=None) -> Beats:
     """``PIPELINES[name].build_inputs(records, db, root)``."""
     return PIPELINES[name].build_inputs(records, db, root)
 
@@ -736,9 +684,9 @@ def select_validation_records(records, db: str = "mitdb", root=None, val_fractio
     return splits
 
 
-def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
+def beat_random_split(inputs: Beats, seed: int = 0, test_size: float = 0.2,
                       val_size: float = 0.1, train_size: int | None = None
-                      ) -> tuple[Inputs, Inputs, Inputs]:
+                      ) -> tuple[Beats, Beats, Beats]:
     """``(train, val, test)``: a stratified random split of beats, patients on every side.
 
     This is the protocol the book warns about (chapters 02-06): beats of one patient are
@@ -748,7 +696,8 @@ def beat_random_split(inputs: Inputs, seed: int = 0, test_size: float = 0.2,
 
     Examples
     --------
-    >>> inp = Inputs(np.zeros((100, 2)), np.array(["N"] * 80 + ["V"] * 20), np.zeros(100))
+    >>> inp = Beats(np.zeros(100), np.arange(100), ["N"] * 80 + ["V"] * 20, classes=CLASSES,
+    ...             x=np.zeros((100, 2)))
     >>> [len(s) for s in beat_random_split(inp)]
     [70, 10, 20]
     >>> [len(s) for s in beat_random_split(inp, train_size=35)]
@@ -808,7 +757,7 @@ def training_failed(val_score) -> bool:
     return not (val_score is not None and np.isfinite(val_score) and val_score > 0)
 
 
-def fit_and_score(name: str, train: Inputs, val: Inputs, tests: dict, seed: int = 0,
+def fit_and_score(name: str, train: Beats, val: Beats, tests: dict, seed: int = 0,
                   epochs: int | None = None, verbose: bool = True,
                   val_majority_ratio: float = 0.3) -> dict:
     """Train pipeline ``name`` on ``train``, select on ``val``, score every test set.
@@ -892,7 +841,7 @@ def run_pipeline(name: str, train_records, val_records, tests: dict, seed: int =
                          {k: inputs(*v) for k, v in tests.items()}, seed, epochs, verbose)
 
 
-def cached_inputs(name: str, records, db: str = "mitdb", root=None, cache=None) -> Inputs:
+def cached_inputs(name: str, records, db: str = "mitdb", root=None, cache=None) -> Beats:
     """:func:`build_inputs`, kept in ``cache`` (a dict) so that a record set is built once
     per approach however many seeds and protocols use it (:func:`run_pipeline` shares it).
     """

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
+from . import beats as _beats
 from . import data as _data
 from . import splits as _splits
 from . import signal as _signal
@@ -190,10 +191,11 @@ def extract_record_beats(record: str, db: str = "mitdb", window_s: float = 2.0,
                          root=None) -> dict:
     """Band-pass, detect, label by matching, cut and z-score the beats of one record.
 
-    R peaks come from :func:`ecgutils.signal.detect_r_peaks` on the MLII lead (chosen by
-    name), not from the annotations. Each detection takes the AAMI class of the
-    reference beat within ``tolerance_s``; detections with no reference beat and beats
-    of other classes are dropped (and counted).
+    The beats are :func:`ecgutils.beats.record_beats`'s detected ones: R peaks of
+    :func:`ecgutils.signal.detect_r_peaks` on the MLII lead (chosen by name), not the
+    annotations, each with the AAMI class of the reference beat within ``tolerance_s``;
+    detections with no reference beat and beats of other classes are dropped (and
+    counted).
 
     Returns
     -------
@@ -202,14 +204,12 @@ def extract_record_beats(record: str, db: str = "mitdb", window_s: float = 2.0,
         R-peak samples, ``fs``, ``lead`` and ``counts`` (see :func:`ecgutils.signal.label_detections`,
         plus ``kept`` and ``other_class``).
     """
-    rec = _data.load_record(record, db, root)
-    x, lead = _data.pick_lead(rec)
-    fs = float(rec.fs)
+    beats = _beats.record_beats([record], db, root, marks="detected",
+                                tolerance_s=tolerance_s)
+    info = beats.signals[record]
+    x, lead, fs, counts = info["signal"], info["lead"], info["fs"], dict(info["detector"])
     filtered = _signal.bandpass_filter(x, fs, 0.5, 40.0)
-    peaks = _signal.detect_r_peaks(x, fs)
-    ref = _data.beat_table(db, [record], root)
-    labels, counts = _signal.label_detections(ref["sample"].to_numpy(), ref["aami"].to_numpy(),
-                                              peaks, fs, tolerance_s)
+    peaks, labels = beats.sample, beats.label
     wanted = np.isin(labels, list(classes))
     counts["other_class"] = int(((labels != "") & ~wanted).sum())
     half = window_s / 2

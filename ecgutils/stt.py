@@ -23,10 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import beats as _beats
 from . import data as _data
 from . import evaluate as _evaluate
 from . import signal as _signal
-from .kaggle_beats import PTB_CLASSES, BeatSet, extract_kachuee_beats, label_beats
+from .beats import Beats
+from .kaggle_beats import PTB_CLASSES, extract_kachuee_beats, label_beats
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -548,30 +550,26 @@ def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = N
     --------
     ecgutils.signal.refine_to_r, st_features
     """
-    rec = _data.load_record(record, db, root)
-    if rec.p_signal.shape[1] < 2:
-        raise ValueError(f"record {db}/{record} has {rec.p_signal.shape[1]} lead(s); "
+    found = _beats.record_beats([record], db, root, lead=None, r_search_s=None)
+    header = found.signals[record]
+    signal = header["signal"]
+    if signal.shape[1] < 2:
+        raise ValueError(f"record {db}/{record} has {signal.shape[1]} lead(s); "
                          f"the European ST-T records have two")
-    ann = _data.load_annotations(record, db, root)
-    fs = float(rec.fs)
-    x = rec.p_signal[:, :2]
-    denoised = _signal.wavelet_denoise(x, wavelet, axis=0)
+    fs = header["fs"]
+    denoised = _signal.wavelet_denoise(signal[:, :2], wavelet, axis=0)
     normalised = _signal.zscore(denoised, axis=0)
-    symbols = np.asarray(ann.symbol, dtype=object)
-    samples = np.asarray(ann.sample, dtype=np.int64)
-    is_beat = np.isin(symbols, list(_data.BEAT_SYMBOLS))
-    if not is_beat.any():
-        raise ValueError(f"record {db}/{record} has no beat annotations in its .atr file")
-    labels = binary_beat_labels(symbols[is_beat], where=f"record {db}/{record}")
+    labels = binary_beat_labels(found.symbol, where=f"record {db}/{record}")
     keep = labels != ""
-    marks, beat_symbols, labels = samples[is_beat][keep], symbols[is_beat][keep], labels[keep]
+    marks, beat_symbols, labels = found.sample[keep], found.symbol[keep], labels[keep]
     peaks = marks
     if r_search_s is not None:
         peaks = _signal.refine_to_r(_signal.bandpass_filter(denoised[:, 0], fs), marks, fs,
                                     r_search_s)
     half = window_s / 2
     beats, _ = _signal.segment_beats(normalised, peaks, fs, half, half)
-    episodes = st_episodes(ann, sig_len=rec.sig_len)
+    sig_len = len(signal)
+    episodes = st_episodes(_data.load_annotations(record, db, root), sig_len=sig_len)
     table = pd.DataFrame({
         "record": str(record), "sample": peaks, "mark": marks,
         "symbol": beat_symbols.astype(str),
@@ -580,14 +578,14 @@ def load_record_beats(record: str, db: str = "qtdb", root: str | Path | None = N
         "in_t": _data.samples_in_episodes(peaks, episodes[episodes["kind"] == "T"]),
     })
     table = pd.concat([table, st_features(denoised, peaks, fs)], axis=1)
-    info = {"fs": fs, "sig_len": int(rec.sig_len), "sig_name": list(rec.sig_name[:2]),
-            "comments": list(rec.comments), "episodes": episodes}
+    info = {"fs": fs, "sig_len": sig_len, "sig_name": header["sig_name"][:2],
+            "comments": header["comments"], "episodes": episodes}
     return beats.astype(np.float32), table, info
 
 
 # --------------------------------------------------------------------------- beats in the Kaggle format
 def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
-                     tolerance_s: float = 0.15) -> BeatSet:
+                     tolerance_s: float = 0.15) -> Beats:
     """Kachuee-format beats of the European ST-T excerpts, normal (0) vs abnormal (1).
 
     Signal ``signal`` of each record goes through :func:`extract_kachuee_beats`; beats
@@ -596,19 +594,20 @@ def build_st_t_beats(records=None, db: str = "qtdb", root=None, signal: int = 0,
     Default records: every European ST-T record of ``db`` (:func:`european_st_records`).
     """
     records = [str(r) for r in (european_st_records(db, root) if records is None else records)]
-    table = _data.beat_table(db, records, root, mapping={s: "N" for s in _data.BEAT_SYMBOLS})
     parts = []
     for record in records:
-        rec = _data.load_record(record, db, root)
-        episodes = st_episodes(_data.load_annotations(record, db, root), sig_len=rec.sig_len)
-        beats, r_samples = extract_kachuee_beats(rec.p_signal[:, signal], rec.fs)
-        ref = table.loc[table.record == record, "sample"].to_numpy()
-        ok = label_beats(r_samples, ref, np.zeros(len(ref), np.int64), rec.fs, tolerance_s) >= 0
+        ref = _beats.record_beats([record], db, root, lead=signal, r_search_s=None)
+        x, fs = ref.signals[record]["signal"], ref.signals[record]["fs"]
+        episodes = st_episodes(_data.load_annotations(record, db, root), sig_len=len(x))
+        beats, r_samples = extract_kachuee_beats(x, fs)
+        ok = label_beats(r_samples, ref.sample, np.zeros(len(ref), np.int64), fs,
+                         tolerance_s) >= 0
         r_ok = r_samples[ok]
         inside = _data.samples_in_episodes(r_ok, episodes[episodes["lead"] == signal])
-        parts.append((beats[ok], inside.astype(np.int64), np.full(ok.sum(), record), r_ok))
-    X, y, rec_names, samples = (np.concatenate(p) for p in zip(*parts))
-    return BeatSet(X, y, rec_names.astype(str), samples.astype(np.int64), PTB_CLASSES)
+        parts.append(Beats(np.full(ok.sum(), record), r_ok,
+                           np.asarray(PTB_CLASSES)[inside.astype(np.int64)],
+                           classes=PTB_CLASSES, X=beats[ok]))
+    return Beats.concat(parts)
 
 
 # --------------------------------------------------------------------------- plots

@@ -174,7 +174,7 @@ for name in approaches:
     for s in seed_list:
         fit = pl.run_pipeline(name, splits[s]["train"], splits[s]["val"],
                               tests, seed=s, epochs=epochs, cache=cache)
-        pooled = pl.Inputs.concat(
+        pooled = eu.beats.Beats.concat(
             pl.cached_inputs(name, r, cache=cache)
             for r in (splits[s]["train"], splits[s]["val"], ds2))
         n_train = len(pl.cached_inputs(name, splits[s]["train"],

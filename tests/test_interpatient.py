@@ -5,6 +5,7 @@ import pytest
 import ecgutils as eu
 from ecgutils import ec57
 from ecgutils import interpatient as ip
+from ecgutils.beats import Beats
 from ecgutils.interpatient import BeatSpec, build_beats, record_inputs
 from ecgutils.rr import RHYTHM_CONTEXT_FEATURES, RR_FEATURES, rhythm_context, rr_features
 from conftest import requires_data, synthetic_ecg
@@ -155,8 +156,9 @@ def test_forest_features_measure_each_record_against_its_on_time_beats():
     early = np.r_[np.zeros(25, bool), np.ones(60, bool)]        # 60 early beats of 85
     windows = np.where(early[:, None], ectopic, usual)
     rr = np.where(early, 0.7, 1.3)[:, None] * np.ones((1, len(spec.rr_features)))
-    beats = ip.BeatSet(np.stack([windows, windows], -1).astype("float32"), rr.astype("float32"),
-                       np.where(early, "S", "N"), np.full(85, "x"), np.arange(85))
+    beats = Beats(np.full(85, "x"), np.arange(85), np.where(early, "S", "N"),
+                  windows=np.stack([windows, windows], -1).astype("float32"),
+                  rr=rr.astype("float32"))
     features = ip.forest_features(beats, spec)
     n_rr = 6  # the forest's own RR columns; neither the CNN's local rhythm nor its context
     assert features.shape[1] == 22
@@ -180,13 +182,11 @@ def test_ds1_ds2_beats_have_the_published_counts():
 
 # ----------------------------------------------------------------- the protocol
 def _beatset(records, per_record=30):
-    from ecgutils.interpatient import BeatSet
-
     n = per_record * len(records)
     labels = np.tile(np.array(["N"] * (per_record - 10) + ["S"] * 5 + ["V"] * 5), len(records))
-    return BeatSet(np.zeros((n, 90, 2), "float32"), np.ones((n, 6), "float32"), labels,
-                   np.repeat([str(r) for r in records], per_record), np.arange(n),
-                   np.full(n, "mitdb"))
+    return Beats(np.repeat([str(r) for r in records], per_record), np.arange(n), labels,
+                 db=np.full(n, "mitdb"), windows=np.zeros((n, 90, 2), "float32"),
+                 rr=np.ones((n, 6), "float32"))
 
 
 def test_select_records_refuses_any_ds2_record():
@@ -196,11 +196,10 @@ def test_select_records_refuses_any_ds2_record():
 
 
 def test_select_records_refuses_any_external_record():
-    from ecgutils.interpatient import BeatSet
-
     beats = _beatset(list(eu.data.DS1[:8]))
     db = np.where(beats.record == eu.data.DS1[0], "qtdb", "mitdb")
-    beats = BeatSet(beats.windows, beats.rr, beats.label, beats.record, beats.sample, db)
+    beats = Beats(beats.record, beats.sample, beats.label, db=db, windows=beats.windows,
+                  rr=beats.rr)
     with pytest.raises(ValueError, match="another database.*never reach"):
         ip.select_records(beats)
 

@@ -9,6 +9,7 @@ import ecgutils as eu
 import ecgutils.kaggle_beats as ek
 import ecgutils.spectrograms as es
 import ecgutils.stt as stt
+from ecgutils.beats import Beats
 
 requires_data = pytest.mark.skipif(not os.environ.get("ECG_DATA_DIR"),
                                    reason="ECG_DATA_DIR is not set: real-data test skipped")
@@ -198,9 +199,14 @@ def test_ptb_loader_labels_and_checks(tmp_path):
 
 
 # ---------------------------------------------------------------- splits
+def _beats(X, y, record, sample, classes=ek.KAGGLE_CLASSES):
+    """Kaggle-format beats with labels given as class indices."""
+    return Beats(record, sample, np.asarray(classes)[y], classes=classes, X=X)
+
+
 def test_beat_random_is_stratified_and_seeded():
     y = np.array([0] * 80 + [1] * 15 + [2] * 5)
-    b = ek.BeatSet(np.zeros((100, 187)), y, np.full(100, "100"), np.arange(100))
+    b = _beats(np.zeros((100, 187)), y, np.full(100, "100"), np.arange(100))
     tr, te = ek.split_beats(b, "beat_random", seed=3)
     assert len(te) == 20 and np.bincount(y[te]).tolist() == [16, 3, 1]
     assert set(tr).isdisjoint(te)
@@ -210,7 +216,7 @@ def test_beat_random_is_stratified_and_seeded():
 
 def test_ds1ds2_is_by_record_and_bad_protocol():
     rec = np.array(["101", "100", "102", "106", "100"])
-    b = ek.BeatSet(np.zeros((5, 187)), np.zeros(5, int), rec, np.arange(5))
+    b = _beats(np.zeros((5, 187)), np.zeros(5, int), rec, np.arange(5))
     tr, te = ek.split_beats(b, "ds1ds2")
     assert rec[tr].tolist() == ["101", "106"] and rec[te].tolist() == ["100", "100"]  # 102 paced
     with pytest.raises(ValueError, match="unknown protocol 'kaggle'"):
@@ -347,8 +353,8 @@ def test_scale_beats_refuses_a_stack_that_is_not_2d():
 
 def test_scaled_splits_hold_out_stratified_validation_and_scale_with_training_beats():
     rng = np.random.default_rng(0)
-    b = ek.BeatSet(rng.random((100, 187)), np.array([0] * 80 + [1] * 20), np.full(100, "100"),
-                   np.arange(100))
+    b = _beats(rng.random((100, 187)), np.array([0] * 80 + [1] * 20), np.full(100, "100"),
+               np.arange(100))
     parts = ek.scaled_splits(b, np.arange(80, dtype=int).tolist() + list(range(80, 96)),
                              np.arange(96, 100), val_fraction=0.25, seed=0)
     (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = parts["train"], parts["val"], parts["test"]
@@ -364,7 +370,7 @@ def test_scaled_splits_hold_out_stratified_validation_and_scale_with_training_be
 def test_split_by_record_keeps_patients_whole_and_both_kinds_in_every_part():
     rec = np.repeat([f"r{i}" for i in range(10)], 4)
     y = np.isin(rec, ["r0", "r1", "r2", "r3", "r4"]) & (np.arange(40) % 4 == 0)
-    beats = ek.BeatSet(np.zeros((40, 187)), y.astype(int), rec, np.arange(40))
+    beats = _beats(np.zeros((40, 187)), y.astype(int), rec, np.arange(40), ek.PTB_CLASSES)
     split, index = ek.split_by_record(beats, (0.6, 0.2, 0.2), seed=3)
     assert sorted(sum(split.values(), [])) == sorted(set(rec))
     for part in ("train", "val", "test"):

@@ -18,6 +18,11 @@ SHAPES = {"image_cnn": [(64, 64, 1)], "dense": [(187, 1)], "simple_rnn": [(187, 
           "beat_cnn1d": [(187, 1)], "interpatient": [(90, 2), (17,)], "classical": [(22,)]}
 
 
+def _arrays(inputs):
+    """The model's input arrays: ``x``, or each of its inputs."""
+    return list(inputs.x) if isinstance(inputs.x, list) else [inputs.x]
+
+
 def _symbols(n):
     """N beats with an S every 5th and a V every 7th beat (and one F)."""
     s = np.array(["N"] * n, dtype=object)
@@ -50,9 +55,9 @@ def test_every_registry_entry_names_a_chapter_and_is_complete():
 def test_inputs_have_the_right_shapes_and_labels(name, records):
     root, names = records
     inputs = pl.build_inputs(name, names, "testdb", root)
-    shapes = [a.shape[1:] for a in inputs.arrays()]
+    shapes = [a.shape[1:] for a in _arrays(inputs)]
     assert shapes == SHAPES.get(name, shapes) and all(len(s) for s in shapes)
-    assert all(len(a) == len(inputs) for a in inputs.arrays())
+    assert all(len(a) == len(inputs) for a in _arrays(inputs))
     table = eu.data.beat_table("testdb", names, root)
     for record in names:
         expected = table.loc[table.record == record, "aami"].to_numpy()
@@ -69,7 +74,8 @@ def test_inputs_have_the_right_shapes_and_labels(name, records):
 
 def test_beats_are_moved_to_r_at_any_rate(records):
     root, names = records
-    lead, fs, r, _ = pl.record_marks("902", "testdb", root)
+    beats = eu.beats.record_beats(["902"], "testdb", root)
+    fs, r = beats.signals["902"]["fs"], beats.sample
     assert fs == 250
     ref = eu.data.beat_table("testdb", ["902"], root)["sample"].to_numpy()
     assert np.abs(r - ref).max() <= 2  # the synthetic marks sit on R already
@@ -87,7 +93,8 @@ def test_run_pipeline_refuses_ds2_records_in_training_or_selection(train, val):
 
 def test_beat_random_split_is_stratified_and_disjoint():
     label = np.array(["N"] * 800 + ["S"] * 100 + ["V"] * 100)
-    inputs = pl.Inputs(np.arange(1000.0)[:, None], label, np.repeat(["a", "b"], 500))
+    inputs = eu.beats.Beats(np.repeat(["a", "b"], 500), np.arange(1000), label,
+                            classes=pl.CLASSES, x=np.arange(1000.0)[:, None])
     train, val, test = pl.beat_random_split(inputs, seed=1)
     assert (len(train), len(val), len(test)) == (700, 100, 200)
     ids = [set(s.x[:, 0]) for s in (train, val, test)]
@@ -154,9 +161,10 @@ def test_real_records_give_aligned_inputs_for_mitdb_and_qtdb():
             inputs = pl.build_inputs(name, [record], db)
             table = eu.data.beat_table(db, [record])
             assert 0.95 * len(table) <= len(inputs) <= len(table)
-            assert [a.shape[1:] for a in inputs.arrays()] == SHAPES[name]
+            assert [a.shape[1:] for a in _arrays(inputs)] == SHAPES[name]
     # the European ST-T marks sit before R: they are moved to it
-    lead, fs, r, _ = pl.record_marks("sele0104", "qtdb")
+    beats = eu.beats.record_beats(["sele0104"], "qtdb")
+    fs, r = beats.signals["sele0104"]["fs"], beats.sample
     ref = eu.data.beat_table("qtdb", ["sele0104"])["sample"].to_numpy()
     assert fs == 250 and np.median(r - ref[:len(r)]) > 3
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ecgutils import interpatient as ip
+from ecgutils.beats import Beats
 from ecgutils.rhythms import simulate_rhythm
 from ecgutils.rr import RR_FEATURES, rr_features
 
@@ -75,8 +76,8 @@ def test_synthetic_beats_use_only_the_given_records_and_the_spec_columns():
     n = 600
     w = rng.normal(size=(n, spec.window_length, 2)).astype("float32")
     labels = np.array(list("NNNNNNNNSV") * (n // 10))
-    real = ip.BeatSet(w, np.zeros((n, len(spec.feature_names)), "float32"), labels,
-                      np.repeat(["101", "106"], n // 2), np.arange(n))
+    real = Beats(np.repeat(["101", "106"], n // 2), np.arange(n), labels, windows=w,
+                 rr=np.zeros((n, len(spec.feature_names)), "float32"))
     fake = ip.synthetic_beats(real, spec, n_records=4, n_beats=300, rng=1)
     assert fake.windows.shape[1:] == (spec.window_length, 2)
     assert fake.rr.shape == (len(fake), len(spec.feature_names))

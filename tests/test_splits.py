@@ -47,9 +47,10 @@ def test_201_and_202_never_straddle_a_split(seed):
                                              np.array(["N"] * len(records)), seed=seed)
     assert _together(splits)
     # one beat per record; 201's subject is positive through 201 only
-    beats = eu.kaggle_beats.BeatSet(np.zeros((len(records), 187)),
-                                    (np.array(records) == "201").astype(int),
-                                    np.array(records), np.arange(len(records)))
+    beats = eu.beats.Beats(np.array(records), np.arange(len(records)),
+                           np.where(np.array(records) == "201", "abnormal", "normal"),
+                           classes=eu.kaggle_beats.PTB_CLASSES,
+                           X=np.zeros((len(records), 187)))
     split, _ = eu.kaggle_beats.split_by_record(beats, seed=seed)
     assert _together(split)
 

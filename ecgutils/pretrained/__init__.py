@@ -33,6 +33,7 @@ from .. import data as _data
 from .. import ec57
 from .. import interpatient as ip
 from ..annotate import MODEL_KIND, InputError
+from ..beats import Beats
 
 __all__ = ["BUILT_BY", "CARD_FILE", "MODEL_FILE", "build", "default_model_path",
            "evaluate_pretrained", "model_card", "resolve_model", "sidecar_path",
@@ -90,7 +91,7 @@ def _sha256(path) -> str:
 
 def train_pretrained(root=None, seed: int = 0, epochs: int = 8, batch_size: int = 256,
                      class_weight_power: float = 0.5, augment: bool = True,
-                     spec: ip.BeatSpec = ip.BeatSpec(), ds1: ip.BeatSet | None = None) -> dict:
+                     spec: ip.BeatSpec = ip.BeatSpec(), ds1: Beats | None = None) -> dict:
     """Train the headline model on MIT-BIH DS1 (:func:`ecgutils.interpatient.train_headline`).
 
     Parameters
@@ -103,7 +104,7 @@ def train_pretrained(root=None, seed: int = 0, epochs: int = 8, batch_size: int 
         Train on augmented windows (:data:`ecgutils.interpatient.AUGMENT`), as chapter 07.
     spec : BeatSpec
         Preprocessing, without an operating point (chosen on validation records).
-    ds1 : BeatSet, optional
+    ds1 : Beats, optional
         DS1's beats, if built already with ``spec``.
 
     Returns
