@@ -36,7 +36,8 @@ import numpy as np
 import ecgutils as eu
 from synthetic import ecg_at, r_times  # benchmarks/synthetic.py
 from ecgutils.annotate import MODEL_KIND, annotate_records, classify_signal, read_lead
-from ecgutils.interpatient import BeatSpec, build_interpatient_model, record_inputs
+from ecgutils.interpatient import BeatSpec, record_inputs
+from ecgutils.models import build_interpatient_model
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -84,7 +84,7 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
     >>> t = np.arange(60 * fs) / fs
     >>> ecg = np.exp(-((t[:, None] - np.arange(0.5, 59.5, 0.8)) / 0.01) ** 2).sum(1)
     >>> spec = eu.interpatient.BeatSpec()
-    >>> model = eu.interpatient.build_interpatient_model(   # untrained: labels are noise
+    >>> model = eu.models.build_interpatient_model(   # untrained: labels are noise
     ...     spec, rr_train=np.ones((4, len(spec.rr_features)), "float32"))
     >>> beats = eu.annotate_signal(ecg, fs, model, spec=spec, lead="MLII")
     >>> list(beats.columns)

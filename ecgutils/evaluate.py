@@ -8,7 +8,47 @@ import pandas as pd
 from sklearn import metrics as skm
 
 __all__ = ["apply_operating_point", "calibration_table", "choose_operating_point", "class_errors",
-           "classification_metrics", "errors_by_group", "expected_calibration_error"]
+           "classification_metrics", "errors_by_group", "expected_calibration_error",
+           "s_and_v_f1"]
+
+
+def s_and_v_f1(classes=("N", "S", "V"), n_weight: float = 1.0):
+    """The selection score of the N/S/V models: the mean F1 of S and V, as a scorer.
+
+    Parameters
+    ----------
+    classes : sequence of str
+        What the integer labels index; S and V are scored where present.
+    n_weight : float
+        How many times each N beat counts: the inverse of the share of N validation
+        beats kept, so that the score estimates the one on all of them (dropping N
+        beats would hide false positives and favour epochs that call S and V too often).
+
+    Returns
+    -------
+    callable
+        ``score(y_true, y_pred) -> float`` on integer labels; a class with neither a
+        true nor a predicted beat scores 0.
+
+    See Also
+    --------
+    ecgutils.experiment.train_and_evaluate : selects the epoch by it.
+
+    Examples
+    --------
+    >>> score = s_and_v_f1()
+    >>> round(score([0, 1, 1, 2], [0, 1, 0, 2]), 3)
+    0.833
+    """
+    classes = [str(c) for c in classes]
+    targets = [classes.index(c) for c in ("S", "V") if c in classes]
+    n = classes.index("N") if "N" in classes else None
+
+    def score(y_true, y_pred):
+        weight = None if n is None else np.where(np.asarray(y_true) == n, n_weight, 1.0)
+        return float(skm.f1_score(y_true, y_pred, labels=targets, average="macro",
+                                  zero_division=0, sample_weight=weight))
+    return score
 
 
 def classification_metrics(y_true, y_pred, classes, y_score=None) -> dict:

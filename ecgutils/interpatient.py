@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from . import beats as _beats
 from . import data as _data
 from . import evaluate as _evaluate
+from .models import build_interpatient_model
 from . import splits as _splits
 from . import signal as _signal
 from .beats import Beats
@@ -29,7 +29,7 @@ from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FE
 
 __all__ = ["BeatForest", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
            "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
-           "build_interpatient_model", "forest_features",
+           "forest_features",
            "build_forest", "ensemble_model", "fit_headline", "local_templates",
            "on_time_beats",
            "record_inputs", "synthetic_beats", "train_headline"]
@@ -342,58 +342,6 @@ def build_beats(records, db: str = "mitdb", root=None, spec: BeatSpec = BeatSpec
     return Beats.concat(sets)
 
 
-def build_interpatient_model(spec: BeatSpec = BeatSpec(), rr_train=None, filters=(16, 32, 64),
-                             kernel_size: int = 7, rr_units: int = 32, dense_units: int = 64,
-                             dropout: float = 0.3, learning_rate: float = 1e-3,
-                             flatten: bool = False, noise: float = 0.0,
-                             morph_units: int | None = None):
-    """Two-branch Keras model: a 1D CNN over the beat window, a dense branch over RR.
-
-    The RR branch starts with a ``Normalization`` layer adapted to ``rr_train`` (the
-    training beats' RR features), so its constants live inside the saved model.
-
-    Examples
-    --------
-    >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 17), "float32"))
-    >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
-    ([(None, 90, 2), (None, 17)], (None, 3))
-    """
-    from .models import import_tensorflow
-
-    import_tensorflow()
-    import keras
-    from keras import layers
-
-    window = keras.Input((spec.window_length, spec.n_channels), name="window")
-    rr = keras.Input((len(spec.feature_names),), name="rr")
-    h = layers.GaussianNoise(noise)(window) if noise else window
-    for f in filters:
-        h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
-        h = layers.ReLU()(h)
-        h = layers.MaxPooling1D(2)(h)
-    # Averaging over time keeps what the filters found, not exactly where: on held-out DS1
-    # records and on DS2 it generalised to new patients' S beats better than Flatten,
-    # which kept more of each training patient's own shapes (chapter 07's notes).
-    h = layers.Flatten()(h) if flatten else layers.GlobalAveragePooling1D()(h)
-    if morph_units:  # a narrow summary of the waveform, so the rhythm keeps its say
-        h = layers.Dropout(dropout)(h)
-        h = layers.Dense(morph_units, activation="relu")(h)
-    norm = layers.Normalization(name="rr_normalization")
-    if rr_train is not None:
-        norm.adapt(np.asarray(rr_train, dtype="float32"))
-    g = layers.Dense(rr_units, activation="relu")(norm(rr))
-    z = layers.Concatenate()([h, g])
-    z = layers.Dropout(dropout)(z)
-    z = layers.Dense(dense_units, activation="relu")(z)
-    z = layers.Dropout(dropout)(z)
-    out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
-    model = keras.Model([window, rr], out, name="interpatient_cnn")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 # --------------------------------------------------------------------------- protocol
 #: Chapter 07's augmentation of the training windows (``augment_windows``' defaults),
 #: chosen by ``tools/ch07_design_cv.py``; None would train on the windows as they are.
@@ -458,8 +406,6 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     training.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
-    from sklearn.metrics import f1_score
-
     from . import config, experiment
 
     config.set_seed(seed)
@@ -473,11 +419,6 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     if val is not None:
         val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
-    targets = [spec.classes.index(c) for c in ("S", "V") if c in spec.classes]
-
-    def s_and_v_f1(y_true, y_pred):
-        return f1_score(y_true, y_pred, labels=targets, average="macro", zero_division=0)
-
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
     data = (model_inputs(train), class_indices(train, spec))
     if augment is not None:
@@ -487,7 +428,8 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
         model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
         epochs=epochs, batch_size=batch_size,
-        class_weight=weights, patience=patience, score=s_and_v_f1, label=label,
+        class_weight=weights, patience=patience,
+        score=_evaluate.s_and_v_f1(spec.classes), label=label,
         verbose=verbose)
 
 

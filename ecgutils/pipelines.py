@@ -50,9 +50,11 @@ from . import beats as _beats
 from . import data as _data
 from . import splits as _splits
 from . import ec57 as _ec57
+from . import evaluate as _evaluate
 from . import experiment as _experiment
 from . import interpatient as _ip
 from . import kaggle_beats as _kb
+from . import models as _models
 from . import signal as _signal
 from .beats import Beats
 
@@ -165,7 +167,7 @@ def _cnn1d_model(x, seed, n_classes):
 
 
 def _interpatient_model(x, seed, n_classes):
-    return _ip.build_interpatient_model(_ip.BeatSpec(), rr_train=x[1])
+    return _models.build_interpatient_model(_ip.BeatSpec(), rr_train=x[1])
 
 
 def _forest(x, seed, n_classes):
@@ -215,7 +217,7 @@ def _train_classical(train, val, test=None, *, seed=0, verbose=True, trees=None,
     model.fit(x, y)
     train_s = time.perf_counter() - start
     val_pred = model.predict(val[0])
-    best = float(np.mean([f1 for f1 in (_class_f1(val[1], val_pred, c) for c in (1, 2))]))
+    best = _evaluate.s_and_v_f1(CLASSES)(val[1], val_pred)
     if verbose:
         print(f"classical (seed {seed}): {model.n_estimators} trees fitted in {train_s:.0f} s")
     out = {"model": model, "history": {}, "best_epoch": None, "best_score": best,
@@ -226,12 +228,6 @@ def _train_classical(train, val, test=None, *, seed=0, verbose=True, trees=None,
         proba = model.predict_proba(test[0] if _is_pair(test) else test)
         out.update(y_score=proba, y_pred=_experiment.predicted_classes(proba))
     return out
-
-
-def _class_f1(y_true, y_pred, c) -> float:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    tp = np.sum((y_true == c) & (y_pred == c))
-    return float(2 * tp / max(np.sum(y_true == c) + np.sum(y_pred == c), 1))
 
 
 class _BeatScaling:
@@ -714,20 +710,6 @@ def beat_random_split(inputs: Beats, seed: int = 0, test_size: float = 0.2,
     return inputs.subset(np.sort(train)), inputs.subset(val), inputs.subset(test)
 
 
-def _s_and_v_f1(n_weight: float = 1.0):
-    """Mean F1 of S and V; each N beat counts ``n_weight`` times (the inverse of the
-    share of N validation beats kept, so that the score estimates the one on all of
-    them: dropping N beats would otherwise hide false positives and favour epochs that
-    call S and V too often)."""
-    from sklearn.metrics import f1_score
-
-    def score(y_true, y_pred):
-        weight = np.where(np.asarray(y_true) == 0, n_weight, 1.0)
-        return f1_score(y_true, y_pred, labels=[1, 2], average="macro", zero_division=0,
-                        sample_weight=weight)
-    return score
-
-
 def _model_size(pipeline, model, constants) -> tuple[int, int]:
     """``(parameters, file bytes)`` of a trained model, saved as a user would get it
     (``eu.experiment.save_model``: a ``.keras`` file, or a ``.skops`` file for a forest)."""
@@ -787,7 +769,7 @@ def fit_and_score(name: str, train: Beats, val: Beats, tests: dict, seed: int = 
     if val_majority_ratio < 1 and pipeline.trainer is None:
         val = val.subset(_experiment.subsample_majority(val.y, val_majority_ratio, seed,
                                                         majority=0))
-    score = _s_and_v_f1(n_val / max(int((val.y == 0).sum()), 1))
+    score = _evaluate.s_and_v_f1(CLASSES, n_val / max(int((val.y == 0).sum()), 1))
     fit = pipeline.train((train.x, train.y), (val.x, val.y), seed=seed, epochs=epochs,
                          score=score, verbose=verbose)
     model = fit["model"]

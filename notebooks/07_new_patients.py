@@ -242,7 +242,7 @@ for s, split in splits.items():
 # %% [markdown]
 # ## The model, and the imbalance
 #
-# `ip.build_interpatient_model`: three Conv1D blocks (16, 32, 64 filters, kernel 7, batch
+# `eu.models.build_interpatient_model`: three Conv1D blocks (16, 32, 64 filters, kernel 7, batch
 # norm, ReLU, max-pooling) over the window; a dense layer over the RR features, which
 # enter through a `Normalization` layer fitted on the training beats (so its constants
 # are saved inside the model); then dropout, a dense layer and a softmax over N, S, V.

@@ -67,7 +67,8 @@ def model_file(tmp_path_factory):
     equal inputs give equal outputs: enough to compare formats and test the command)."""
     import ecgutils as eu
     from ecgutils.annotate import MODEL_KIND
-    from ecgutils.interpatient import BeatSpec, build_interpatient_model
+    from ecgutils.interpatient import BeatSpec
+    from ecgutils.models import build_interpatient_model
 
     spec = BeatSpec()
     model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(

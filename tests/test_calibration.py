@@ -17,7 +17,8 @@ from conftest import synthetic_ecg  # noqa: E402
 from ecgutils.annotate import MODEL_KIND, InputError  # noqa: E402
 from ecgutils.evaluate import (apply_operating_point, calibration_table,  # noqa: E402
                                choose_operating_point, expected_calibration_error)
-from ecgutils.interpatient import BeatSpec, build_interpatient_model  # noqa: E402
+from ecgutils.interpatient import BeatSpec  # noqa: E402
+from ecgutils.models import build_interpatient_model  # noqa: E402
 
 CLASSES = ["N", "S", "V"]
 

@@ -205,7 +205,7 @@ def test_a_chapters_call_and_chapter_08s_give_equal_numbers(records):
                             val_majority_ratio=1, verbose=False)
     chapter = pl.PIPELINES[name].train((train.x, train.y), (val.x, val.y), (val.x, val.y),
                                        seed=3, n_classes=len(pl.CLASSES), epochs=2,
-                                       score=pl._s_and_v_f1(), verbose=False)
+                                       score=eu.evaluate.s_and_v_f1(), verbose=False)
     np.testing.assert_array_equal(np.asarray(pl.CLASSES)[chapter["y_pred"]],
                                   ours["tests"]["test"]["predicted"])
     assert chapter["best_epoch"] == ours["best_epoch"]

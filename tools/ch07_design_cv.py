@@ -8,7 +8,7 @@ print gross S and V Se/+P/F1 (``eu.ec57``). About 80 s a variant on 2 cores.
     .venv/bin/python tools/ch07_design_cv.py base "no template"
     .venv/bin/python tools/ch07_design_cv.py base --seed=1 --seed=2   # other fold draws
 
-The chapter's defaults (``eu.interpatient.BeatSpec`` and ``build_interpatient_model``)
+The chapter's defaults (``eu.interpatient.BeatSpec`` and ``eu.models.build_interpatient_model``)
 are the variant "base"; the others change one thing each.
 
 The rhythm around the beat (``eu.rr.rhythm_context``, six RR features) joined the
