@@ -51,7 +51,7 @@ def main(argv=None):
                         help="MIT-BIH records to cut beats from (default: all 48)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    eu.config.check_positive_int("repeats", args.repeats)
+    eu.config.parse_parameter("repeats", args.repeats, "int", minimum=1)
     records = None if args.records is None else eu.data.check_records_exist(args.records)
     beats = ek.load_kaggle_beats(records=records, r_peaks="threshold")
     X = ek.scale_beats(ek.fit_beat_scaler(beats.X), beats.X)[..., 0]

@@ -61,7 +61,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     for name in ("slow_beats", "repeats"):
-        eu.config.check_positive_int(name.replace("_", "-"), getattr(args, name))
+        eu.config.parse_parameter(name.replace("_", "-"), getattr(args, name), "int", minimum=1)
     records = eu.data.check_records_exist(args.records, "mitdb")
 
     t = time.perf_counter()

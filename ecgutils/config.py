@@ -14,8 +14,8 @@ import random
 
 import numpy as np
 
-__all__ = ["check_choice", "check_choices", "check_positive_int", "install_short_errors",
-           "is_smoke", "PARAMETER_KINDS", "parse_list_parameter", "parse_parameter",
+__all__ = ["check_choice", "install_short_errors",
+           "is_smoke", "PARAMETER_KINDS", "parse_parameter",
            "parse_parameters", "set_seed"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -270,23 +270,6 @@ def is_smoke(smoke=None) -> bool:
     return parse_parameter("smoke", smoke, "bool")
 
 
-def check_positive_int(name: str, value) -> int:
-    """Return ``value`` as int, or raise a ``ValueError`` naming the parameter.
-
-    The same as ``parse_parameter(name, value, "int", minimum=1)``.
-
-    Examples
-    --------
-    >>> check_positive_int("epochs", 3)
-    3
-    >>> check_positive_int("epochs", 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: parameter 'epochs' must be an integer >= 1, got 0
-    """
-    return parse_parameter(name, value, "int", minimum=1)
-
-
 def check_choice(name: str, value, choices) -> str:
     """Return ``value`` if it is one of ``choices``, or raise a ``ValueError`` naming the parameter.
 
@@ -374,49 +357,3 @@ def install_short_errors(shell=None) -> bool:
 
     shell.set_custom_exc(SHORT_ERRORS, handler)
     return True
-
-
-# --------------------------------------------------------------------------- lists and choices
-
-
-def parse_list_parameter(value, name: str = "value"):
-    """A list given as text (``papermill -p records "['100', '208']"``) becomes a list
-    (read by :func:`ecgutils.config.parse_parameter`); anything else is returned as is.
-
-    Examples
-    --------
-    >>> parse_list_parameter("['100', '208']"), parse_list_parameter("ds1ds2")
-    (['100', '208'], 'ds1ds2')
-    """
-    if isinstance(value, str) and value.strip().startswith(("[", "(")):
-        from .config import parse_parameter
-
-        return parse_parameter(name, value, "list")
-    return value
-
-
-def check_choices(name: str, values, allowed) -> list:
-    """Return ``values`` as a list, or raise a ``ValueError`` naming the bad one.
-
-    Examples
-    --------
-    >>> check_choices("protocols", ["ds1ds2"], ("ds1ds2", "patient_70_15_15"))
-    ['ds1ds2']
-    >>> check_choices("protocols", ["dsx"], ("ds1ds2",))
-    Traceback (most recent call last):
-    ...
-    ValueError: parameter 'protocols': unknown value 'dsx'; choose from ['ds1ds2']
-    """
-    values = parse_list_parameter(values, name)
-    if isinstance(values, str):
-        values = [values]
-    try:
-        values = list(values)
-    except TypeError:
-        raise ValueError(f"parameter '{name}' must be a list, got {values!r}") from None
-    if not values:
-        raise ValueError(f"parameter '{name}' is empty; choose from {list(allowed)}")
-    for v in values:
-        if v not in allowed:
-            raise ValueError(f"parameter '{name}': unknown value {v!r}; choose from {list(allowed)}")
-    return values

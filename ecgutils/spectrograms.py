@@ -28,7 +28,7 @@ from . import splits as _splits
 from . import signal as _signal
 
 __all__ = ["KAGGLE_SPECTROGRAM", "beat_spectrograms", "build_spectrogram_dataset",
-           "check_experiment", "classify_segment", "detector_totals",
+           "classify_segment", "detector_totals",
            "extract_record_beats", "protocol_splits",
            "resize_images"]
 
@@ -270,32 +270,6 @@ def build_spectrogram_dataset(records, db: str = "mitdb", window_s: float = 2.0,
     if keep_windows:
         out["windows"] = windows
     return out
-
-
-def check_experiment(epochs, protocols, records, allowed_protocols, db: str = "mitdb",
-                     root=None) -> tuple[int, list[str], list[str]]:
-    """Check a chapter's run parameters before any work; return them normalised.
-
-    Raises
-    ------
-    ValueError
-        ``epochs`` is not an integer >= 1, or a protocol is not in ``allowed_protocols``.
-    FileNotFoundError
-        A record is not in the local copy of ``db`` (see :func:`ecgutils.data.check_records_exist`).
-
-    Examples
-    --------
-    >>> check_experiment(0, ["ds1ds2"], ["100"], ("ds1ds2",))
-    Traceback (most recent call last):
-    ...
-    ValueError: parameter 'epochs' must be an integer >= 1, got 0
-    """
-    from .config import check_choices, check_positive_int
-
-    epochs = check_positive_int("epochs", epochs)
-    protocols = check_choices("protocols", protocols, allowed_protocols)
-    records = _data.check_records_exist(records, db, root)
-    return epochs, protocols, records
 
 
 def detector_totals(detector: pd.DataFrame, classes=("N", "S", "V")) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Notebook parameters: one parser for papermill's text values (issue 15 item 6)."""
 import pytest
 
-from ecgutils.config import check_choice, check_positive_int, is_smoke, parse_parameter
+from ecgutils.config import check_choice, is_smoke, parse_parameter
 
 
 @pytest.mark.parametrize("value, kind, kw, expected", [
@@ -58,10 +58,7 @@ def test_parse_parameter_unknown_kind():
         parse_parameter("p", 1, "tuple")
 
 
-def test_old_checks_are_thin_wrappers():
-    assert check_positive_int("epochs", "4") == 4
-    with pytest.raises(ValueError, match="parameter 'epochs' must be an integer >= 1, got 1.5"):
-        check_positive_int("epochs", 1.5)
+def test_check_choice_is_a_thin_wrapper():
     with pytest.raises(ValueError, match=r"parameter 'r_peaks' must be one of \('a',\), got 'b'"):
         check_choice("r_peaks", "b", ("a",))
     assert is_smoke("True") and not is_smoke("false")

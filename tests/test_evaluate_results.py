@@ -82,10 +82,10 @@ def test_results_refuse_nan_and_keep_old_file(tmp_path):
 
 
 def test_config():
-    assert eu.config.check_positive_int("epochs", 10.0) == 10
+    assert eu.config.parse_parameter("epochs", 10.0, "int", minimum=1) == 10
     for bad in (0, -1, 2.5, "x", None, True):
         with pytest.raises(ValueError, match="parameter 'epochs'"):
-            eu.config.check_positive_int("epochs", bad)
+            eu.config.parse_parameter("epochs", bad, "int", minimum=1)
 
 
 def test_smoke_switch(monkeypatch):

@@ -95,29 +95,10 @@ def _fake_db(tmp_path):
     return tmp_path
 
 
-def test_check_experiment_accepts_good_parameters(tmp_path):
-    root = _fake_db(tmp_path)
-    assert F.check_experiment("3", ["ds1ds2"], [100, "101"], ("ds1ds2", "x"), root=root) == (
-        3, ["ds1ds2"], ["100", "101"])
-
-
-@pytest.mark.parametrize("epochs", [0, -1, 1.5, "ten", None, True])
-def test_check_experiment_rejects_bad_epochs(tmp_path, epochs):
-    with pytest.raises(ValueError, match="'epochs'"):
-        F.check_experiment(epochs, ["ds1ds2"], ["100"], ("ds1ds2",), root=_fake_db(tmp_path))
-
-
-def test_check_experiment_rejects_unknown_protocol(tmp_path):
-    with pytest.raises(ValueError, match="'protocols'.*'beat_randm'"):
-        F.check_experiment(5, ["ds1ds2", "beat_randm"], ["100"], ("ds1ds2",),
-                           root=_fake_db(tmp_path))
-    with pytest.raises(ValueError, match="empty"):
-        F.check_experiment(5, [], ["100"], ("ds1ds2",), root=_fake_db(tmp_path))
-
-
-def test_check_experiment_rejects_missing_record(tmp_path):
+def test_check_records_exist_names_a_missing_or_repeated_record(tmp_path):
+    assert eu_data.check_records_exist([100, "101"], root=_fake_db(tmp_path)) == ["100", "101"]
     with pytest.raises(FileNotFoundError, match=r"\['999'\].*mitdb"):
-        F.check_experiment(5, ["ds1ds2"], ["100", "999"], ("ds1ds2",), root=_fake_db(tmp_path))
+        eu_data.check_records_exist(["100", "999"], root=_fake_db(tmp_path))
     with pytest.raises(ValueError, match="repeats"):
         eu_data.check_records_exist(["100", "100"], root=_fake_db(tmp_path))
 
