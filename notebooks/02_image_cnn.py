@@ -307,38 +307,46 @@ print(f"wrote {n_written:,} PNG files in {write_s:.1f} s")
 # ## The reference CNN
 #
 # `eu.images.image_folder_dataset` reads each split with
-# `keras.utils.image_dataset_from_directory` (64 × 64, grayscale, batches of 32, integer
-# labels in the order of `CLASSES`); the training split also carries each image's class
-# weight. Pixel values stay 0–255 on disk and in the datasets: the `Rescaling` layer
-# inside the model divides them by 255, so the saved model takes raw images. The
-# architecture, `eu.models.build_image_cnn`, is the reference's: two 3 × 3 convolutions of
-# 32 filters with ReLU, each followed by 2 × 2 max pooling, a dense layer of 128 units,
-# and a six-way softmax, trained with Adam on (sparse) categorical cross-entropy.
+# `keras.utils.image_dataset_from_directory` (64 × 64, grayscale, integer labels in the
+# order of `CLASSES`), here into arrays. Pixel values stay 0–255 on disk and in the
+# arrays: the `Rescaling` layer inside the model divides them by 255, so the saved model
+# takes raw images. The architecture, `eu.models.build_image_cnn`, is the reference's:
+# two 3 × 3 convolutions of 32 filters with ReLU, each followed by 2 × 2 max pooling, a
+# dense layer of 128 units, and a six-way softmax, trained with Adam on (sparse)
+# categorical cross-entropy.
 #
-# `eu.experiment.train_and_evaluate` trains it with early stopping on the validation loss
-# (`patience` epochs without improvement; the best epoch's weights are restored), prints
-# one line per training, and predicts the test split once.
+# The network is the book's approach `image_cnn` (`eu.pipelines.PIPELINES`), the one
+# chapter 08 compares; this chapter trains it with its own protocol as parameters of one
+# call: six classes, every image of the capped training split, balanced class weights,
+# batches of `batch_size`, and early stopping on the validation loss (`patience` epochs
+# without improvement; the best epoch's weights are restored). It prints one line per
+# training and predicts the test split once.
 
 # %%
-eu.models.build_image_cnn(image_size, len(CLASSES)).summary()
+approach = eu.pipelines.PIPELINES["image_cnn"]
+
+
+def read_split(folder):
+    """One split's images and labels, read from its folder as arrays."""
+    ds, y = eu.images.image_folder_dataset(folder, CLASSES, image_size,
+                                           batch_size)
+    return np.concatenate([x.numpy() for x, _ in ds]), y
 
 
 def train_protocol(protocol):
     ("Train the image CNN on one protocol's folders; "
      "score it once on its test split.")
-    eu.config.set_seed(seed)
-    weights = eu.experiment.class_weights(
-        labels[selected[protocol]["train"]], CLASSES)
-    data = {split: eu.images.image_folder_dataset(
-        image_root / protocol / split, CLASSES, image_size, batch_size,
-        shuffle=split == "train", seed=seed,
-        class_weight=weights if split == "train" else None)
-        for split in SPLITS}
-    out = eu.experiment.train_and_evaluate(
-        eu.models.build_image_cnn(image_size, len(CLASSES)),
-        data["train"][0], data["val"][0].cache(), test=data["test"][0],
-        epochs=epochs, patience=patience, score="val_loss", label=protocol)
-    out["y_true"] = y_true = data["test"][1]
+    data = {split: read_split(image_root / protocol / split)
+            for split in SPLITS}
+    # chapter 02's protocol: six classes, every image kept (capped above),
+    # balanced class weights, early stopping on the validation loss
+    out = approach.train(data["train"], data["val"], data["test"],
+                         seed=seed, majority_ratio=1.0,
+                         n_classes=len(CLASSES), epochs=epochs,
+                         patience=patience, score="val_loss",
+                         batch_size=batch_size, class_weight_power=1.0,
+                         label=protocol)
+    y_true = out["y_true"]
     m = eu.evaluate.classification_metrics(
         np.take(CLASSES, y_true), np.take(CLASSES, out["y_pred"]), CLASSES,
         out["y_score"])
@@ -347,8 +355,8 @@ def train_protocol(protocol):
              best_epoch=out["best_epoch"],
              epochs_run=out["timing"]["epochs_run"],
              val_loss_best=round(out["best_score"], 4))
-    out.update(metrics=m,
-               class_weight={CLASSES[i]: w for i, w in weights.items()})
+    out.update(metrics=m, class_weight={CLASSES[i]: w for i, w in
+                                        out["class_weight"].items()})
     return out
 
 
@@ -367,6 +375,7 @@ def per_class_table(out):
 
 # %%
 outputs = {"patient_70_15_15": train_protocol("patient_70_15_15")}
+outputs["patient_70_15_15"]["model"].summary()
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-02-patient", "caption": "The image CNN on the patient-wise split: learning curves, confusion matrix and ROC curves of the test patients."}}
 eu.plots.plot_evaluation(

@@ -172,7 +172,8 @@ def test_real_records_give_aligned_inputs_for_mitdb_and_qtdb():
 #: Chapters that train a registry approach, the approach, and its model builder: they
 #: build and train it through ``PIPELINES[name]`` with their own protocol, never by
 #: calling the builder and a training loop of their own.
-TRAINED_THROUGH_REGISTRY = {"03_st_t_dense_rnn": ("lstm", "build_beat_network"),
+TRAINED_THROUGH_REGISTRY = {"02_image_cnn": ("image_cnn", "build_image_cnn"),
+                            "03_st_t_dense_rnn": ("lstm", "build_beat_network"),
                             "04_spectrogram_cnn": ("spectrogram_cnn", "build_spectrogram_cnn"),
                             "05_smote_spectrogram_cnn": ("smote_cnn2d", "build_spectrogram_cnn2d"),
                             "06_beat_1d_cnn": ("beat_cnn1d", "build_beat_cnn1d"),
