@@ -1,8 +1,6 @@
 """The record-adaptive step (eu.adapt): shape families of a record's beats share their V
 probability; families never cross records or half-hour stretches; annotate --adapt."""
 import inspect
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -87,26 +85,42 @@ def test_bad_arguments_are_named(call, words):
         call()
 
 
-def test_annotate_adapt_applies_the_step_to_the_model_probabilities(tmp_path, model_file):
-    fs = 250
+def _own_record(tmp_path, fs=250):
     x, _ = synthetic_ecg(fs, 90, seed=3)
     wfdb.wrsamp("own", fs=fs, units=["mV"], sig_name=["II"], p_signal=x[:, None],
                 fmt=["16"], adc_gain=[1000], baseline=[0], write_dir=str(tmp_path))
-    tables = {}
-    for flag in ([], ["--adapt"]):
-        out = tmp_path / ("adapted" if flag else "plain")
-        proc = subprocess.run([sys.executable, "-m", "ecgutils", "annotate",
-                               str(tmp_path / "own"), "--model", str(model_file), "--out",
-                               str(out), "--no-report", *flag],
-                              capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        tables[bool(flag)] = eu.beat_table.read_beat_table(out / "own_beats.csv")
-    plain, adapted = tables[False], tables[True]
-    assert plain["sample"].tolist() == adapted["sample"].tolist()
-    model, spec = eu.annotate.load_classifier(model_file)
-    signal = eu.recordings.read_recording(tmp_path / "own").signal
-    windows, _ = record_inputs(signal, fs, plain["sample"].to_numpy(), spec)
+    return tmp_path / "own"
+
+
+def test_annotate_adapt_applies_the_step_to_the_model_probabilities(tmp_path, model_file,
+                                                                    monkeypatch):
+    """--adapt reaches annotate_files, which hands the model's probabilities and windows
+    to eu.adapt.adapt_to_record and writes what it returns; without it, nothing changes."""
+    from ecgutils.__main__ import main
+    from ecgutils.own_recording import annotate_files
+
+    record = _own_record(tmp_path)
+    seen = {}
+    monkeypatch.setattr(eu.own_recording, "annotate_files",
+                        lambda *args, **kwargs: seen.update(kwargs))
+    main(["annotate", str(record), "--out", str(tmp_path / "cli"), "--adapt"])
+    assert seen["adapt"] is True
+    monkeypatch.undo()
+
     cols = ["p_N", "p_S", "p_V"]
+    plain = annotate_files([record], model_file, tmp_path / "plain", report=False,
+                           progress=False)[0]["table"]
+    # the real step: the written table is adapt_to_record of the model's probabilities
+    adapted = annotate_files([record], model_file, tmp_path / "adapted", report=False,
+                             progress=False, adapt=True)[0]["table"]
+    _, spec = eu.annotate.load_classifier(model_file)
+    windows, _ = record_inputs(eu.recordings.read_recording(record).signal, 250,
+                               plain["sample"].to_numpy(), spec)
     expected = adapt_to_record(plain[cols].to_numpy(), windows, spec=spec)
-    assert np.abs(adapted[cols].to_numpy() - expected).max() < 2e-4   # 4 decimals written
-    assert not np.allclose(adapted[cols].to_numpy(), plain[cols].to_numpy())
+    assert np.allclose(adapted[cols].to_numpy(), expected, atol=1e-6)
+    assert adapted.attrs["adapted"] and not plain.attrs["adapted"]
+    # and whatever the step returns is what the table holds
+    monkeypatch.setattr(eu.adapt, "adapt_to_record", lambda p, w, **kw: p[:, ::-1])
+    flipped = annotate_files([record], model_file, tmp_path / "flipped", report=False,
+                             progress=False, adapt=True)[0]["table"]
+    assert np.allclose(flipped[cols].to_numpy(), plain[cols].to_numpy()[:, ::-1])
