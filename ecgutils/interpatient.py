@@ -440,17 +440,23 @@ HEADS = ("average", "flatten")
 def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int = 256,
                    class_weight_power: float = 0.5, augment: dict | None = AUGMENT,
                    spec: BeatSpec = BeatSpec(), val_fraction: float = 0.3,
-                   target_v_se: float = 0.95, verbose: bool = True) -> dict:
+                   target_v_se: float = 0.95, verbose: bool = True,
+                   refit: bool = False) -> dict:
     """Chapter 07's headline model for one seed: split, two heads, the better one, its
-    V operating point, all chosen on held-out DS1 records.
+    epochs and V operating point, all chosen on held-out DS1 records (and, with
+    ``refit``, that head trained again on all of ``ds1``).
 
     :func:`select_records` holds out ``val_fraction`` of the records of ``ds1``; a
     :func:`train_classifier` per waveform head (:data:`HEADS`: averaged or flattened
     feature maps) trains on the others; the head with the better validation score (mean
     F1 of S and V) is kept, and the highest V threshold at which its validation records
     reach ``target_v_se`` (:func:`ecgutils.evaluate.choose_operating_point`) goes into
-    the returned spec. No test record (DS2, other databases) is read or may be in
-    ``ds1``.
+    the returned spec. With ``refit``, the kept head then trains again from the same
+    seed on all the records of ``ds1``, validation records included, for the number of
+    epochs validation chose (compared in ``tools/ch07_ensemble_cv.py`` and
+    docs/decisions.md: better on DS1's held-out records and on DS2, worse on the other
+    databases; not chapter 07's default). No test record (DS2, other databases) is read
+    or may be in ``ds1``.
 
     Parameters
     ----------
@@ -468,15 +474,21 @@ def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int =
         V sensitivity the operating point reaches on the validation records.
     verbose : bool
         One line per training.
+    refit : bool
+        Train the chosen head again on all of ``ds1`` and return that model.
 
     Returns
     -------
     dict
-        ``model`` (the chosen Keras model), ``spec`` (``spec`` with the operating point:
+        ``model`` (the chosen Keras model; with ``refit``, trained on all of ``ds1``),
+        ``spec`` (``spec`` with the operating point:
         save it with the model), ``head``, ``history``, ``best_epoch``, ``best_score``
         (validation score of the head kept), ``scores`` (each head's), ``operating_point``
-        (:func:`~ecgutils.evaluate.choose_operating_point`'s dict), ``train_records``,
-        ``validation_records`` and ``timing`` (seconds of training, both heads).
+        (:func:`~ecgutils.evaluate.choose_operating_point`'s dict, of the model before
+        any refit), ``refit``, ``selection_model`` (the chosen head before any refit,
+        which has not seen the validation records), ``train_records``,
+        ``validation_records`` and ``timing`` (seconds of training: both heads and any
+        refit).
 
     See Also
     --------
@@ -497,16 +509,21 @@ def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int =
     split = select_records(ds1, val_fraction, seed=seed)
     train, val = (ds1.subset(ds1.records_mask(split[k])) for k in ("train", "val"))
     fit = fit_headline(train, val, spec, seed, epochs, batch_size, class_weight_power,
-                       augment, target_v_se, verbose)
+                       augment, target_v_se, verbose, refit)
     return {**fit, "train_records": split["train"], "validation_records": split["val"]}
 
 
 def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: int = 0,
                  epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                  augment: dict | None = AUGMENT, target_v_se: float = 0.95,
-                 verbose: bool = True) -> dict:
+                 verbose: bool = True, refit: bool = False) -> dict:
     """:func:`train_headline` on given training and validation beats (any protocol:
     chapter 08 runs it on its record splits and on a beat-random split).
+
+    With ``refit`` the chosen head is trained again, from the same seed, on the training
+    *and* validation beats for the chosen number of epochs, and that model is returned;
+    the selection scores and the V operating point stay those of the model that had not
+    seen the validation beats.
 
     Returns :func:`train_headline`'s dict without the record lists.
     """
@@ -522,14 +539,24 @@ def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: in
     fit = candidates[head]
     val_proba = predict_beats(fit["model"], val, spec)[1]
     op = _evaluate.choose_operating_point(val.label, val_proba, spec.classes, "V", target_v_se)
-    return {"model": fit["model"], "spec": replace(spec, operating_point=(op["class"],
-                                                                          op["threshold"])),
+    train_s = sum(c["timing"]["train_s"] for c in candidates.values())
+    model = fit["model"]
+    if refit:
+        # The validation records chose the head and the epochs; the model that is kept
+        # learns from them too (more patients: tools/ch07_ensemble_cv.py).
+        again = train_classifier(Beats.concat([train, val]), None, spec, seed=seed,
+                                 epochs=fit["best_epoch"], batch_size=batch_size,
+                                 class_weight_power=class_weight_power,
+                                 flatten=(head == "flatten"), augment=augment,
+                                 label=f"seed {seed}, {head}, all records", verbose=verbose)
+        model, train_s = again["model"], train_s + again["timing"]["train_s"]
+    return {"model": model, "spec": replace(spec, operating_point=(op["class"],
+                                                                   op["threshold"])),
             "head": head, "history": fit["history"], "best_epoch": fit["best_epoch"],
             "best_score": fit["best_score"],
             "scores": {h: c["best_score"] for h, c in candidates.items()},
-            "operating_point": op,
-            "timing": {"train_s": round(sum(c["timing"]["train_s"]
-                                            for c in candidates.values()), 1)}}
+            "operating_point": op, "refit": refit, "selection_model": fit["model"],
+            "timing": {"train_s": round(train_s, 1)}}
 
 
 def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):

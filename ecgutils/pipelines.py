@@ -183,17 +183,19 @@ def _beat_set(x, y) -> Beats:
 
 def _train_interpatient(train, val, test=None, *, seed=0, epochs=None, verbose=True,
                         batch_size=None, class_weight_power=None, augment=_ip.AUGMENT,
-                        target_v_se=0.95, spec=None, **_protocol):
+                        target_v_se=0.95, spec=None, refit=False, **_protocol):
     """Chapter 07's headline training (:func:`ecgutils.interpatient.fit_headline`): two
     heads, the better one on ``val``, its V operating point chosen on ``val`` (in
-    ``spec``; the labels here are the most probable class, as chapter 07's rows)."""
+    ``spec``; the labels here are the most probable class, as chapter 07's rows);
+    ``refit`` as :func:`~ecgutils.interpatient.fit_headline`'s."""
     fit = _ip.fit_headline(_beat_set(*train), _beat_set(*val), spec or _ip.BeatSpec(), seed,
                            epochs or 8, batch_size or 256,
                            0.5 if class_weight_power is None else class_weight_power,
-                           augment, target_v_se, verbose)
+                           augment, target_v_se, verbose, refit)
     out = {"model": fit["model"], "history": fit["history"], "best_epoch": fit["best_epoch"],
            "best_score": fit["best_score"], "spec": fit["spec"], "head": fit["head"],
            "operating_point": fit["operating_point"],
+           "selection_model": fit["selection_model"],
            "timing": {**fit["timing"], "epochs_run": len(fit["history"]["val_selection"])},
            "transform": _identity, "preprocess": _identity,
            "constants": {}, "train_index": np.arange(len(train[1])),

@@ -245,3 +245,34 @@ def test_train_and_evaluate_selects_on_validation_and_predicts_test_once():
     assert out["y_score"].shape == (40, 2) and out["y_pred"].shape == (40,)
     refit = eu.experiment.train_and_evaluate(model, (x, y), None, epochs=2, verbose=False)
     assert refit["best_epoch"] == 2 and refit["best_score"] is None
+
+
+def test_fit_headline_refits_the_chosen_head_on_training_and_validation_beats():
+    # The returned model learnt from the validation beats too (its RR normalisation is
+    # fitted on both); the selection model, which chose head, epochs and threshold, did not.
+    rng = np.random.default_rng(0)
+    spec = BeatSpec()
+
+    def beats(records, shift):
+        n = 60 * len(records)
+        return Beats(np.repeat(records, 60), np.arange(n), list("NNSV") * (n // 4),
+                     windows=rng.normal(size=(n, 90, 2)).astype("float32"),
+                     rr=(rng.normal(size=(n, 17)) + shift).astype("float32"))
+
+    train, val = beats(["a", "b", "c"], 0.0), beats(["d"], 5.0)
+    fit = ip.fit_headline(train, val, spec, seed=0, epochs=1, augment=None, verbose=False,
+                          refit=True)
+    assert fit["refit"] and fit["model"] is not fit["selection_model"]
+
+    def rr_mean(model):
+        return np.asarray(model.get_layer("rr_normalization").mean).ravel()
+
+    both = np.concatenate([train.rr, val.rr])
+    np.testing.assert_allclose(rr_mean(fit["model"]), both.mean(0), atol=1e-3)
+    np.testing.assert_allclose(rr_mean(fit["selection_model"]), train.rr.mean(0), atol=1e-3)
+    x = [val.windows[:5], val.rr[:5]]
+    assert not np.allclose(fit["model"].predict(x, verbose=0),
+                           fit["selection_model"].predict(x, verbose=0))
+    alone = ip.fit_headline(train, val, spec, seed=0, epochs=1, augment=None,
+                            verbose=False)  # chapter 07's default: no refit
+    assert alone["model"] is alone["selection_model"] and not alone["refit"]
