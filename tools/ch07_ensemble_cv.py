@@ -33,7 +33,7 @@ refit on all S .405, V .871. The mean of S and V F1 rose in both draws (+.066,
 had held out. Averaging both heads moved S by +.024 and -.023.
 
 Chapter 07 then ran once with the refit (``ip.fit_headline(refit=True)``): DS2 gained
-a little, the other databases lost more (S F1 .585 -> .539), and the chapter ran over
+a little, the other databases lost more (S F1 .579 -> .539 on one machine), and the chapter ran over
 its time bar; it stays an option (chapter 07's ``refit``), not the default. The
 figures are in docs/decisions.md.
 """
