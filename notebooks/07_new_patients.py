@@ -725,7 +725,7 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # %%
 # the seed chosen by its validation score, never by DS2
 best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])
-# its model before any refit: the one that has not seen its validation records
+# its model before any refit: it has not seen its validation records
 unseen = fits[best_seed]["selection_model"]
 val_beats = ds1.subset(ds1.records_mask(splits[best_seed]["val"]))
 val_proba = ip.predict_beats(unseen, val_beats, spec)[1]
