@@ -718,9 +718,9 @@ ec57_table.style.format(lambda v: "–" if v is None or v != v else
 # The **expected calibration error** ({term}`ECE`) is the mean gap, weighted by the
 # beats in each bin. Nothing in training asks for calibrated probabilities: class weights
 # make S and V beats count more than their share, and new patients are not the training
-# ones. We look at the CNN of the seed with the best validation score as it was before
-# it learnt from its validation records too, on those records (DS1 patients it was not
-# trained on) and on DS2.
+# ones. We look at the CNN of the seed with the best validation score, on its own
+# validation records (DS1 patients it was not trained on; with `refit`, the model as it
+# was before the refit) and on DS2.
 
 # %%
 # the seed chosen by its validation score, never by DS2
@@ -729,8 +729,10 @@ best_seed = max(seed_list, key=lambda s: fits[s]["best_score"])
 unseen = fits[best_seed]["selection_model"]
 val_beats = ds1.subset(ds1.records_mask(splits[best_seed]["val"]))
 val_proba = ip.predict_beats(unseen, val_beats, spec)[1]
+ds2_proba = (ip.predict_beats(unseen, ds2, spec)[1] if refit
+             else predictions[best_seed][1])  # the same model
 calibration = {"DS1 validation records": (val_beats.label, val_proba),
-               "DS2": (ds2.label, ip.predict_beats(unseen, ds2, spec)[1])}
+               "DS2": (ds2.label, ds2_proba)}
 ece = pd.DataFrame({
     name: eu.evaluate.expected_calibration_error(y, p, spec.classes)
     for name, (y, p) in calibration.items()}).T
@@ -1259,7 +1261,7 @@ print(f"wrote {path}; the chapter ran in {total_min:.1f} min")
 # has DS1's annotators, so it should gain too. The Supraventricular Arrhythmia
 # Database's annotators call S many moderately early beats that MIT-BIH's call N; a
 # model that learns more of MIT-BIH's habit can find fewer of them there. The
-# per-database table shows which way it goes; the run takes about a third longer.
+# per-database table shows which way it goes; the run takes about a sixth longer.
 #
 #     papermill notebooks/07_new_patients.ipynb out.ipynb -p refit True
 # ```

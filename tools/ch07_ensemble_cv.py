@@ -98,10 +98,9 @@ def main(argv):
             held_out = beats.records_mask(records)
             out, chosen[s, tuple(records)] = train_fold(beats, held_out, spec, s, epochs,
                                                         refit)
+            out["chosen"] = out[chosen[s, tuple(records)]]
             for k, p in out.items():
                 proba.setdefault((s, k), np.zeros((len(beats), 3), np.float32))[held_out] = p
-                proba.setdefault((s, "chosen"), np.zeros((len(beats), 3), np.float32))
-            proba[s, "chosen"][held_out] = out[chosen[s, tuple(records)]]
             print(f"draw {draw} seed {s} fold done in {time.perf_counter() - start:.0f} s",
                   flush=True)
         np.savez(out_dir / f"draw{draw}.npz", label=beats.label, record=beats.record,
