@@ -391,7 +391,7 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", augment: dict | None = None,
                      synthetic: dict | None = None, verbose: bool = True,
-                     **model_args) -> dict:
+                     adversary: float = 0.0, **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
@@ -402,8 +402,10 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     afresh to the training windows of every batch (validation windows stay as they are);
     None trains on the windows as they are. ``synthetic``: keyword arguments of
     :func:`synthetic_beats`, whose beats (synthetic rhythms dressed with the training
-    records' windows) join the training beats; None adds none. ``verbose``: one line per
-    training.
+    records' windows) join the training beats; None adds none. ``adversary``: the
+    strength of a patient adversary (:func:`ecgutils.models.patient_adversarial`, one
+    class per training record; 0: none); the model returned is the classifier alone.
+    ``verbose``: one line per training.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
     from . import config, experiment
@@ -421,16 +423,28 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
     data = (model_inputs(train), class_indices(train, spec))
-    if augment is not None:
-        data = augmented_batches(model_inputs(train), class_indices(train, spec), weights,
-                                 batch_size, seed, round(spec.before_s * spec.fs), augment)
-    return experiment.train_and_evaluate(
+    patients = None
+    if adversary:
+        from .models import patient_adversarial
+
+        patients, names = pd.factorize(train.record)
+        model = patient_adversarial(model, len(names), adversary,
+                                    learning_rate=model_args.get("learning_rate", 1e-3))
+    if augment is not None or adversary:
+        data = augmented_batches(*data, weights, batch_size, seed,
+                                 round(spec.before_s * spec.fs), augment, patients)
+    fit = experiment.train_and_evaluate(
         model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
         epochs=epochs, batch_size=batch_size,
         class_weight=weights, patience=patience,
         score=_evaluate.s_and_v_f1(spec.classes), label=label,
         verbose=verbose)
+    if adversary:
+        fit["model"] = model.classifier
+        # its own optimizer never ran: built, it saves the state a loaded model expects
+        fit["model"].optimizer.build(fit["model"].trainable_variables)
+    return fit
 
 
 #: The waveform heads each headline training tries; validation keeps the better one.
@@ -441,7 +455,7 @@ def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int =
                    class_weight_power: float = 0.5, augment: dict | None = AUGMENT,
                    spec: BeatSpec = BeatSpec(), val_fraction: float = 0.3,
                    target_v_se: float = 0.95, verbose: bool = True,
-                   refit: bool = False) -> dict:
+                   refit: bool = False, adversary: float = 0.0) -> dict:
     """Chapter 07's headline model for one seed: split, two heads, the better one, its
     epochs and V operating point, all chosen on held-out DS1 records (and, with
     ``refit``, that head trained again on all of ``ds1``).
@@ -476,6 +490,9 @@ def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int =
         One line per training.
     refit : bool
         Train the chosen head again on all of ``ds1`` and return that model.
+    adversary : float
+        Strength of a patient adversary in every training
+        (:func:`ecgutils.models.patient_adversarial`; 0: none).
 
     Returns
     -------
@@ -509,21 +526,22 @@ def train_headline(ds1: Beats, seed: int = 0, epochs: int = 8, batch_size: int =
     split = select_records(ds1, val_fraction, seed=seed)
     train, val = (ds1.subset(ds1.records_mask(split[k])) for k in ("train", "val"))
     fit = fit_headline(train, val, spec, seed, epochs, batch_size, class_weight_power,
-                       augment, target_v_se, verbose, refit)
+                       augment, target_v_se, verbose, refit, adversary)
     return {**fit, "train_records": split["train"], "validation_records": split["val"]}
 
 
 def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: int = 0,
                  epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                  augment: dict | None = AUGMENT, target_v_se: float = 0.95,
-                 verbose: bool = True, refit: bool = False) -> dict:
+                 verbose: bool = True, refit: bool = False, adversary: float = 0.0) -> dict:
     """:func:`train_headline` on given training and validation beats (any protocol:
     chapter 08 runs it on its record splits and on a beat-random split).
 
     With ``refit`` the chosen head is trained again, from the same seed, on the training
     *and* validation beats for the chosen number of epochs, and that model is returned;
     the selection scores and the V operating point stay those of the model that had not
-    seen the validation beats.
+    seen the validation beats. An ``adversary`` needs the beats' records (one adversary
+    class per training record).
 
     Returns :func:`train_headline`'s dict without the record lists.
     """
@@ -533,7 +551,8 @@ def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: in
         head: train_classifier(train, val, spec, seed=seed, epochs=epochs,
                                batch_size=batch_size, class_weight_power=class_weight_power,
                                flatten=(head == "flatten"), augment=augment,
-                               label=f"seed {seed}, {head}", verbose=verbose)
+                               label=f"seed {seed}, {head}", verbose=verbose,
+                               adversary=adversary)
         for head in HEADS}
     head = max(candidates, key=lambda h: candidates[h]["best_score"])
     fit = candidates[head]
@@ -548,7 +567,8 @@ def fit_headline(train: Beats, val: Beats, spec: BeatSpec = BeatSpec(), seed: in
                                  epochs=fit["best_epoch"], batch_size=batch_size,
                                  class_weight_power=class_weight_power,
                                  flatten=(head == "flatten"), augment=augment,
-                                 label=f"seed {seed}, {head}, all records", verbose=verbose)
+                                 label=f"seed {seed}, {head}, all records", verbose=verbose,
+                                 adversary=adversary)
         model, train_s = again["model"], train_s + again["timing"]["train_s"]
     return {"model": model, "spec": replace(spec, operating_point=(op["class"],
                                                                    op["threshold"])),
@@ -606,7 +626,7 @@ def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,
-                      augment: dict):
+                      augment: dict | None, patients=None):
     """A Keras dataset of shuffled training batches, the windows augmented afresh each time.
 
     Parameters
@@ -619,8 +639,12 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
         Class weights (index -> weight): each beat's weight is its sample weight.
     centre : int
         Index of R in the window.
-    augment : dict
-        Keyword arguments of :func:`ecgutils.augment.augment_windows`.
+    augment : dict or None
+        Keyword arguments of :func:`ecgutils.augment.augment_windows`; None leaves the
+        windows as they are.
+    patients : array of int, optional
+        Patient index of each beat: the targets become ``(n, 2)``, class then patient
+        (for :func:`ecgutils.models.patient_adversarial`).
 
     Returns
     -------
@@ -641,6 +665,8 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
     windows, rr = inputs
     y = np.asarray(y)
     sample_weight = np.array([weights[int(c)] for c in y], np.float32)
+    if patients is not None:
+        y = np.stack([y, np.asarray(patients)], axis=1)
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
@@ -653,7 +679,8 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
 
         def __getitem__(self, i):
             idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
-            batch = augment_windows(windows[idx], self.rng, centre=centre, **augment)
+            batch = (windows[idx] if augment is None
+                     else augment_windows(windows[idx], self.rng, centre=centre, **augment))
             return (batch, rr[idx]), y[idx], sample_weight[idx]
 
         def on_epoch_end(self):

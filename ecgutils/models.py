@@ -10,7 +10,7 @@ import numpy as np
 __all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network",
            "build_image_cnn", "build_interpatient_model", "build_spectrogram_cnn",
            "build_spectrogram_cnn2d",
-           "import_tensorflow", "rotating_batches"]
+           "import_tensorflow", "patient_adversarial", "rotating_batches"]
 
 
 def import_tensorflow():
@@ -406,10 +406,122 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     g = layers.Dense(rr_units, activation="relu")(norm(rr))
     z = layers.Concatenate()([h, g])
     z = layers.Dropout(dropout)(z)
-    z = layers.Dense(dense_units, activation="relu")(z)
+    z = layers.Dense(dense_units, activation="relu", name="embedding")(z)
     z = layers.Dropout(dropout)(z)
     out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
     model = keras.Model([window, rr], out, name="interpatient_cnn")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,
+                        units: int = 32, learning_rate: float = 1e-3):
+    """``classifier`` wrapped for training against a patient adversary.
+
+    A small head reads the classifier's ``embedding`` layer and learns to tell which
+    training patient a beat comes from; the classifier adds to its loss, weighted by
+    ``strength``, the adversary's cross-entropy against equal odds for every patient
+    (the confusion loss of Tzeng et al. 2015), so it learns features that serve the
+    classes but leave the patient a guess, the aim of the subject-invariant CNN of Zhang
+    et al. 2021. Reversing the adversary's gradient (Ganin and Lempitsky 2015) rewards a
+    confidently *wrong* patient instead, which keeps patients apart. The wrapper trains
+    on batches whose targets are ``(n, 2)`` integers, class then patient index; it
+    predicts the classifier's class probabilities, so selection on validation records is
+    unchanged. Only ``wrapper.classifier`` is saved or applied: the adversary is not part
+    of the model that labels beats. Not chapter 07's default (``tools/ch07_design_cv.py``
+    holds the comparison).
+
+    Parameters
+    ----------
+    classifier : keras.Model
+        A softmax classifier with a layer named ``"embedding"``
+        (:func:`build_interpatient_model`).
+    n_patients : int
+        Number of training patients (the adversary's classes).
+    strength : float
+        Weight of the confusion loss (0: the adversary learns but changes nothing).
+    units : int
+        Hidden units of the adversary.
+    learning_rate : float
+        Adam's learning rate for the classifier and the adversary.
+
+    Returns
+    -------
+    keras.Model
+        Compiled; ``classifier`` is the wrapped model.
+
+    Examples
+    --------
+    >>> clf = build_interpatient_model()
+    >>> w = patient_adversarial(clf, n_patients=4)
+    >>> x = [np.zeros((8, 90, 2), "float32"), np.zeros((8, 17), "float32")]
+    >>> y = np.stack([np.arange(8) % 3, np.arange(8) % 4], axis=1)
+    >>> w.fit(x, y, epochs=1, verbose=0).history["adversary_loss"][0] > 0
+    True
+    >>> w.predict(x, verbose=0).shape, w.classifier is clf
+    ((8, 3), True)
+    """
+    tf = import_tensorflow()
+    import keras
+    from keras import layers
+
+    class PatientAdversarial(keras.Model):
+        def __init__(self):
+            super().__init__(name=f"{classifier.name}_patient_adversarial")
+            self.classifier = classifier
+            self.both = keras.Model(classifier.inputs,
+                                    [classifier.get_layer("embedding").output,
+                                     classifier.outputs[0]])
+            self.adversary = keras.Sequential(
+                [layers.Dense(units, activation="relu"), layers.Dense(n_patients)],
+                name="patient_adversary")
+            self.adversary.build((None, classifier.get_layer("embedding").units))
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.adversary_tracker = keras.metrics.Mean(name="adversary_loss")
+
+        def call(self, inputs, training=False):
+            return self.classifier(inputs, training=training)
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.adversary_tracker]
+
+        def train_step(self, data):
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+            y = tf.cast(y, "int32")
+            weight = (tf.ones_like(y[:, 0], "float32") if sample_weight is None
+                      else tf.cast(sample_weight, "float32"))
+
+            with tf.GradientTape(persistent=True) as tape:
+                z, proba = self.both(x, training=True)
+                class_loss = tf.reduce_mean(weight * keras.losses.sparse_categorical_crossentropy(
+                    y[:, 0], proba))
+                # the adversary learns patients from the embedding as it is ...
+                adversary_loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+                    y[:, 1], self.adversary(tf.stop_gradient(z)), from_logits=True))
+                # ... while the classifier is pushed to leave it guessing: its cross-entropy
+                # against equal odds for every patient (reversing the adversary's gradient
+                # instead rewards confidently wrong patients, which keeps them apart)
+                confusion = -tf.reduce_mean(tf.nn.log_softmax(self.adversary(z)))
+                encoder_loss = class_loss + strength * confusion
+            own, theirs = (self.classifier.trainable_variables,
+                           self.adversary.trainable_variables)
+            self.optimizer.apply_gradients(
+                zip(tape.gradient(encoder_loss, own) + tape.gradient(adversary_loss, theirs),
+                    own + theirs))
+            del tape
+            self.loss_tracker.update_state(class_loss)
+            self.adversary_tracker.update_state(adversary_loss)
+            return {"loss": self.loss_tracker.result(),
+                    "adversary_loss": self.adversary_tracker.result()}
+
+        def test_step(self, data):  # validation beats: class targets only
+            x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+            self.loss_tracker.update_state(tf.reduce_mean(
+                keras.losses.sparse_categorical_crossentropy(y, self(x, training=False))))
+            return {"loss": self.loss_tracker.result()}
+
+    model = PatientAdversarial()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return model

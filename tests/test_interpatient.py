@@ -247,6 +247,63 @@ def test_train_and_evaluate_selects_on_validation_and_predicts_test_once():
     assert refit["best_epoch"] == 2 and refit["best_score"] is None
 
 
+def _patient_beats(records, n=64, seed=0):
+    """Beats whose RR features tell their patient apart; classes unrelated to patients."""
+    rng = np.random.default_rng(seed)
+    patient = np.repeat(np.arange(len(records)), n)
+    rr = rng.normal(size=(len(patient), 17)).astype("float32")
+    rr[:, :4] += 3.0 * patient[:, None]
+    return Beats(np.asarray(records)[patient], np.arange(len(patient)),
+                 list("NSV" * n)[:n] * len(records),
+                 windows=rng.normal(size=(len(patient), 90, 2)).astype("float32"), rr=rr)
+
+
+def test_patient_adversary_keeps_patient_identity_out_of_the_embedding():
+    # Four patients told apart by four RR columns, a class by a fifth. Without the
+    # adversary's pressure the embedding keeps who the patient is (a new linear probe
+    # reads it); with it the adversary is left at chance and the probe does worse,
+    # while the class is learnt all the same.
+    import keras
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    from ecgutils.models import build_interpatient_model, patient_adversarial
+
+    beats = _patient_beats(["a", "b", "c", "d"])
+    patient, cls = np.repeat(np.arange(4), 64), (beats.rr[:, 5] > 0).astype(int)
+    x = ip.model_inputs(beats)
+    out = {}
+    for strength in (0.0, 1.0):
+        keras.utils.set_random_seed(0)
+        clf = build_interpatient_model(rr_train=beats.rr)
+        wrapper = patient_adversarial(clf, 4, strength, learning_rate=3e-3)
+        history = wrapper.fit(x, np.stack([cls, patient], axis=1), epochs=20, batch_size=32,
+                              verbose=0).history
+        embedding = keras.Model(clf.inputs, clf.get_layer("embedding").output)
+        probe = cross_val_score(LogisticRegression(max_iter=3000),
+                                embedding.predict(x, verbose=0), patient, cv=4).mean()
+        accuracy = np.mean(clf.predict(x, verbose=0).argmax(1) == cls)
+        out[strength] = history["adversary_loss"][-1], probe, accuracy
+    assert out[0.0][0] < 1.2 and out[1.0][0] > 0.95 * np.log(4)   # chance: log 4
+    assert out[1.0][1] < out[0.0][1] - 0.1
+    assert out[0.0][2] > 0.95 and out[1.0][2] > 0.95
+
+
+def test_train_classifier_with_an_adversary_returns_the_classifier_alone(tmp_path):
+    import keras
+
+    beats = _patient_beats(["a", "b", "c"])
+    fit = ip.train_classifier(beats, beats, seed=0, epochs=2, verbose=False, adversary=0.5)
+    model = fit["model"]
+    assert model.name == "interpatient_cnn" and "adversary_loss" in fit["history"]
+    assert [tuple(t.shape) for t in model.outputs] == [(None, 3)]
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = ip.model_inputs(beats.subset(np.arange(len(beats)) < 5))
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+
+
 def test_fit_headline_refits_the_chosen_head_on_training_and_validation_beats():
     # The returned model learnt from the validation beats too (its RR normalisation is
     # fitted on both); the selection model, which chose head, epochs and threshold, did not.
