@@ -285,7 +285,8 @@ def chapter_rules(name: str) -> dict:
                     "val_fraction": ("float", {"minimum": 0.1, "maximum": 0.5}),
                     "target_v_se": ("float", {"minimum": 0.5, "maximum": 1}),
                     "normalise": ("str", {"choices": ("record", "causal")}),
-                    "augment": "bool", "refit": "bool"},
+                    "augment": "bool", "refit": "bool",
+                    "adversary": ("float", {"minimum": 0})},
             smoke={"seeds": 1, "epochs": 1},
             data={"mitdb": list(_data.DS1 + _data.DS2), "qtdb": None}),
         "08_comparison": dict(

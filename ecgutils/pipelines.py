@@ -174,24 +174,32 @@ def _forest(x, seed, n_classes):
     return _ip.build_forest(seed)
 
 
-def _beat_set(x, y) -> Beats:
-    """Chapter 07's beats for inputs ``[windows, rr]`` and class indices."""
+def _beat_set(x, y, records=None) -> Beats:
+    """Chapter 07's beats for inputs ``[windows, rr]``, class indices and, if known, the
+    record of each beat."""
     n = len(y)
-    return Beats(np.full(n, ""), np.arange(n), np.asarray(CLASSES)[np.asarray(y)],
-                 windows=x[0], rr=x[1])
+    return Beats(np.full(n, "") if records is None else np.asarray(records), np.arange(n),
+                 np.asarray(CLASSES)[np.asarray(y)], windows=x[0], rr=x[1])
 
 
 def _train_interpatient(train, val, test=None, *, seed=0, epochs=None, verbose=True,
                         batch_size=None, class_weight_power=None, augment=_ip.AUGMENT,
-                        target_v_se=0.95, spec=None, refit=False, **_protocol):
+                        target_v_se=0.95, spec=None, refit=False, adversary=0.0,
+                        records=None, **_protocol):
     """Chapter 07's headline training (:func:`ecgutils.interpatient.fit_headline`): two
     heads, the better one on ``val``, its V operating point chosen on ``val`` (in
     ``spec``; the labels here are the most probable class, as chapter 07's rows);
-    ``refit`` as :func:`~ecgutils.interpatient.fit_headline`'s."""
-    fit = _ip.fit_headline(_beat_set(*train), _beat_set(*val), spec or _ip.BeatSpec(), seed,
-                           epochs or 8, batch_size or 256,
+    ``refit`` and ``adversary`` as :func:`~ecgutils.interpatient.fit_headline`'s.
+    ``records``: ``(training, validation)`` record names, one per beat; an adversary
+    needs them (one adversary class per training record)."""
+    if adversary and records is None:
+        raise ValueError("adversary needs records=(training records, validation records), "
+                         "one record name per beat")
+    records = records or (None, None)
+    fit = _ip.fit_headline(_beat_set(*train, records[0]), _beat_set(*val, records[1]),
+                           spec or _ip.BeatSpec(), seed, epochs or 8, batch_size or 256,
                            0.5 if class_weight_power is None else class_weight_power,
-                           augment, target_v_se, verbose, refit)
+                           augment, target_v_se, verbose, refit, adversary)
     out = {"model": fit["model"], "history": fit["history"], "best_epoch": fit["best_epoch"],
            "best_score": fit["best_score"], "spec": fit["spec"], "head": fit["head"],
            "operating_point": fit["operating_point"],

@@ -304,6 +304,19 @@ def test_train_classifier_with_an_adversary_returns_the_classifier_alone(tmp_pat
                                atol=1e-6)
 
 
+def test_the_registry_trains_an_adversary_only_with_the_records_of_the_beats():
+    # Without record names every beat would be one patient and the adversary would
+    # silently do nothing.
+    cnn = eu.pipelines.PIPELINES["interpatient"]
+    train, val = _patient_beats(["a", "b", "c"]), _patient_beats(["d"], seed=1)
+    data = [(ip.model_inputs(b), ip.class_indices(b)) for b in (train, val)]
+    with pytest.raises(ValueError, match="adversary needs records"):
+        cnn.train(*data, seed=0, epochs=1, verbose=False, adversary=0.3)
+    fit = cnn.train(*data, seed=0, epochs=1, verbose=False, adversary=0.3,
+                    records=(train.record, val.record))
+    assert "adversary_loss" in fit["history"] and fit["model"].name == "interpatient_cnn"
+
+
 def test_fit_headline_refits_the_chosen_head_on_training_and_validation_beats():
     # The returned model learnt from the validation beats too (its RR normalisation is
     # fitted on both); the selection model, which chose head, epochs and threshold, did not.
