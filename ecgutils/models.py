@@ -364,12 +364,15 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
                              kernel_size: int = 7, rr_units: int = 32, dense_units: int = 64,
                              dropout: float = 0.3, learning_rate: float = 1e-3,
                              flatten: bool = False, noise: float = 0.0,
-                             morph_units: int | None = None):
+                             morph_units: int | None = None,
+                             loss="sparse_categorical_crossentropy"):
     """Chapter 07's two-branch Keras model: a 1D CNN over the beat window, a dense branch
     over RR (``spec``: an :class:`ecgutils.interpatient.BeatSpec`, default its defaults).
 
     The RR branch starts with a ``Normalization`` layer adapted to ``rr_train`` (the
-    training beats' RR features), so its constants live inside the saved model.
+    training beats' RR features), so its constants live inside the saved model. ``loss``:
+    any Keras loss of integer class targets (``tools/ch07_design_cv.py`` tries a focal
+    loss).
 
     Examples
     --------
@@ -410,8 +413,8 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     z = layers.Dropout(dropout)(z)
     out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
     model = keras.Model([window, rr], out, name="interpatient_cnn")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
+                  metrics=["accuracy"])
     return model
 
 
