@@ -428,8 +428,7 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
         from .models import patient_adversarial
 
         patients, names = pd.factorize(train.record)
-        model = patient_adversarial(model, len(names), adversary,
-                                    learning_rate=model_args.get("learning_rate", 1e-3))
+        model = patient_adversarial(model, len(names), adversary)
     if augment is not None or adversary:
         data = augmented_batches(*data, weights, batch_size, seed,
                                  round(spec.before_s * spec.fs), augment, patients)
@@ -664,7 +663,9 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
 
     windows, rr = inputs
     y = np.asarray(y)
-    sample_weight = np.array([weights[int(c)] for c in y], np.float32)
+    table = np.zeros(max(weights) + 1, np.float32)
+    table[list(weights)] = list(weights.values())
+    sample_weight = table[y]
     if patients is not None:
         y = np.stack([y, np.asarray(patients)], axis=1)
 

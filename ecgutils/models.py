@@ -419,7 +419,7 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
 
 
 def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,
-                        units: int = 32, learning_rate: float = 1e-3):
+                        units: int = 32):
     """``classifier`` wrapped for training against a patient adversary.
 
     A small head reads the classifier's ``embedding`` layer and learns to tell which
@@ -446,13 +446,12 @@ def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,
         Weight of the confusion loss (0: the adversary learns but changes nothing).
     units : int
         Hidden units of the adversary.
-    learning_rate : float
-        Adam's learning rate for the classifier and the adversary.
 
     Returns
     -------
     keras.Model
-        Compiled; ``classifier`` is the wrapped model.
+        Compiled with a new optimizer like the classifier's (its learning rate);
+        ``classifier`` is the wrapped model.
 
     Examples
     --------
@@ -526,5 +525,6 @@ def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,
             return {"loss": self.loss_tracker.result()}
 
     model = PatientAdversarial()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.compile(optimizer=type(classifier.optimizer).from_config(
+        classifier.optimizer.get_config()))
     return model

@@ -275,8 +275,8 @@ def test_patient_adversary_keeps_patient_identity_out_of_the_embedding():
     out = {}
     for strength in (0.0, 1.0):
         keras.utils.set_random_seed(0)
-        clf = build_interpatient_model(rr_train=beats.rr)
-        wrapper = patient_adversarial(clf, 4, strength, learning_rate=3e-3)
+        clf = build_interpatient_model(rr_train=beats.rr, learning_rate=3e-3)
+        wrapper = patient_adversarial(clf, 4, strength)
         history = wrapper.fit(x, np.stack([cls, patient], axis=1), epochs=20, batch_size=32,
                               verbose=0).history
         embedding = keras.Model(clf.inputs, clf.get_layer("embedding").output)
