@@ -365,14 +365,18 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
                              dropout: float = 0.3, learning_rate: float = 1e-3,
                              flatten: bool = False, noise: float = 0.0,
                              morph_units: int | None = None,
-                             loss="sparse_categorical_crossentropy"):
+                             loss="sparse_categorical_crossentropy",
+                             siamese: bool = False):
     """Chapter 07's two-branch Keras model: a 1D CNN over the beat window, a dense branch
     over RR (``spec``: an :class:`ecgutils.interpatient.BeatSpec`, default its defaults).
 
     The RR branch starts with a ``Normalization`` layer adapted to ``rr_train`` (the
     training beats' RR features), so its constants live inside the saved model. ``loss``:
     any Keras loss of integer class targets (``tools/ch07_design_cv.py`` tries a focal
-    loss).
+    loss). ``siamese``: with ``spec.template_channel``, one convolutional stack reads the
+    beat and, separately, the patient's usual beat (the beat minus the second channel);
+    the head gets the beat's summary and its difference from the usual beat's summary, a
+    patient-wise normalisation of the waveform features (``tools/ch07_design_cv.py``).
 
     Examples
     --------
@@ -391,15 +395,27 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     window = keras.Input((spec.window_length, spec.n_channels), name="window")
     rr = keras.Input((len(spec.feature_names),), name="rr")
     h = layers.GaussianNoise(noise)(window) if noise else window
-    for f in filters:
-        h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
-        h = layers.ReLU()(h)
-        h = layers.MaxPooling1D(2)(h)
-    # Averaging over time keeps what the filters found, not exactly where: on held-out DS1
-    # records and on DS2 it generalised to new patients' S beats better than Flatten,
-    # which kept more of each training patient's own shapes (chapter 07's notes).
-    h = layers.Flatten()(h) if flatten else layers.GlobalAveragePooling1D()(h)
+    siamese = siamese and spec.template_channel
+
+    def waveform(h):
+        for f in filters:
+            h = layers.Conv1D(f, kernel_size, padding="same", use_bias=False)(h)
+            h = layers.BatchNormalization()(h)
+            h = layers.ReLU()(h)
+            h = layers.MaxPooling1D(2)(h)
+        # Averaging over time keeps what the filters found, not exactly where: on held-out
+        # DS1 records and on DS2 it generalised to new patients' S beats better than
+        # Flatten, which kept more of each training patient's own shapes (chapter 07).
+        return layers.Flatten()(h) if flatten else layers.GlobalAveragePooling1D()(h)
+
+    if siamese:  # one stack, shared by the beat and the usual beat
+        stack = keras.Input((spec.window_length, 1))
+        stack = keras.Model(stack, waveform(stack), name="waveform")
+        beat = h[..., :1]
+        hb, hu = stack(beat), stack(beat - h[..., 1:])
+        h = layers.Concatenate()([hb, layers.Subtract(name="beat_minus_usual")([hb, hu])])
+    else:
+        h = waveform(h)
     if morph_units:  # a narrow summary of the waveform, so the rhythm keeps its say
         h = layers.Dropout(dropout)(h)
         h = layers.Dense(morph_units, activation="relu")(h)

@@ -93,3 +93,28 @@ def test_transfer_network_reuses_and_freezes_the_pretrained_convolutions():
     assert np.array_equal(base.get_layer("conv2").get_weights()[0], before)
     scratch = eu.models.build_beat_cnn1d_transfer()
     assert scratch.name == "scratch" and all(layer.trainable for layer in scratch.layers)
+
+
+def test_siamese_waveform_compares_the_beat_with_the_usual_beat(tmp_path):
+    import keras
+    import numpy as np
+
+    import ecgutils as eu
+    from ecgutils.interpatient import BeatSpec
+
+    rng = np.random.default_rng(0)
+    model = eu.models.build_interpatient_model(
+        BeatSpec(), rr_train=rng.normal(size=(20, 17)).astype("float32"), siamese=True)
+    beats = rng.normal(size=(6, 90, 1)).astype("float32")
+    rr = rng.normal(size=(6, 17)).astype("float32")
+    difference = keras.Model(model.inputs, model.get_layer("beat_minus_usual").output)
+    # the second channel is the beat minus the usual beat: zero when they are the same
+    same = np.concatenate([beats, np.zeros_like(beats)], axis=-1)
+    other = np.concatenate([beats, beats], axis=-1)   # the usual beat a flat line
+    assert np.abs(difference.predict([same, rr], verbose=0)).max() == 0
+    assert np.abs(difference.predict([other, rr], verbose=0)).max() > 0
+    model.optimizer.build(model.trainable_variables)   # saved as a trained one would be
+    model.save(tmp_path / "siamese.keras")
+    loaded = keras.models.load_model(tmp_path / "siamese.keras", safe_mode=True)
+    assert np.allclose(loaded.predict([other, rr], verbose=0),
+                       model.predict([other, rr], verbose=0))
