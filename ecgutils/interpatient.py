@@ -31,7 +31,7 @@ __all__ = ["BeatForest", "BeatSpec", "MORPHOLOGY_FEATURES", "PUBLISHED_DS2",
            "AUGMENT", "HEADS", "augmented_batches", "beat_morphology", "build_beats",
            "forest_features",
            "build_forest", "ensemble_model", "fit_headline", "local_templates",
-           "on_time_beats",
+           "on_time_beats", "record_balanced_weights",
            "record_inputs", "synthetic_beats", "train_headline"]
 
 
@@ -391,7 +391,8 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
                      epochs: int = 8, batch_size: int = 256, class_weight_power: float = 0.5,
                      patience: int = 3, label: str = "", augment: dict | None = None,
                      synthetic: dict | None = None, verbose: bool = True,
-                     adversary: float = 0.0, **model_args) -> dict:
+                     adversary: float = 0.0, record_balance: float = 0.0,
+                     **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
@@ -405,6 +406,8 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     records' windows) join the training beats; None adds none. ``adversary``: the
     strength of a patient adversary (:func:`ecgutils.models.patient_adversarial`, one
     class per training record; 0: none); the model returned is the classifier alone.
+    ``record_balance``: evens out how much each record teaches a class
+    (:func:`record_balanced_weights`; 0: every beat of a class weighs the same).
     ``verbose``: one line per training.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
@@ -429,9 +432,12 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
 
         patients, names = pd.factorize(train.record)
         model = patient_adversarial(model, len(names), adversary)
-    if augment is not None or adversary:
+    beat_weights = (record_balanced_weights(data[1], train.record, record_balance)
+                    if record_balance else None)
+    if augment is not None or adversary or record_balance:
         data = augmented_batches(*data, weights, batch_size, seed,
-                                 round(spec.before_s * spec.fs), augment, patients)
+                                 round(spec.before_s * spec.fs), augment, patients,
+                                 beat_weights)
     fit = experiment.train_and_evaluate(
         model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
@@ -625,7 +631,7 @@ def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,
-                      augment: dict | None, patients=None):
+                      augment: dict | None, patients=None, beat_weights=None):
     """A Keras dataset of shuffled training batches, the windows augmented afresh each time.
 
     Parameters
@@ -644,6 +650,8 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
     patients : array of int, optional
         Patient index of each beat: the targets become ``(n, 2)``, class then patient
         (for :func:`ecgutils.models.patient_adversarial`).
+    beat_weights : array of float, optional
+        Each beat's weight is also multiplied by this (:func:`record_balanced_weights`).
 
     Returns
     -------
@@ -666,6 +674,8 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
     table = np.zeros(max(weights) + 1, np.float32)
     table[list(weights)] = list(weights.values())
     sample_weight = table[y]
+    if beat_weights is not None:
+        sample_weight = sample_weight * np.asarray(beat_weights, np.float32)
     if patients is not None:
         y = np.stack([y, np.asarray(patients)], axis=1)
 
@@ -688,6 +698,34 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
             self.order = self.rng.permutation(len(y))
 
     return Batches()
+
+
+def record_balanced_weights(y, records, power: float = 1.0) -> np.ndarray:
+    """Beat weights that even out how much each record teaches each class.
+
+    DS1's S beats sit in a few records (209 alone holds 40 %): a network trained on them
+    learns those patients' S beats. Within each class, a beat of a record holding ``n``
+    of the class's beats weighs ``(mean n over the records holding the class / n) **
+    power``, rescaled so that the class's total weight stays its number of beats (the
+    class weights keep their meaning). ``power`` 0 gives every beat weight 1, 1 gives
+    every record the same total weight in the class.
+
+    Examples
+    --------
+    >>> w = record_balanced_weights([1, 1, 1, 1, 0, 1], ["a", "a", "a", "b", "b", "b"])
+    >>> w.round(2).tolist()                  # S: three beats of a, two of b
+    [0.83, 0.83, 0.83, 1.25, 1.0, 1.25]
+    """
+    y = np.asarray(y)
+    _, record = np.unique(np.asarray(records), return_inverse=True)
+    _, cell = np.unique(np.stack([y, record], axis=1), axis=0, return_inverse=True)
+    cell = cell.ravel()
+    n = np.bincount(cell)[cell].astype(np.float64)
+    w = (1.0 / n) ** float(power)
+    for c in np.unique(y):   # a few classes: rescale each to its number of beats
+        mine = y == c
+        w[mine] *= mine.sum() / w[mine].sum()
+    return w.astype(np.float32)
 
 
 def predict_beats(model, beats: Beats, spec: BeatSpec = BeatSpec()):

@@ -304,6 +304,22 @@ def test_train_classifier_with_an_adversary_returns_the_classifier_alone(tmp_pat
                                atol=1e-6)
 
 
+def test_record_balanced_weights_even_out_records_and_keep_class_totals():
+    rng = np.random.default_rng(0)
+    records = np.repeat(["209", "201", "118", "220"], [400, 130, 90, 380])
+    y = np.where(rng.random(1000) < 0.3, 1, 0)
+    y[:380] = 1                                 # record 209 holds most of class 1
+    def spread(power):    # largest record's total weight of class 1 over the smallest
+        w = ip.record_balanced_weights(y, records, power)
+        for c in (0, 1):
+            assert np.isclose(w[y == c].sum(), (y == c).sum(), rtol=1e-4)
+        totals = [w[(y == 1) & (records == r)].sum() for r in np.unique(records)]
+        return max(totals) / min(totals)
+
+    assert spread(0.0) > spread(0.5) > 1.5 and np.isclose(spread(1.0), 1.0, rtol=1e-4)
+    assert np.allclose(ip.record_balanced_weights(y, records, 0.0), 1.0)
+
+
 def test_the_registry_trains_an_adversary_only_with_the_records_of_the_beats():
     # Without record names every beat would be one patient and the adversary would
     # silently do nothing.
