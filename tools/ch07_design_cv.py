@@ -95,6 +95,31 @@ cross-entropy's. Not adopted.
 A window from 0.4 s before R instead of 0.25 s ("window from 0.4 s": more of the
 previous beat's T wave, where an early P wave often sits): .255 / .483 / .498 | .891 /
 .882 / .853. Mean S .412, V .875 (mean of the two .644 against .654). Not adopted.
+
+Issue 23, a third round (2026-12-07, another machine with 2 cores, about 1.6 times slower:
+86-119 s a fold training of chapter 07's network; folds 0 / 1 / 2, S F1 | V F1; chapter
+07 as above: .340 / .452 / .576 | .889 / .853 / .814, mean S .456, V .852):
+
+- record balance 0.5 (ip.record_balanced_weights: within each class, a record's beats
+  weigh (1 / its number of beats of the class) ** 0.5, rescaled to the class's total;
+  DS1's record 209 holds 40 % of its S beats): .381 / .505 / .511 | .889 / .812 / .834.
+  Mean S .466, V .845 (mean of the two .655 against .654): the same. Not adopted;
+- record balance 1.0 (every record the same total weight in each class): .359 / .424 /
+  .472 | .895 / .803 / .840. Mean S .418, V .846. Not adopted;
+- waveform summary 8 (the waveform branch ends in a Dense layer of 8 units before it
+  meets the rhythm, build_interpatient_model(morph_units=8): less room for each
+  training patient's own S shapes): .402 / .518 / .502 | .881 / .867 / .829, mean S
+  .474, V .859 (mean of the two .667 against .654). Two more fold draws, both variants
+  (folds 3 / 4): chapter 07 .443 / .304 | .899 / .863; summary 8 .423 / .280 | .853 /
+  .827. Over the five draws: S .425 against .423, V .851 against .864 (mean of the two
+  .638 against .643). Not adopted: the first three draws' gain was the draw;
+- waveform summary 16: .342 / .480 / .568 | .887 / .849 / .810. Mean S .463, V .849
+  (.656). Not adopted;
+- siamese template (build_interpatient_model(siamese=True): one convolutional stack
+  reads the beat and, apart, the usual beat; the head gets the beat's summary and its
+  difference from the usual beat's, a patient-wise normalisation of the waveform
+  features): .331 / .456 / .460 | .873 / .878 / .831. Mean S .416, V .861 (mean of the
+  two .638 against .654), and fold trainings of 112-147 s against 86-119 s. Not adopted.
 """
 import sys
 import time
@@ -180,6 +205,20 @@ def focal_loss(gamma):
 VARIANTS["focal loss 2"] = dict(spec=CHAPTER, augment=ip.AUGMENT, loss=focal_loss(2.0))
 # A window from 0.4 s before R: an early P wave often sits on the previous beat's T wave
 VARIANTS["window from 0.4 s"] = dict(spec=replace(CHAPTER, before_s=0.4), augment=ip.AUGMENT)
+
+# Patient-wise normalisation of the waveform features: one stack reads the beat and the
+# usual beat, the head gets their summaries' difference (build_interpatient_model(siamese))
+VARIANTS["siamese template"] = dict(spec=CHAPTER, augment=ip.AUGMENT, siamese=True)
+
+# Each record's share of a class evened out (ip.record_balanced_weights): 209 holds 40 % of
+# DS1's S beats
+VARIANTS.update({f"record balance {p}": dict(spec=CHAPTER, augment=ip.AUGMENT,
+                                             record_balance=p) for p in (0.5, 1.0)})
+
+# The waveform summarised in 8 numbers before it meets the rhythm: less room to learn
+# each training patient's own S shapes
+VARIANTS.update({f"waveform summary {n}": dict(spec=CHAPTER, augment=ip.AUGMENT, morph_units=n)
+                 for n in (8, 16)})
 
 
 def out_of_fold(spec, power=0.5, epochs=6, seed=0, **model_args):
