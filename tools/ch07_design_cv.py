@@ -221,15 +221,21 @@ VARIANTS.update({f"waveform summary {n}": dict(spec=CHAPTER, augment=ip.AUGMENT,
                  for n in (8, 16)})
 
 
+def record_folds(beats, seed=0):
+    """Three folds of DS1 records, each holding S and V beats, drawn with ``seed``."""
+    counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
+    folds, _, _ = eu.splits.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
+                                                 min_count=20, names=("a", "b", "c"),
+                                                 strict=False)
+    return folds
+
+
 def out_of_fold(spec, power=0.5, epochs=6, seed=0, **model_args):
     """DS1's beats and each beat's probabilities from the fold model that did not see its
     record (three folds of records, drawn with ``seed``)."""
     eu.pipelines.check_no_test_records(eu.data.DS1)   # DS2 never reaches the choice
     beats = ip.build_beats(eu.data.DS1, spec=spec)
-    counts = beats.counts().reindex(columns=["S", "V"], fill_value=0)
-    folds, _, _ = eu.splits.split_records_covering(counts, (0.34, 0.33, 0.33), seed=seed,
-                                                 min_count=20, names=("a", "b", "c"),
-                                                 strict=False)
+    folds = record_folds(beats, seed)
     proba = np.zeros((len(beats), len(spec.classes)), np.float32)
     for records in folds.values():
         held_out = beats.records_mask(records)
