@@ -392,7 +392,7 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
                      patience: int = 3, label: str = "", augment: dict | None = None,
                      synthetic: dict | None = None, verbose: bool = True,
                      adversary: float = 0.0, record_balance: float = 0.0,
-                     **model_args) -> dict:
+                     teacher=None, teacher_weight: float = 0.5, **model_args) -> dict:
     """Train :func:`build_interpatient_model` on the classes of ``spec``; select on ``val``.
 
     Selection keeps the epoch with the best mean F1 of S and V on the validation records;
@@ -408,6 +408,9 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     class per training record; 0: none); the model returned is the classifier alone.
     ``record_balance``: evens out how much each record teaches a class
     (:func:`record_balanced_weights`; 0: every beat of a class weighs the same).
+    ``teacher``: class probabilities of each beat of ``train`` from another model (a
+    forest that did not see the beat's record), learnt with weight ``teacher_weight``
+    beside the labels (:func:`ecgutils.models.distillation_loss`); None: labels only.
     ``verbose``: one line per training.
     Returns :func:`ecgutils.experiment.train_and_evaluate`'s dict.
     """
@@ -417,13 +420,29 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     import keras
 
     keras.utils.set_random_seed(seed)
-    train = train.subset(class_indices(train, spec) >= 0)
+    known = class_indices(train, spec) >= 0
+    if teacher is not None:
+        if synthetic is not None or adversary:
+            raise ValueError("train_classifier: a teacher cannot be combined with "
+                             "synthetic beats or an adversary")
+        teacher = np.asarray(teacher, np.float32)
+        if teacher.shape != (len(train), len(spec.classes)):
+            raise ValueError(f"train_classifier: teacher has shape {teacher.shape}, needs "
+                             f"one row of {len(spec.classes)} probabilities per training beat "
+                             f"({len(train)})")
+        teacher = teacher[known]
+        from .models import distillation_loss
+
+        model_args["loss"] = distillation_loss(teacher_weight)
+    train = train.subset(known)
     if synthetic is not None:
         fake = synthetic_beats(train, spec, rng=seed, **synthetic)
         train = Beats.concat([train, fake])
     if val is not None:
         val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
+    if teacher is not None:  # "accuracy" would read the teacher's columns as labels
+        model.compile(optimizer=model.optimizer, loss=model.loss)
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
     data = (model_inputs(train), class_indices(train, spec))
     patients = None
@@ -434,10 +453,10 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
         model = patient_adversarial(model, len(names), adversary)
     beat_weights = (record_balanced_weights(data[1], train.record, record_balance)
                     if record_balance else None)
-    if augment is not None or adversary or record_balance:
+    if augment is not None or adversary or record_balance or teacher is not None:
         data = augmented_batches(*data, weights, batch_size, seed,
                                  round(spec.before_s * spec.fs), augment, patients,
-                                 beat_weights)
+                                 beat_weights, teacher)
     fit = experiment.train_and_evaluate(
         model, data,
         None if val is None else (model_inputs(val), class_indices(val, spec)),
@@ -445,6 +464,9 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
         class_weight=weights, patience=patience,
         score=_evaluate.s_and_v_f1(spec.classes), label=label,
         verbose=verbose)
+    if teacher is not None:  # saved like any chapter-07 model: no custom loss to load
+        model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
     if adversary:
         fit["model"] = model.classifier
         # its own optimizer never ran: built, it saves the state a loaded model expects
@@ -631,7 +653,8 @@ def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,
-                      augment: dict | None, patients=None, beat_weights=None):
+                      augment: dict | None, patients=None, beat_weights=None,
+                      teacher=None):
     """A Keras dataset of shuffled training batches, the windows augmented afresh each time.
 
     Parameters
@@ -652,6 +675,10 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
         (for :func:`ecgutils.models.patient_adversarial`).
     beat_weights : array of float, optional
         Each beat's weight is also multiplied by this (:func:`record_balanced_weights`).
+    teacher : array of float, shape (n, n_classes), optional
+        Each beat's class probabilities from a teacher: the targets become
+        ``(n, 1 + n_classes)``, class then the teacher's
+        (:func:`ecgutils.models.distillation_loss`).
 
     Returns
     -------
@@ -678,6 +705,8 @@ def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, cent
         sample_weight = sample_weight * np.asarray(beat_weights, np.float32)
     if patients is not None:
         y = np.stack([y, np.asarray(patients)], axis=1)
+    if teacher is not None:
+        y = np.column_stack([y, teacher]).astype(np.float32)
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):

@@ -9,7 +9,7 @@ import numpy as np
 
 __all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network",
            "build_image_cnn", "build_interpatient_model", "build_spectrogram_cnn",
-           "build_spectrogram_cnn2d",
+           "build_spectrogram_cnn2d", "distillation_loss",
            "import_tensorflow", "patient_adversarial", "rotating_batches"]
 
 
@@ -432,6 +432,40 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
                   metrics=["accuracy"])
     return model
+
+
+def distillation_loss(teacher_weight: float = 0.5):
+    """A loss that learns from the labels and from a teacher's probabilities (Hinton,
+    Vinyals and Dean 2015).
+
+    Training targets are ``(n, 1 + n_classes)``: the class index, then the teacher's class
+    probabilities for the beat; the loss is ``(1 - teacher_weight)`` times the
+    cross-entropy against the label plus ``teacher_weight`` times that against the
+    teacher. Targets of one column (validation beats) get the label's cross-entropy
+    alone. Chapter 07's DS1 comparison uses a random forest's out-of-record
+    probabilities as the teacher (``tools/ch07_design_cv.py``).
+
+    Examples
+    --------
+    >>> loss = distillation_loss(0.5)
+    >>> y = np.array([[1, 0.5, 0.5, 0.0]], "float32")     # label S, teacher N or S
+    >>> p = np.array([[0.5, 0.5, 0.0]], "float32")
+    >>> round(float(loss(y, p)[0]), 3)                   # both cross-entropies: -log 0.5
+    0.693
+    >>> round(float(loss(np.array([1.0]), p)[0]), 3)     # a label alone
+    0.693
+    """
+    import keras
+    from keras import ops
+
+    def loss(y_true, y_pred):
+        if len(y_true.shape) == 1 or y_true.shape[-1] == 1:
+            return keras.losses.sparse_categorical_crossentropy(
+                ops.reshape(y_true, (-1,)), y_pred)
+        hard = keras.losses.sparse_categorical_crossentropy(y_true[:, 0], y_pred)
+        soft = keras.losses.categorical_crossentropy(y_true[:, 1:], y_pred)
+        return (1 - teacher_weight) * hard + teacher_weight * soft
+    return loss
 
 
 def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,

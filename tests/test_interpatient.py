@@ -304,6 +304,33 @@ def test_train_classifier_with_an_adversary_returns_the_classifier_alone(tmp_pat
                                atol=1e-6)
 
 
+def test_a_teacher_moves_the_network_towards_its_probabilities(tmp_path):
+    # Labels cycle N, S, V; a teacher that always says S. Learning from the teacher
+    # alone, the network calls most beats S; from the labels alone, it does not.
+    import keras
+
+    beats = _patient_beats(["a", "b", "c"])
+    teacher = np.tile(np.array([[0.0, 1.0, 0.0]], "float32"), (len(beats), 1))
+    x = ip.model_inputs(beats)
+
+    def share_s(weight):
+        fit = ip.train_classifier(beats, None, seed=0, epochs=8, verbose=False,
+                                  teacher=teacher, teacher_weight=weight)
+        return float(np.mean(fit["model"].predict(x, verbose=0).argmax(1) == 1)), fit
+
+    alone, fit = share_s(1.0)
+    assert alone > 0.9 and share_s(0.0)[0] < 0.5
+    fit["model"].save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(again.predict(x, verbose=0),
+                               fit["model"].predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="one row of 3 probabilities per training beat"):
+        ip.train_classifier(beats, None, epochs=1, verbose=False, teacher=teacher[:5])
+    with pytest.raises(ValueError, match="teacher cannot be combined"):
+        ip.train_classifier(beats, None, epochs=1, verbose=False, teacher=teacher,
+                            adversary=0.3)
+
+
 def test_record_balanced_weights_even_out_records_and_keep_class_totals():
     rng = np.random.default_rng(0)
     records = np.repeat(["209", "201", "118", "220"], [400, 130, 90, 380])
