@@ -431,9 +431,6 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
                              f"one row of {len(spec.classes)} probabilities per training beat "
                              f"({len(train)})")
         teacher = teacher[known]
-        from .models import distillation_loss
-
-        model_args["loss"] = distillation_loss(teacher_weight)
     train = train.subset(known)
     if synthetic is not None:
         fake = synthetic_beats(train, spec, rng=seed, **synthetic)
@@ -441,8 +438,10 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     if val is not None:
         val = val.subset(class_indices(val, spec) >= 0)
     model = build_interpatient_model(spec, rr_train=train.rr, **model_args)
-    if teacher is not None:  # "accuracy" would read the teacher's columns as labels
-        model.compile(optimizer=model.optimizer, loss=model.loss)
+    if teacher is not None:  # no "accuracy": it would read the teacher's columns as labels
+        from .models import distillation_loss
+
+        model.compile(optimizer=model.optimizer, loss=distillation_loss(teacher_weight))
     weights = experiment.class_weights(train.label, spec.classes, class_weight_power)
     data = (model_inputs(train), class_indices(train, spec))
     patients = None

@@ -1,11 +1,12 @@
-"""Chapter 07's network and forest averaged, compared on DS1 alone (DS2 never touched).
+"""Chapter 07's network and forest combined, compared on DS1 alone (DS2 never touched).
 
 The network (chapter 07's inputs and augmentation) and the forest (``ip.forest_features``,
 ``ip.build_forest``) are each trained on two folds of DS1 *records* and predict the third,
 on the same folds (``ch07_design_cv.record_folds``). Their out-of-fold probabilities are
-then mixed, ``(1 - w) * network + w * forest`` for w in 0, 0.25, 0.5, 0.75, 1, and each
-mix labelled by its largest probability (the shipped rule) and scored as gross S and V
-F1 (``eu.ec57``), pooled over DS1.
+then mixed, ``(1 - w) * network + w * forest`` for w in 0, 0.25, 0.5, 0.75, 1, each
+mix labelled by its largest probability (the shipped rule), and split by class (V from
+the network, S from the forest, from both or from either); each is scored as gross S
+and V F1 (``eu.ec57``), pooled over DS1.
 
 What it showed (2026-12-07, 2 cores, five fold draws, 4-5 min each; S F1 per draw 0-4,
 mean S F1 | mean V F1; the mean of the two is the score chapter 07 selects by):
@@ -66,9 +67,10 @@ def main(args):
                  for w in WEIGHTS}
         # each model where it is strong: V from the network, S against N from the forest
         n, s, v = (classes.tolist().index(c) for c in "NSV")
-        not_v, says_s = network.argmax(1) != v, (network.argmax(1) == s, forest.argmax(1) == s)
-        for name, s_rule in (("S forest", says_s[1]), ("S both", says_s[0] & says_s[1]),
-                             ("S either", says_s[0] | says_s[1])):
+        net_s, forest_s = network.argmax(1) == s, forest.argmax(1) == s
+        not_v = network.argmax(1) != v
+        for name, s_rule in (("S forest", forest_s), ("S both", net_s & forest_s),
+                             ("S either", net_s | forest_s)):
             mixes[f"V network, {name}"] = np.where(not_v, np.where(s_rule, s, n), v)
         for name, label in mixes.items():
             g = ec57.gross_statistics(beats.label, classes[label])
