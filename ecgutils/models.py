@@ -366,7 +366,7 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
                              flatten: bool = False, noise: float = 0.0,
                              morph_units: int | None = None,
                              loss="sparse_categorical_crossentropy",
-                             siamese: bool = False):
+                             siamese: bool = False, s_from_rhythm: bool = False):
     """Chapter 07's two-branch Keras model: a 1D CNN over the beat window, a dense branch
     over RR (``spec``: an :class:`ecgutils.interpatient.BeatSpec`, default its defaults).
 
@@ -378,16 +378,34 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     the head gets the beat's summary and its difference from the usual beat's summary, a
     patient-wise normalisation of the waveform features (``tools/ch07_design_cv.py``).
 
+    ``s_from_rhythm`` (classes N, S, V) factorises the decision: P(V) from both branches,
+    P(S | not V) from a head that reads the RR features alone, so the output is
+    ``[(1 - P(V)) P(N | not V), (1 - P(V)) P(S | not V), P(V)]``. An S beat has its
+    patient's usual QRS; what marks it is its timing, and a P wave that the waveform
+    branch may learn as each training patient's own. Trained with the usual
+    cross-entropy, whose terms split into V against the rest and, for beats that are not
+    V, S against N. Better on held-out DS1 records, worse on the other databases: not
+    chapter 07's design (``tools/ch07_design_cv.py``, "S from rhythm"; docs/decisions.md).
+
     Examples
     --------
     >>> from ecgutils.interpatient import BeatSpec
     >>> m = build_interpatient_model(BeatSpec(), rr_train=np.ones((4, 17), "float32"))
     >>> [tuple(i.shape) for i in m.inputs], tuple(m.outputs[0].shape)
     ([(None, 90, 2), (None, 17)], (None, 3))
+    >>> f = build_interpatient_model(BeatSpec(), np.ones((4, 17), "float32"),
+    ...                              s_from_rhythm=True)
+    >>> p = f.predict([np.zeros((2, 90, 2), "float32"), np.ones((2, 17), "float32")],
+    ...               verbose=0)
+    >>> p.shape, np.allclose(p.sum(axis=1), 1)     # P(N), P(S), P(V)
+    ((2, 3), True)
     """
     from .interpatient import BeatSpec
 
     spec = BeatSpec() if spec is None else spec
+    if s_from_rhythm and tuple(spec.classes) != ("N", "S", "V"):
+        raise ValueError(f"s_from_rhythm needs the classes ('N', 'S', 'V'), got "
+                         f"{tuple(spec.classes)}")
     import_tensorflow()
     import keras
     from keras import layers
@@ -427,7 +445,18 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
     z = layers.Dropout(dropout)(z)
     z = layers.Dense(dense_units, activation="relu", name="embedding")(z)
     z = layers.Dropout(dropout)(z)
-    out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
+    if s_from_rhythm:
+        p_v = layers.Dense(1, activation="sigmoid", name="v_probability")(z)
+        not_v = layers.Dense(1, trainable=False, name="not_v",  # 1 - P(V), fixed
+                             kernel_initializer=keras.initializers.Constant(-1.0),
+                             bias_initializer=keras.initializers.Constant(1.0))(p_v)
+        s = layers.Dense(dense_units, activation="relu", name="s_rhythm")(norm(rr))
+        s = layers.Dropout(dropout)(s)
+        s = layers.Dense(rr_units, activation="relu")(s)
+        s = layers.Dense(2, activation="softmax", name="s_given_not_v")(s)
+        out = layers.Concatenate(name="class")([layers.Multiply()([not_v, s]), p_v])
+    else:
+        out = layers.Dense(len(spec.classes), activation="softmax", name="class")(z)
     model = keras.Model([window, rr], out, name="interpatient_cnn")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
                   metrics=["accuracy"])

@@ -118,3 +118,36 @@ def test_siamese_waveform_compares_the_beat_with_the_usual_beat(tmp_path):
     loaded = keras.models.load_model(tmp_path / "siamese.keras", safe_mode=True)
     assert np.allclose(loaded.predict([other, rr], verbose=0),
                        model.predict([other, rr], verbose=0))
+
+
+def test_s_from_rhythm_decides_s_against_n_from_the_rr_features_alone(tmp_path):
+    import keras
+    import numpy as np
+    import pytest
+
+    import ecgutils as eu
+    from ecgutils.interpatient import BeatSpec
+
+    rng = np.random.default_rng(0)
+    model = eu.models.build_interpatient_model(
+        BeatSpec(), rr_train=rng.normal(size=(20, 17)).astype("float32"), s_from_rhythm=True)
+    rr = rng.normal(size=(6, 17)).astype("float32")
+    a, b = (rng.normal(size=(6, 90, 2)).astype("float32") for _ in range(2))
+    pa, pb = (model.predict([w, rr], verbose=0) for w in (a, b))
+    assert np.allclose(pa.sum(axis=1), 1, atol=1e-5) and (pa >= 0).all()
+    # another waveform moves P(V), not the split of the rest between N and S
+    assert np.abs(pa[:, 2] - pb[:, 2]).max() > 1e-4
+    assert np.allclose(pa[:, 1] / pa[:, :2].sum(1), pb[:, 1] / pb[:, :2].sum(1), atol=1e-5)
+    # other RR features do move it
+    pc = model.predict([a, rr + 2], verbose=0)
+    assert np.abs(pc[:, 1] / pc[:, :2].sum(1) - pa[:, 1] / pa[:, :2].sum(1)).max() > 1e-4
+    # the fixed 1 - P(V) does not learn
+    model.fit([a, rr], np.array([0, 1, 2, 0, 1, 2]), epochs=2, verbose=0)
+    not_v = model.get_layer("not_v").get_weights()
+    assert not_v[0].ravel().tolist() == [-1.0] and not_v[1].tolist() == [1.0]
+    model.save(tmp_path / "s_from_rhythm.keras")
+    loaded = keras.models.load_model(tmp_path / "s_from_rhythm.keras", safe_mode=True)
+    assert np.allclose(loaded.predict([a, rr], verbose=0), model.predict([a, rr], verbose=0))
+    with pytest.raises(ValueError, match="s_from_rhythm needs the classes"):
+        eu.models.build_interpatient_model(BeatSpec(classes=("N", "S", "V", "F")),
+                                           s_from_rhythm=True)

@@ -136,6 +136,28 @@ folds of them), so that the teacher's probabilities are those of a new patient:
   Not adopted: S, the class the issue is about, did not move, and its false S in
   records 201 and 203 stayed (378 and 356 in draw 0). Like the patient adversary, the
   extra target steadies V, not S.
+
+S decided from the rhythm alone (2026-12-07, 2 cores; five fold draws, S F1 | V F1;
+chapter 07's network on the same folds as above, mean S .425, V .861, mean of the two
+.643). On the saved out-of-fold probabilities of tools/ch07_hybrid_cv.py, V from the
+network with S from a small MLP (64, 32 units) on the RR features alone, trained on the
+same folds, gave S F1 .524 with the network's 17 RR features and .549 with the forest's
+12 (its six RR and six rhythm-context numbers). Scored on its own, the same MLP reached
+S F1 .438 on those 12 and .380 on all 22 of the forest's inputs (forest .467): the shape
+numbers and the waveform let a network learn its training patients' S beats; on DS1,
+the timing carries over. One network that does this
+(build_interpatient_model(s_from_rhythm=True): P(V) from both branches, P(S | not V)
+from a head on the RR features alone, trained end to end with the usual loss):
+
+- S from rhythm: .453 / .634 / .503 / .386 / .558 | .904 / .800 / .876 / .847 / .865.
+  Mean S .507, V .858 (mean of the two .683 against .643; per draw +.063, +.070, -.008,
+  -.055, +.128; S above the network's in three draws of five). Its false
+  S: records 203 and 201 (atrial flutter and fibrillation) lead in four draws, then
+  106, 115, 108 and 223.
+  Its DS1 gain did not carry over: made chapter 07's design and run once (default
+  profile), the ensemble's S F1 on DS2 went from .719 to .714 and on the 67
+  other-database QT records from .585 to .511 (V .924 -> .935 and .850 -> .824).
+  Not adopted (docs/decisions.md); this decision saw the test sets.
 """
 import sys
 import time
@@ -240,6 +262,10 @@ VARIANTS.update({f"waveform summary {n}": dict(spec=CHAPTER, augment=ip.AUGMENT,
 # distillation): on DS1 the forest's S decision generalises to new records better than
 # the network's (tools/ch07_hybrid_cv.py)
 VARIANTS["forest teacher 0.5"] = dict(spec=CHAPTER, augment=ip.AUGMENT, teacher_weight=0.5)
+
+# S decided from the rhythm alone (build_interpatient_model(s_from_rhythm=True)): on the
+# same folds, V from the network and S from a small MLP on the RR features beat both
+VARIANTS["S from rhythm"] = dict(spec=CHAPTER, augment=ip.AUGMENT, s_from_rhythm=True)
 
 
 def record_folds(beats, seed=0):
