@@ -144,18 +144,17 @@ network with S from a small MLP (64, 32 units) on the RR features alone, trained
 same folds, gave S F1 .524 with the network's 17 RR features and .549 with the forest's
 12 (its six RR and six rhythm-context numbers), .404 with all 22 of the forest's inputs
 (tools/ch07_s_inputs_cv.py). Scored on its own, the same MLP reached S F1 .435 on those
-12 and .371 on all 22 (forest .466): the shape
-numbers and the waveform let a network learn its training patients' S beats; on DS1,
-the timing carries over. One network that does this
-(build_interpatient_model(s_from_rhythm=True): P(V) from both branches, P(S | not V)
-from a head on the RR features alone, trained end to end with the usual loss):
+12 and .371 on all 22 (forest .466): the shape numbers and the waveform let a network
+learn its training patients' S beats; on DS1, the timing carries over. One network that
+does this (build_interpatient_model(s_from_rhythm=True): P(V) from both branches,
+P(S | not V) from a head on the RR features alone, trained end to end with the usual
+loss):
 
 - S from rhythm: .453 / .634 / .503 / .386 / .558 | .904 / .800 / .876 / .847 / .865.
   Mean S .507, V .858 (mean of the two .683 against .643; per draw +.063, +.070, -.008,
-  -.055, +.128; S above the network's in three draws of five). Its false
-  S: records 203 and 201 (atrial flutter and fibrillation) lead in four draws, then
-  106, 115, 108 and 223.
-  Its DS1 gain did not carry over: made chapter 07's design and run once (default
+  -.055, +.128; S above the network's in three draws of five). Its false S: records
+  203 and 201 (atrial flutter and fibrillation) lead in four draws, then 106, 115, 108
+  and 223. Its DS1 gain did not carry over: made chapter 07's design and run once (default
   profile), the ensemble's S F1 on DS2 went from .719 to .714 and on the 67
   other-database QT records from .585 to .511 (V .924 -> .935 and .850 -> .824).
   Not adopted (docs/decisions.md); this decision saw the test sets.
