@@ -76,8 +76,8 @@ def mlp_proba(x_train, y_train, x_test, seed, n_classes=3):
     import keras
 
     keras.utils.set_random_seed(seed)
-    counts = np.bincount(y_train, minlength=n_classes)
-    weights = (len(y_train) / (n_classes * counts)) ** 0.5
+    weights = np.array(list(eu.experiment.class_weights(y_train, range(n_classes),
+                                                        0.5).values()))
     model = keras.Sequential([
         keras.Input((x_train.shape[1],)),
         keras.layers.Dense(64, activation="relu"), keras.layers.Dropout(0.2),
