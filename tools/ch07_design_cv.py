@@ -141,10 +141,10 @@ S decided from the rhythm alone (2026-12-07, 2 cores; five fold draws, S F1 | V 
 chapter 07's network on the same folds as above, mean S .425, V .861, mean of the two
 .643). On the saved out-of-fold probabilities of tools/ch07_hybrid_cv.py, V from the
 network with S from a small MLP (64, 32 units) on the RR features alone, trained on the
-same folds, gave S F1 .524 with the network's 17 RR features and .549 with the forest's
-12 (its six RR and six rhythm-context numbers), .404 with all 22 of the forest's inputs
-(tools/ch07_s_inputs_cv.py). Scored on its own, the same MLP reached S F1 .435 on those
-12 and .371 on all 22 (forest .466): the shape numbers and the waveform let a network
+same folds, gave S F1 .526 with the network's 17 RR features and .549 with the forest's
+12 (its six RR and six rhythm-context numbers), .403 with all 22 of the forest's inputs
+(tools/ch07_s_inputs_cv.py). Scored on its own, the same MLP reached S F1 .436 on those
+12 and .370 on all 22 (forest .466): the shape numbers and the waveform let a network
 learn its training patients' S beats; on DS1, the timing carries over. One network that
 does this (build_interpatient_model(s_from_rhythm=True): P(V) from both branches,
 P(S | not V) from a head on the RR features alone, trained end to end with the usual
