@@ -127,7 +127,7 @@ def main(n_records: int = 48, baseline: str | None = None) -> None:
         # With --baseline, a spec that revision can read too: its own RR inputs and only
         # the fields it knows (a newer field would make it refuse the file).
         spec = BeatSpec(rr_features=OLD_RR, template_beats="all") if baseline else BeatSpec()
-        model = build_interpatient_model(spec, rr_train=np.ones((8, len(spec.rr_features)),
+        model = build_interpatient_model(spec, rr_train=np.ones((8, len(spec.feature_names)),
                                                                   "float32"))
         saved = {k: v for k, v in spec.to_dict().items() if not (baseline and k in NEW_FIELDS)}
         model_path = eu.experiment.save_model(model, Path(tmp) / "m.keras",

@@ -229,7 +229,7 @@ def _check_classifier(model, spec: BeatSpec, model_path) -> None:
         raise InputError(f"model '{model_path}' holds a bare {type(model).__name__}, not a "
                          f"chapter-07 classifier; save a forest as "
                          f"eu.interpatient.BeatForest(forest, spec) with eu.experiment.save_model")
-    want = [(spec.window_length, spec.n_channels), (len(spec.rr_features),)]
+    want = [(spec.window_length, spec.n_channels), (len(spec.feature_names),)]
     got = [tuple(t.shape[1:]) for t in model.inputs]
     if got != want or tuple(model.outputs[0].shape[1:]) != (len(spec.classes),):
         raise InputError(f"model '{model_path}' takes inputs {got} and gives "

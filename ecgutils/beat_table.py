@@ -85,7 +85,7 @@ def annotate_signal(signal, sampling_rate: float, model=None, spec: BeatSpec | N
     >>> ecg = np.exp(-((t[:, None] - np.arange(0.5, 59.5, 0.8)) / 0.01) ** 2).sum(1)
     >>> spec = eu.interpatient.BeatSpec()
     >>> model = eu.models.build_interpatient_model(   # untrained: labels are noise
-    ...     spec, rr_train=np.ones((4, len(spec.rr_features)), "float32"))
+    ...     spec, rr_train=np.ones((4, len(spec.feature_names)), "float32"))
     >>> beats = eu.annotate_signal(ecg, fs, model, spec=spec, lead="MLII")
     >>> list(beats.columns)
     ['sample', 'time_s', 'label', 'p_N', 'p_S', 'p_V', 'lead', 'readable']

@@ -72,7 +72,7 @@ def model_file(tmp_path_factory):
 
     spec = BeatSpec()
     model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(
-        1, 0.1, (50, len(spec.rr_features))).astype("float32"))
+        1, 0.1, (50, len(spec.feature_names))).astype("float32"))
     path = tmp_path_factory.mktemp("model") / "07_new_patients.keras"
     eu.experiment.save_model(model, path, {"kind": MODEL_KIND, "spec": spec.to_dict()})
     return path

@@ -28,7 +28,7 @@ def forest_file(tmp_path_factory):
     spec = BeatSpec()
     rng = np.random.default_rng(0)
     windows = rng.normal(size=(90, spec.window_length, spec.n_channels)).astype("float32")
-    rr = rng.uniform(0.5, 1.5, (90, len(spec.rr_features))).astype("float32")
+    rr = rng.uniform(0.5, 1.5, (90, len(spec.feature_names))).astype("float32")
     beats = eu.beats.Beats(np.full(90, "r"), np.arange(90), list("NSV") * 30, windows=windows,
                            rr=rr)
     fitted = RandomForestClassifier(5, random_state=0).fit(

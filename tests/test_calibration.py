@@ -137,7 +137,7 @@ def model_files(tmp_path_factory):
     spec), with an operating point, and with a damaged one."""
     spec = BeatSpec()
     model = build_interpatient_model(spec, rr_train=np.random.default_rng(0).normal(
-        1, 0.1, (50, len(spec.rr_features))).astype("float32"))
+        1, 0.1, (50, len(spec.feature_names))).astype("float32"))
     folder = tmp_path_factory.mktemp("models")
     old = {k: v for k, v in spec.to_dict().items() if k != "operating_point"}
     old_path = eu.experiment.save_model(model, folder / "old.keras",
