@@ -309,6 +309,28 @@ def _rows(figures: dict) -> str:
                      if key in figures)
 
 
+def _rule_text(spec: dict) -> str:
+    """The model card's words for ``BeatSpec.premature_rule`` (absent in older files)."""
+    rule = spec.get("premature_rule") or ()
+    if not rule:
+        return ""
+    return (f"; before that, on a beat that comes early in a regular rhythm "
+            f"(`eu.rr.regular_premature`: pre-RR under {rule[0]:g} times the median of the "
+            f"31 intervals around it, a longer interval after it, a median change between "
+            f"successive intervals under {rule[1]:g} of their mean), the probability of N "
+            f"goes to S")
+
+
+def _template_text(spec: dict) -> str:
+    """The model card's words for the second channel."""
+    if not spec["template_channel"]:
+        return "none more"
+    usual = {"local": "the median of the on-time beats of the few minutes around it",
+             "on_time": "the median of the record's on-time beats",
+             "all": "the median of the record's beats"}[spec.get("template_beats", "all")]
+    return f"the beat minus its usual beat, {usual}"
+
+
 def model_card(info: dict) -> str:
     """The model card of a model :func:`build` made, from its sidecar's content.
 
@@ -370,11 +392,11 @@ sampling rate:
 | sampling rate | resampled to {spec['fs']:g} Hz |
 | band-pass | {spec['band_hz'][0]:g}–{spec['band_hz'][1]:g} Hz |
 | beat window | {spec['before_s']:g} s before R to {spec['after_s']:g} s after ({round(spec['before_s'] * spec['fs']) + round(spec['after_s'] * spec['fs'])} samples) |
-| channels | the beat; {'the beat minus the median of the record' + "'" + 's on-time beats' if spec['template_channel'] else 'none more'} |
+| channels | the beat; {_template_text(spec)} |
 | amplitude | scaled by the record's median QRS amplitude, turned so that the QRS points up |
 | RR features | {len(spec['rr_features'])}, all relative to the patient's rhythm (normalised by the {spec['normalise']}'s mean RR): {', '.join(spec['rr_features'])} |
 | lead preference | {', '.join(spec['leads'])}; else the most readable lead, with a warning |
-| labels | {', '.join(spec['classes'])}: the largest of the mean probabilities |
+| labels | {', '.join(spec['classes'])}: the largest of the mean probabilities{_rule_text(spec)} |
 
 The RR features read the whole recording (the record's mean RR, the rhythm around each
 beat): the model labels a recording after the fact, as a Holter analysis does, not live.
