@@ -387,11 +387,12 @@ def load_model(path, expect: str | None = None):
         return _load_forest(path, preprocessing), preprocessing
     if path.suffix != ".keras":
         raise ValueError(f"{path}: model files end in .keras or {FOREST_SUFFIX}")
-    from .models import import_tensorflow
+    from .models import _premature_rule_layer, import_tensorflow
 
     import_tensorflow()
     import keras
 
+    _premature_rule_layer()  # registers chapter 07's one layer of its own
     # compile=False: the model only predicts here (and no optimizer state to restore);
     # safe_mode: a Lambda layer's code in the file is refused, not run
     try:

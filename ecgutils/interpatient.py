@@ -22,6 +22,7 @@ from . import data as _data
 from . import evaluate as _evaluate
 from .models import build_interpatient_model
 from . import splits as _splits
+from . import rr as _rr
 from . import signal as _signal
 from .beats import Beats
 from .rr import (LOCAL_RHYTHM_FEATURES, RHYTHM_CONTEXT_FEATURES, ROBUST_LOCAL_FEATURES,
@@ -78,8 +79,20 @@ class BeatSpec:
     # that class where its probability reaches the threshold, chosen on validation
     # records (evaluate.choose_operating_point), else the most probable other class.
     operating_point: tuple = ()
+    # (early, regular), e.g. (0.85, 0.1): a beat the network does not call V is S where
+    # eu.rr.regular_premature(early, regular) flags it (eu.models.with_premature_rule).
+    # A fixed rule; the flag is the last RR column, which the network does not read.
+    # Better on held-out DS1 records, worse on DS2 and the other databases: off
+    # (tools/ch07_s_rule_cv.py, docs/decisions.md).
+    premature_rule: tuple = ()
 
     def __post_init__(self):
+        rule = self.premature_rule
+        if rule and (len(rule) != 2 or tuple(self.classes[:2]) != ("N", "S")
+                     or not 0 < rule[0] < 1 or not rule[1] > 0):
+            raise ValueError(f"premature_rule {list(rule)}: give (early, regular) with "
+                             f"0 < early < 1 and regular > 0, for classes that start with "
+                             f"N, S (got {list(self.classes)}), or () for no rule")
         if self.operating_point:
             op = self.operating_point
             if (len(op) != 2 or op[0] not in self.classes
@@ -89,8 +102,10 @@ class BeatSpec:
 
     @property
     def feature_names(self) -> tuple:
-        """Columns of the second model input: ``rr_features``, then the shape numbers."""
-        return self.rr_features + (MORPHOLOGY_FEATURES if self.shape_features else ())
+        """Columns of the second model input: ``rr_features``, then the shape numbers,
+        then (``premature_rule``) the rule's flag."""
+        return (self.rr_features + (MORPHOLOGY_FEATURES if self.shape_features else ())
+                + (("regular_premature",) if self.premature_rule else ()))
 
     @property
     def window_length(self) -> int:
@@ -225,10 +240,15 @@ def _inputs(windows, rr, spec: BeatSpec):
         else:
             usual = on_time if spec.template_beats == "on_time" else slice(None)
             channels.append(windows - np.median(windows[usual], axis=0, keepdims=True))
-    rr = rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]
+    columns = [rr[:, [RR_FEATURES.index(name) for name in spec.rr_features]]]
     if spec.shape_features:
-        shape = beat_morphology(windows, np.median(windows[on_time], axis=0), spec)
-        rr = np.concatenate([rr, shape], axis=1)
+        columns.append(beat_morphology(windows, np.median(windows[on_time], axis=0), spec))
+    if spec.premature_rule:
+        flag = _rr._regular_premature(*(rr[:, RR_FEATURES.index(name)] for name in
+                                        ("pre_local", "post_to_pre", "median_change_10")),
+                                      *spec.premature_rule)
+        columns.append(flag[:, None])
+    rr = np.concatenate(columns, axis=1)
     return np.stack(channels, axis=-1).astype(np.float32), rr
 
 
@@ -470,6 +490,10 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
         fit["model"] = model.classifier
         # its own optimizer never ran: built, it saves the state a loaded model expects
         fit["model"].optimizer.build(fit["model"].trainable_variables)
+    if spec.premature_rule:  # after training: the rule learns nothing
+        from .models import with_premature_rule
+
+        fit["model"] = with_premature_rule(fit["model"], spec)
     return fit
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 
@@ -10,7 +11,8 @@ import numpy as np
 __all__ = ["BEAT_NETWORKS", "build_beat_cnn1d", "build_beat_cnn1d_transfer", "build_beat_network",
            "build_image_cnn", "build_interpatient_model", "build_spectrogram_cnn",
            "build_spectrogram_cnn2d", "distillation_loss",
-           "import_tensorflow", "patient_adversarial", "rotating_batches"]
+           "import_tensorflow", "patient_adversarial", "rotating_batches",
+           "with_premature_rule"]
 
 
 def import_tensorflow():
@@ -438,9 +440,15 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
         h = layers.Dropout(dropout)(h)
         h = layers.Dense(morph_units, activation="relu")(h)
     norm = layers.Normalization(name="rr_normalization")
+    rr_read = rr
+    if spec.premature_rule:  # the rule's flag (last column) is for premature_rule only
+        n = len(spec.feature_names)
+        rr_read = layers.Reshape((n - 1,))(
+            layers.Cropping1D((0, 1))(layers.Reshape((n, 1))(rr)))
+        rr_train = None if rr_train is None else np.asarray(rr_train)[:, :-1]
     if rr_train is not None:
         norm.adapt(np.asarray(rr_train, dtype="float32"))
-    g = layers.Dense(rr_units, activation="relu")(norm(rr))
+    g = layers.Dense(rr_units, activation="relu")(norm(rr_read))
     z = layers.Concatenate()([h, g])
     z = layers.Dropout(dropout)(z)
     z = layers.Dense(dense_units, activation="relu", name="embedding")(z)
@@ -450,7 +458,7 @@ def build_interpatient_model(spec=None, rr_train=None, filters=(16, 32, 64),
         not_v = layers.Dense(1, trainable=False, name="not_v",  # 1 - P(V), fixed
                              kernel_initializer=keras.initializers.Constant(-1.0),
                              bias_initializer=keras.initializers.Constant(1.0))(p_v)
-        s = layers.Dense(dense_units, activation="relu", name="s_rhythm")(norm(rr))
+        s = layers.Dense(dense_units, activation="relu", name="s_rhythm")(norm(rr_read))
         s = layers.Dropout(dropout)(s)
         s = layers.Dense(rr_units, activation="relu")(s)
         s = layers.Dense(2, activation="softmax", name="s_given_not_v")(s)
@@ -495,6 +503,84 @@ def distillation_loss(teacher_weight: float = 0.5):
         soft = keras.losses.categorical_crossentropy(y_true[:, 1:], y_pred)
         return (1 - teacher_weight) * hard + teacher_weight * soft
     return loss
+
+
+@functools.cache
+def _premature_rule_layer():
+    """The Keras layer of :func:`with_premature_rule`, registered so that a saved model
+    loads with ``safe_mode=True`` once ecgutils is imported (no code in the file)."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="ecgutils")
+    class PrematureRule(keras.layers.Layer):
+        """``[proba, rr]`` -> proba with P(N) moved to S where the last RR column is 1
+        and the largest probability is not V's (classes N, S, V)."""
+
+        def call(self, inputs):
+            proba, rr = inputs
+            ops = keras.ops
+            # V is the label only where it beats both (argmax takes the first of a tie)
+            not_v = proba[:, 2:3] <= ops.maximum(proba[:, :1], proba[:, 1:2])
+            flagged = ops.cast(ops.logical_and(rr[:, -1:] > 0.5, not_v), proba.dtype)
+            moved = flagged * proba[:, :1]
+            return keras.ops.concatenate(
+                [proba[:, :1] - moved, proba[:, 1:2] + moved, proba[:, 2:]], axis=1)
+
+        def compute_output_shape(self, input_shapes):
+            return input_shapes[0]
+
+    return PrematureRule
+
+
+def with_premature_rule(model, spec):
+    """``model`` with chapter 07's fixed S rule on its output (``spec.premature_rule``).
+
+    Where :func:`ecgutils.rr.regular_premature` flags a beat (early against the intervals
+    around it, a longer one after, a regular rhythm) and whose largest probability is not
+    V's, the network's probability of N goes to S: such a beat is labelled S unless the
+    network labels it V. The network is trained without the rule and never reads the flag;
+    the rule learns nothing, so DS1's few S records cannot bend it. Better on held-out
+    DS1 records, worse on DS2 and the other databases: not chapter 07's design
+    (``tools/ch07_s_rule_cv.py``, docs/decisions.md).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained :func:`build_interpatient_model` (classes N, S, V) whose ``spec`` has a
+        ``premature_rule``.
+    spec : ecgutils.interpatient.BeatSpec
+
+    Returns
+    -------
+    keras.Model
+        The same inputs and layers, with the rule after the output.
+
+    See Also
+    --------
+    ecgutils.rr.regular_premature : the flag.
+
+    Examples
+    --------
+    >>> from ecgutils.interpatient import BeatSpec
+    >>> spec = BeatSpec(premature_rule=(0.85, 0.1))
+    >>> net = build_interpatient_model(spec)
+    >>> x = [np.zeros((2, spec.window_length, 2), "float32"),
+    ...      np.zeros((2, len(spec.feature_names)), "float32")]
+    >>> x[1][1, -1] = 1                                    # the second beat is flagged
+    >>> p, q = net.predict(x, verbose=0), with_premature_rule(net, spec).predict(x, verbose=0)
+    >>> moved = p[1, 0] if p[1].argmax() != 2 else 0.0    # unless the network says V
+    >>> bool(np.allclose(p[0], q[0])), bool(np.isclose(q[1, 1], p[1, 1] + moved))
+    (True, True)
+    """
+    import keras
+
+    if not spec.premature_rule:
+        raise ValueError("with_premature_rule: spec.premature_rule is (); nothing to add")
+    out = _premature_rule_layer()(name="premature_rule")([model.outputs[0], model.inputs[1]])
+    ruled = keras.Model(model.inputs, out, name=model.name)
+    ruled.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return ruled
 
 
 def patient_adversarial(classifier, n_patients: int, strength: float = 0.3,

@@ -112,7 +112,7 @@ def test_record_inputs_at_any_rate_give_the_same_shapes_and_rr():
         x, peaks = synthetic_ecg(fs, 30)
         windows, rr = record_inputs(x, fs, peaks, spec)
         assert windows.shape == (len(peaks), spec.window_length, spec.n_channels)
-        assert rr.shape == (len(peaks), len(spec.rr_features))
+        assert rr.shape == (len(peaks), len(spec.feature_names))
         assert np.isfinite(windows).all() and np.isfinite(rr).all()
         # the R peak sits at the same place of every window, scaled to about 1
         r = round(spec.before_s * spec.fs)
@@ -247,11 +247,11 @@ def test_train_and_evaluate_selects_on_validation_and_predicts_test_once():
     assert refit["best_epoch"] == 2 and refit["best_score"] is None
 
 
-def _patient_beats(records, n=64, seed=0):
+def _patient_beats(records, n=64, seed=0, columns=17):
     """Beats whose RR features tell their patient apart; classes unrelated to patients."""
     rng = np.random.default_rng(seed)
     patient = np.repeat(np.arange(len(records)), n)
-    rr = rng.normal(size=(len(patient), 17)).astype("float32")
+    rr = rng.normal(size=(len(patient), columns)).astype("float32")
     rr[:, :4] += 3.0 * patient[:, None]
     return Beats(np.asarray(records)[patient], np.arange(len(patient)),
                  list("NSV" * n)[:n] * len(records),
@@ -389,3 +389,54 @@ def test_fit_headline_refits_the_chosen_head_on_training_and_validation_beats():
     alone = ip.fit_headline(train, val, spec, seed=0, epochs=1, augment=None,
                             verbose=False)  # chapter 07's default: no refit
     assert alone["model"] is alone["selection_model"] and not alone["refit"]
+
+
+RULE = BeatSpec(premature_rule=(0.85, 0.1))
+
+
+def test_the_premature_rule_flag_is_the_last_rr_column_and_old_files_go_without():
+    from ecgutils.rr import regular_premature
+
+    spec = RULE
+    assert spec.premature_rule and spec.feature_names[-1] == "regular_premature"
+    fs = 250
+    t = np.r_[np.arange(0.5, 20, 0.8), 20.2, np.arange(20.9, 40, 0.8)]   # one beat 0.5 s early
+    x = np.exp(-((np.arange(41 * fs)[:, None] / fs - t) / 0.01) ** 2).sum(1)
+    _, rr = record_inputs(x, fs, np.round(t * fs).astype(int), spec)
+    assert rr.shape[1] == len(spec.feature_names)
+    assert np.array_equal(rr[:, -1] == 1, regular_premature(np.diff(t, prepend=t[0] - 0.8)))
+    assert np.flatnonzero(rr[:, -1]).tolist() == [np.searchsorted(t, 20.2)]
+    off = BeatSpec()
+    assert off.premature_rule == () and "regular_premature" not in off.feature_names
+    assert np.allclose(record_inputs(x, fs, np.round(t * fs).astype(int), off)[1], rr[:, :-1])
+    # a file saved before the rule existed has no such field: it labels without the rule
+    saved = spec.to_dict()
+    del saved["premature_rule"]
+    assert BeatSpec.from_dict(saved).premature_rule == ()
+    assert BeatSpec.from_dict(spec.to_dict()) == spec
+
+
+@pytest.mark.parametrize("rule, classes", [((1.2, 0.1), ("N", "S", "V")),
+                                           ((0.85,), ("N", "S", "V")),
+                                           ((0.85, 0.1), ("N", "V"))])
+def test_a_bad_premature_rule_is_refused(rule, classes):
+    with pytest.raises(ValueError, match="premature_rule"):
+        BeatSpec(premature_rule=rule, classes=classes)
+
+
+def test_train_classifier_returns_the_network_with_the_rule_on_its_output():
+    beats = _patient_beats(["a", "b", "c", "d"], columns=18)
+    beats.rr[:, -1] = np.arange(len(beats)) % 3 == 0          # every third beat flagged
+    fit = ip.train_classifier(beats, None, RULE, seed=0, epochs=1, verbose=False)
+    p = fit["model"].predict(ip.model_inputs(beats), verbose=0)
+    flagged = beats.rr[:, -1] == 1
+    assert fit["model"].get_layer("premature_rule") is not None
+    # a flagged beat loses P(N) to S unless the network labels it V
+    labelled_v = p[:, 2] > p[:, :2].max(1)
+    assert np.all((p[flagged, 0] == 0) | labelled_v[flagged]) and np.all(p[~flagged, 0] > 0)
+    assert (p[flagged, 0] == 0).sum() > 10
+    assert np.allclose(p.sum(1), 1, atol=1e-5)
+    without = Beats(beats.record, beats.sample, beats.label, windows=beats.windows,
+                    rr=beats.rr[:, :-1])
+    plain = ip.train_classifier(without, None, seed=0, epochs=1, verbose=False)
+    assert "premature_rule" not in [layer.name for layer in plain["model"].layers]

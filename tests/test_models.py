@@ -151,3 +151,51 @@ def test_s_from_rhythm_decides_s_against_n_from_the_rr_features_alone(tmp_path):
     with pytest.raises(ValueError, match="s_from_rhythm needs the classes"):
         eu.models.build_interpatient_model(BeatSpec(classes=("N", "S", "V", "F")),
                                            s_from_rhythm=True)
+
+
+def test_the_premature_rule_moves_n_to_s_where_flagged_and_loads_in_safe_mode(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pytest
+
+    from ecgutils.annotate import MODEL_KIND
+
+    import ecgutils as eu
+    from ecgutils.interpatient import BeatSpec
+
+    rng = np.random.default_rng(0)
+    spec = BeatSpec(premature_rule=(0.85, 0.1))
+    net = eu.models.build_interpatient_model(
+        spec, rr_train=rng.normal(size=(20, 18)).astype("float32"))
+    w = rng.normal(size=(6, 90, 2)).astype("float32")
+    rr = rng.normal(size=(6, 18)).astype("float32")
+    rr[:, -1] = [0, 1, 0, 1, 0, 0]
+    ruled = eu.models.with_premature_rule(net, spec)
+    p, q = net.predict([w, rr], verbose=0), ruled.predict([w, rr], verbose=0)
+    moved = (rr[:, -1] == 1) & (p.argmax(1) != 2)
+    assert moved.any()
+    assert np.allclose(q[~moved], p[~moved])
+    assert np.allclose(q[moved, 0], 0) and np.allclose(q[:, 2], p[:, 2])
+    assert np.allclose(q[moved, 1], p[moved, 0] + p[moved, 1])
+    # a flagged beat the network labels V stays V, even where P(N) + P(S) is larger
+    rule = eu.models._premature_rule_layer()()
+    v = np.array([[0.3, 0.2, 0.5], [0.35, 0.2, 0.45], [0.5, 0.2, 0.3]], "float32")
+    out = np.asarray(rule([v, np.ones((3, 18), "float32")]))
+    assert np.allclose(out[:2], v[:2]) and np.allclose(out[2], [0, 0.7, 0.3])
+    # the network never reads the flag: flipping it changes nothing before the rule
+    flipped = rr.copy()
+    flipped[:, -1] = 1 - flipped[:, -1]
+    assert np.allclose(net.predict([w, flipped], verbose=0), p)
+    path = tmp_path / "07_new_patients.keras"
+    eu.experiment.save_model(ruled, path, {"kind": MODEL_KIND, "spec": spec.to_dict()})
+    np.savez(tmp_path / "x.npz", w=w, rr=rr)
+    # a fresh interpreter: the layer is found with safe_mode=True once ecgutils loads it
+    code = ("import numpy as np, ecgutils as eu; m, _ = eu.experiment.load_model("
+            f"{str(path)!r}); x = np.load({str(tmp_path / 'x.npz')!r}); "
+            "np.save('out.npy', m.predict([x['w'], x['rr']], verbose=0))")
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
+    assert np.allclose(np.load(tmp_path / "out.npy"), q, atol=1e-6)
+    with pytest.raises(ValueError, match="premature_rule is"):
+        eu.models.with_premature_rule(net, BeatSpec(premature_rule=()))

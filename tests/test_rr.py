@@ -95,3 +95,36 @@ def test_rr_features_carry_the_local_rhythm_columns():
 def test_local_rhythm_refuses_bad_intervals(bad):
     with pytest.raises(ValueError, match="local_rhythm"):
         local_rhythm(bad)
+
+
+def test_regular_premature_flags_an_early_beat_in_a_steady_rhythm_only():
+    from ecgutils.rr import regular_premature
+
+    steady = np.ones(80)
+    assert not regular_premature(steady).any()
+    one = steady.copy()
+    one[40], one[41] = 0.75, 1.25         # early, then the pause that resets the sinus node
+    assert np.flatnonzero(regular_premature(one)).tolist() == [40]
+    # as early, but the next interval no longer: not the premature beat's signature
+    assert not regular_premature(np.r_[np.ones(40), 0.75, 0.75, np.ones(40)])[40]
+    # moderately early (0.9 of the rhythm) is not early; "early" sets the bar
+    mild = steady.copy()
+    mild[40], mild[41] = 0.9, 1.1
+    assert not regular_premature(mild).any()
+    assert regular_premature(mild, early=0.95)[40]
+
+
+def test_regular_premature_flags_the_last_beat_of_a_run_and_no_fibrillation():
+    from ecgutils.rr import regular_premature
+
+    run = np.r_[np.ones(40), 0.6, 0.6, 0.6, 0.6, 1.4, np.ones(40)]
+    # inside the run each interval is as long as the next: only the last beat, before
+    # the pause, has the isolated premature beat's signature (the network reads runs)
+    assert np.flatnonzero(regular_premature(run)).tolist() == [43]
+    fibrillation = np.random.default_rng(1).uniform(0.45, 1.1, 400)
+    assert regular_premature(fibrillation)[15:-15].sum() == 0
+    # the regular-rhythm condition is what keeps fibrillation out
+    assert regular_premature(fibrillation, regular=np.inf)[15:-15].sum() > 50
+    # slow breathing-driven sinus arrhythmia (+-10 %): no beat early against its neighbours
+    sinus = 1 + 0.1 * np.sin(np.arange(400) * 2 * np.pi / 12)
+    assert not regular_premature(sinus).any()
