@@ -266,6 +266,10 @@ VARIANTS["forest teacher 0.5"] = dict(spec=CHAPTER, augment=ip.AUGMENT, teacher_
 # S decided from the rhythm alone (build_interpatient_model(s_from_rhythm=True)): on the
 # same folds, V from the network and S from a small MLP on the RR features beat both
 VARIANTS["S from rhythm"] = dict(spec=CHAPTER, augment=ip.AUGMENT, s_from_rhythm=True)
+# A fixed S rule on the network's output (eu.rr.regular_premature; the network trains
+# as without it): tools/ch07_s_rule_cv.py measures it on saved out-of-fold probabilities
+VARIANTS["premature rule"] = dict(spec=replace(CHAPTER, premature_rule=(0.85, 0.1)),
+                                  augment=ip.AUGMENT)
 
 
 def record_folds(beats, seed=0):
