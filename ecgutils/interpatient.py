@@ -88,11 +88,11 @@ class BeatSpec:
 
     def __post_init__(self):
         rule = self.premature_rule
-        if rule and (len(rule) != 2 or tuple(self.classes[:2]) != ("N", "S")
+        if rule and (len(rule) != 2 or tuple(self.classes[:3]) != ("N", "S", "V")
                      or not 0 < rule[0] < 1 or not rule[1] > 0):
             raise ValueError(f"premature_rule {list(rule)}: give (early, regular) with "
                              f"0 < early < 1 and regular > 0, for classes that start with "
-                             f"N, S (got {list(self.classes)}), or () for no rule")
+                             f"N, S, V (got {list(self.classes)}), or () for no rule")
         if self.operating_point:
             op = self.operating_point
             if (len(op) != 2 or op[0] not in self.classes

@@ -418,7 +418,8 @@ def test_the_premature_rule_flag_is_the_last_rr_column_and_old_files_go_without(
 
 @pytest.mark.parametrize("rule, classes", [((1.2, 0.1), ("N", "S", "V")),
                                            ((0.85,), ("N", "S", "V")),
-                                           ((0.85, 0.1), ("N", "V"))])
+                                           ((0.85, 0.1), ("N", "V")),
+                                           ((0.85, 0.1), ("N", "S", "F"))])
 def test_a_bad_premature_rule_is_refused(rule, classes):
     with pytest.raises(ValueError, match="premature_rule"):
         BeatSpec(premature_rule=rule, classes=classes)
