@@ -72,14 +72,16 @@ GRID = [(0.85, 0.1), (0.85, None), (0.85, 0.06), (0.85, 0.08), (0.85, 0.12), (0.
         (0.9, 0.1)]
 
 
-def ruled_labels(proba, columns, early, regular, classes=CHAPTER.classes):
-    """Labels of ``proba`` with the rule: flagged beats the network does not call V are S."""
-    pre_local, post_to_pre, median_change = columns
-    flag = err._regular_premature(pre_local, post_to_pre, median_change, early,
-                                  np.inf if regular is None else regular)
-    index = proba.argmax(1)
-    index = np.where((index != classes.index("V")) & flag, classes.index("S"), index)
-    return np.asarray(classes)[index]
+def flags(columns, early, regular):
+    """The rule's flag of each beat (``regular`` None: no regular-rhythm condition)."""
+    return err._regular_premature(*columns, early, np.inf if regular is None else regular)
+
+
+def ruled_labels(proba, flag):
+    """Labels of ``proba`` after the layer that chapter 07 would put on the network
+    (``eu.models.with_premature_rule``): the decision measured is the one that ships."""
+    rule = eu.models._premature_rule_layer()()
+    return CHAPTER.labels(np.asarray(rule([proba, flag[:, None].astype("float32")])))
 
 
 def network_out_of_fold(beats, seed, hybrid):
@@ -103,14 +105,12 @@ def main(args):
     found = []
     for seed in seeds:
         proba = network_out_of_fold(beats, seed, hybrid)
+        labels = {key: CHAPTER.labels(proba) if key == "network"
+                  else ruled_labels(proba, flags(columns, *key)) for key in scores}
         for key in scores:
-            labels = (proba.argmax(1) if key == "network" else None)
-            labels = (np.asarray(CHAPTER.classes)[labels] if key == "network"
-                      else ruled_labels(proba, columns, *key))
-            g = ec57.gross_statistics(beats.label, labels)
+            g = ec57.gross_statistics(beats.label, labels[key])
             scores[key].append([g["S"]["f1"], g["S"]["se"], g["S"]["ppv"], g["V"]["f1"]])
-        found.append((np.asarray(CHAPTER.classes)[proba.argmax(1)],
-                      ruled_labels(proba, columns, *GRID[0])))
+        found.append((labels["network"], labels[GRID[0]]))
         print(f"folds {seed}: S F1 {scores['network'][-1][0]:.3f} -> "
               f"{scores[GRID[0]][-1][0]:.3f} with the rule {GRID[0]}", flush=True)
     for key, rows in scores.items():
@@ -120,7 +120,7 @@ def main(args):
               f" | V F1 {rows[:, 3].mean():.3f}")
     label = np.asarray(beats.label)
     for early, regular in GRID[:2]:
-        flag = err._regular_premature(*columns, early, np.inf if regular is None else regular)
+        flag = flags(columns, early, regular)
         af = flag & np.isin(beats.record, ["201", "203"]) & (label == "N")
         print(f"flagged by ({early}, {regular}): "
               + ", ".join(f"{c} {(flag & (label == c)).sum()}" for c in CHAPTER.classes)
