@@ -178,6 +178,9 @@ def train_and_evaluate(model, train, val, test=None, classes=None, epochs: int =
     fit_args = ({"x": train[0], "y": np.asarray(train[1]), "batch_size": batch_size,
                  "class_weight": class_weight} if _is_pair(train)
                 else {"x": train, "shuffle": False})
+    if not _is_pair(train) and score != "val_loss":
+        # Keras would evaluate the validation loss (only logged here) in batches of 32
+        fit_args["validation_batch_size"] = 1024
     start = time.perf_counter()
     history = model.fit(**fit_args, validation_data=validation, epochs=epochs,
                         callbacks=callbacks, verbose=0)

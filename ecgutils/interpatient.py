@@ -436,6 +436,8 @@ def train_classifier(train: Beats, val: Beats | None, spec: BeatSpec = BeatSpec(
     """
     from . import config, experiment
 
+    if len(train):  # before the seeds: it changes no result
+        _warm_up_training(train.windows, train.rr, spec)
     config.set_seed(seed)
     import keras
 
@@ -673,6 +675,30 @@ def ensemble_model(models, name: str = "interpatient_cnn_ensemble"):
     mean = (outputs[0] if len(outputs) == 1
             else keras.layers.Average(name="mean_probability")(outputs))
     return keras.Model(inputs, mean, name=name)
+
+
+_warmed_up = False
+
+
+def _warm_up_training(windows, rr, spec: BeatSpec) -> None:
+    """One training step of a throwaway network on a few training beats, once per process.
+
+    Measured on 2 cores (``benchmarks/training_warm_up.py``): when the first training
+    step of a process runs inside ``model.fit`` on a generator-fed dataset (as
+    :func:`augmented_batches` is), every later step of that process takes about 1.5-2
+    times longer and more CPU. One ``train_on_batch`` step of the same architecture
+    before, on real beats, avoids it; a step on zeros, or of a tiny dense network, does
+    not. Where in TensorFlow this comes from was not found. :func:`train_classifier`
+    calls it before it seeds anything, so no result changes.
+    """
+    global _warmed_up
+    if _warmed_up:
+        return
+    model = build_interpatient_model(spec)
+    n = min(8, len(windows))
+    model.train_on_batch([np.asarray(windows[:n], np.float32), np.asarray(rr[:n], np.float32)],
+                         np.zeros(n, np.int64))
+    _warmed_up = True
 
 
 def augmented_batches(inputs, y, weights: dict, batch_size: int, seed: int, centre: int,

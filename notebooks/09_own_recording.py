@@ -287,7 +287,8 @@ glue("accuracy", 100 * stats["accuracy"]);
 #   is undersampled; rates under 50 Hz are refused.
 # - **Noise**: the quality check catches stretches without peaked QRS complexes, not
 #   every artefact: motion artefacts that look like beats can still be detected and
-#   labelled. Look at the strip before you trust a run.
+#   labelled, and so can tall T waves (as during ST changes), which the model then
+#   often calls V. Look at the strip before you trust a run.
 # - **Units** matter only for the strip: a raw ADC export is read as microvolts (give
 #   `--units`).
 

@@ -441,3 +441,22 @@ def test_train_classifier_returns_the_network_with_the_rule_on_its_output():
                     rr=beats.rr[:, :-1])
     plain = ip.train_classifier(without, None, seed=0, epochs=1, verbose=False)
     assert "premature_rule" not in [layer.name for layer in plain["model"].layers]
+
+
+def test_training_warm_up_runs_once_and_changes_no_result(monkeypatch):
+    beats = _patient_beats(["a", "b", "c"], n=32)
+    calls = []
+    real = ip._warm_up_training
+    monkeypatch.setattr(ip, "_warm_up_training",
+                        lambda *args: (calls.append(1), real(*args)))
+
+    def weights(warmed):
+        monkeypatch.setattr(ip, "_warmed_up", warmed)
+        fit = ip.train_classifier(beats, None, seed=0, epochs=1, verbose=False,
+                                  augment=ip.AUGMENT)
+        return fit["model"].get_weights()
+
+    cold, warm = weights(False), weights(True)       # the step taken, then already taken
+    assert ip._warmed_up and len(calls) == 2
+    # were the step taken after the seeds, the two networks would start apart
+    assert all(np.array_equal(a, b) for a, b in zip(cold, warm))
