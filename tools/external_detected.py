@@ -28,13 +28,11 @@ detector was left as it is.
 """
 import sys
 
-import numpy as np
-import wfdb
-from scipy.signal import resample_poly
-
 import ecgutils as eu
 from ecgutils import data, ec57
 from ecgutils import interpatient as ip
+from ecgutils.annotate import _aami_labels
+from ecgutils.signal import resample_signal
 
 
 def main(args):
@@ -43,14 +41,10 @@ def main(args):
     pooled, per_db = ([], []), {}
     for record in ip.external_records():
         x, fs, lead = eu.annotate.read_lead(folder / record, ip.BeatSpec.leads)
-        ann = wfdb.rdann(str(folder / record), "atr")
-        symbols = np.asarray(ann.symbol, dtype=object)
-        beat = np.isin(symbols, list(data.BEAT_SYMBOLS))
-        ref_samples = np.asarray(ann.sample)[beat]
-        ref_labels = data.aami_class(symbols[beat], where=record)
+        ref_samples, ref_labels = _aami_labels(data.load_annotations(record, "qtdb"), record)
         if rate:  # QT records are at 250 Hz, with no invalid samples
-            x = resample_poly(x, round(rate), round(fs))
-            ref_samples = np.round(ref_samples * rate / fs).astype(int)
+            x = resample_signal(x, fs, rate)
+            ref_samples = (ref_samples * rate / fs).round().astype(int)
             fs = rate
         table = eu.annotate_signal(x, fs, lead=lead)
         ref, test = ec57.match_annotations(ref_samples, ref_labels, table["sample"].to_numpy(),
