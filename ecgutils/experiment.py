@@ -128,7 +128,7 @@ def py_dataset_pipeline(data):
     throws away at the next epoch's start. On TensorFlow 2.21 deleting that iterator
     waits for its autotuning thread to wake: 8-10 s lost at the start of about half the
     epochs, where chapter 07's epochs take 9-14 s on 2 cores
-    (``benchmarks/training_pipeline.py``: a 4-epoch training 63.6 s against 54.7 s,
+    (``benchmarks/training_speed.py``: a 4-epoch training 63.6 s against 54.7 s,
     medians of 3, ratio 1.16, the same history).
 
     This pipeline yields the same batches in the same order, with the same calls: first

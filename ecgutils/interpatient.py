@@ -683,7 +683,7 @@ _warmed_up = False
 def _warm_up_training(windows, rr, spec: BeatSpec) -> None:
     """One training step of a throwaway network on a few training beats, once per process.
 
-    Measured on 2 cores (``benchmarks/training_warm_up.py``): when the first training
+    Measured on 2 cores (``benchmarks/training_speed.py``): when the first training
     step of a process runs inside ``model.fit`` on a generator-fed dataset (as
     :func:`augmented_batches` is), every later step of that process takes about 1.5-2
     times longer and more CPU. One ``train_on_batch`` step of the same architecture
