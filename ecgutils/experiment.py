@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["class_weights", "glue", "glue_all", "load_model", "predicted_classes", "py_dataset_pipeline",
-           "save_model", "subsample_majority", "train_and_evaluate"]
+__all__ = ["class_weights", "glue", "glue_all", "load_model", "predicted_classes",
+           "py_dataset_pipeline", "save_model", "subsample_majority", "train_and_evaluate"]
 
 #: Name of the preprocessing record stored inside a ``.keras`` file (a zip archive).
 PREPROCESSING_ENTRY = "ecgutils_preprocessing.json"
@@ -176,7 +176,9 @@ def py_dataset_pipeline(data):
                          "least one training sample")
     # Keras reads two batches to learn the shapes, then ends an epoch before the first;
     # so does this, so that a PyDataset drawing random numbers draws the same ones
-    probe = [data[i] for i in range(min(2, n))][0]
+    probe = data[0]
+    if n > 1:
+        data[1]
     data.on_epoch_end()
     signature = tf.nest.map_structure(
         lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
